@@ -1,0 +1,210 @@
+//! `AppPosture`: an application, its business context, and (in status) its ranked risk.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Criticality, DataClassification, Exposure};
+
+/// Default number of findings kept in `status.topFindings`.
+pub const DEFAULT_TOP_FINDINGS: u32 = 20;
+/// Hard cap on `spec.topFindings`, which keeps the status far below etcd's object limit.
+pub const MAX_TOP_FINDINGS: u32 = 100;
+
+/// An application and its business context. Stance ranks the findings of the
+/// application's workloads, images, repositories and endpoints by risk in its status.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "aspm.stance.dev",
+    version = "v1alpha1",
+    kind = "AppPosture",
+    plural = "apppostures",
+    shortname = "ap",
+    shortname = "posture",
+    category = "stance",
+    namespaced,
+    status = "AppPostureStatus",
+    derive = "PartialEq",
+    derive = "Default",
+    printcolumn(name = "Criticality", type_ = "string", json_path = ".spec.criticality"),
+    printcolumn(name = "Exposure", type_ = "string", json_path = ".status.exposure"),
+    printcolumn(name = "Risk", type_ = "integer", json_path = ".status.riskScore"),
+    printcolumn(name = "Critical", type_ = "integer", json_path = ".status.findings.critical"),
+    printcolumn(name = "High", type_ = "integer", json_path = ".status.findings.high"),
+    printcolumn(
+        name = "Compliant",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Compliant\")].status"
+    ),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct AppPostureSpec {
+    /// Owning team (used in messages and reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// How to reach the owner (e-mail, chat channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub criticality: Criticality,
+    #[serde(default)]
+    pub exposure: Exposure,
+    #[serde(default)]
+    pub data_classification: DataClassification,
+    /// Selects the application's workloads in this namespace by their labels or their
+    /// pod template's labels. An empty selector selects nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+    /// Source repositories (git URLs) whose SAST / dependency findings belong to this app.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
+    /// Host names whose DAST findings belong to this app (in addition to those of its Ingresses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// How many ranked findings to keep in status (default 20, at most 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub top_findings: Option<u32>,
+}
+
+/// Observed posture of an application, written by the operator.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppPostureStatus {
+    /// Application risk 0–100 (see docs/risk.md).
+    #[serde(default)]
+    pub risk_score: u32,
+    /// The effective exposure (`auto` resolved) and what it was derived from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposure_reasons: Vec<String>,
+    /// Open findings by severity (suppressed and excepted ones are not counted here).
+    #[serde(default)]
+    pub findings: SeverityCounts,
+    /// Open findings by source format (`trivy-operator`, `sarif`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub findings_by_source: BTreeMap<String, u32>,
+    /// Findings hidden by VEX statements or active RiskExceptions.
+    #[serde(default)]
+    pub suppressed_findings: u32,
+    /// The highest-risk findings, best first; at most `spec.topFindings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_findings: Vec<RankedFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageStatus>,
+    #[serde(default)]
+    pub sbom_coverage: Coverage,
+    #[serde(default)]
+    pub scan_coverage: Coverage,
+    #[serde(default)]
+    pub compliance: ComplianceStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// RFC 3339 time of the evaluation that produced this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_evaluated: Option<String>,
+}
+
+/// Counts per severity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeverityCounts {
+    pub critical: u32,
+    pub high: u32,
+    pub medium: u32,
+    pub low: u32,
+    pub unknown: u32,
+    pub total: u32,
+}
+
+/// One finding, as ranked for an application.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RankedFinding {
+    pub id: String,
+    pub kind: String,
+    pub severity: String,
+    pub risk_score: u32,
+    pub title: String,
+    /// `image:…`, `object:…`, `repository:…` or `endpoint:…`.
+    pub artifact: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_exploited: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<f64>,
+    /// The factors that make up the score, e.g. `severity=HIGH(+26)`, `kev(+25)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<String>,
+    /// Scanners that reported it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// Number of the app's workloads affected.
+    #[serde(default)]
+    pub workloads: u32,
+}
+
+/// An image the application runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStatus {
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    pub workloads: u32,
+    pub scanned: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_scanned: Option<String>,
+    pub sbom: bool,
+    pub critical: u32,
+    pub high: u32,
+}
+
+/// How many of the application's images have a given kind of evidence.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    pub images: u32,
+    pub covered: u32,
+    pub percent: u32,
+}
+
+/// Guardrail results for the application's running workloads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceStatus {
+    pub compliant: bool,
+    /// Violations by enforcement (`Enforce`, `Warn`, `Audit`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub violations_by_enforcement: BTreeMap<String, u32>,
+    /// The first violations (at most 20), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<ViolationStatus>,
+}
+
+/// One guardrail violation by a running workload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViolationStatus {
+    pub policy: String,
+    pub rule: String,
+    pub enforcement: String,
+    pub workload: String,
+    pub message: String,
+}

@@ -1,0 +1,195 @@
+//! Recognising a document and dispatching it to its format's parser.
+
+use std::io::Read;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Epss, Kev, KubeObject, Warning};
+use super::{cyclonedx, epss, kev, kubernetes, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
+use crate::model::Report;
+
+/// Largest decompressed size accepted from a gzip stream (guards against gzip bombs).
+pub const MAX_DECOMPRESSED: u64 = 512 * 1024 * 1024;
+
+/// One recognised document.
+#[derive(Debug)]
+pub enum Parsed {
+    Report(Report),
+    Object(Box<KubeObject>),
+    Kev(Kev),
+    Epss(Epss),
+    /// A Kubernetes object of a kind Stance does not use (counted, not warned about).
+    Ignored(String),
+}
+
+/// Parses the bytes of one file (or ConfigMap value): gzip, JSON, EPSS CSV or
+/// (multi-document) YAML. Problems become warnings naming `origin`; the rest is kept.
+pub fn parse_bytes(origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut inflated = Vec::new();
+        let mut reader = flate2::read::GzDecoder::new(bytes).take(MAX_DECOMPRESSED + 1);
+        match reader.read_to_end(&mut inflated) {
+            Ok(n) if n as u64 > MAX_DECOMPRESSED => warn(
+                warnings,
+                origin,
+                format!("gzip content is larger than {} MiB; split the file", MAX_DECOMPRESSED >> 20),
+            ),
+            Ok(_) => parse_bytes(origin, &inflated, out, warnings),
+            Err(e) => warn(warnings, origin, format!("not valid gzip: {e}")),
+        }
+        return;
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => {}
+        Some(b'{') | Some(b'[') => match serde_json::from_slice::<Value>(text) {
+            Ok(v) => parse_value(origin, &v, out, warnings),
+            Err(e) => warn(warnings, origin, format!("invalid JSON: {e}")),
+        },
+        _ if epss::detect(text) => match epss::parse(text) {
+            Ok(e) => out.push(Parsed::Epss(e)),
+            Err(e) => warn(warnings, origin, format!("EPSS CSV: {e}")),
+        },
+        _ => parse_yaml(origin, text, out, warnings),
+    }
+}
+
+fn parse_yaml(origin: &str, text: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    for (i, doc) in serde_yaml::Deserializer::from_slice(text).enumerate() {
+        let doc_origin = format!("{origin}#{i}");
+        match Value::deserialize(doc) {
+            Ok(Value::Null) => {}
+            Ok(v) => parse_value(&doc_origin, &v, out, warnings),
+            Err(e) => {
+                warn(warnings, &doc_origin, format!("invalid YAML: {e}"));
+                // serde_yaml cannot resynchronise after a syntax error in a stream.
+                break;
+            }
+        }
+    }
+}
+
+/// Parses one JSON/YAML value: unwraps `List` kinds, JSON arrays and DefectDojo-style
+/// dictionaries of lists, then recognises the document and parses it.
+pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                parse_value(&format!("{origin}[{i}]"), item, out, warnings);
+            }
+            return;
+        }
+        Value::Object(map) => {
+            let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+            if let Some(Value::Array(items)) = map.get("items")
+                && (kind == "List" || kind.ends_with("List"))
+            {
+                for (i, item) in items.iter().enumerate() {
+                    parse_value(&format!("{origin}/items[{i}]"), item, out, warnings);
+                }
+                return;
+            }
+            if is_dict_of_lists(map) {
+                for (key, items) in map {
+                    parse_value(&format!("{origin}/{key}"), items, out, warnings);
+                }
+                return;
+            }
+        }
+        _ => {
+            warn(warnings, origin, "not a recognised document: expected a JSON/YAML object".into());
+            return;
+        }
+    }
+    dispatch(origin, v, out, warnings);
+}
+
+/// `{"vulnerabilityreports.aquasecurity.github.io": [ … ], …}` as DefectDojo exports it:
+/// every value an array, every key a resource name.
+fn is_dict_of_lists(map: &serde_json::Map<String, Value>) -> bool {
+    !map.is_empty() && !map.contains_key("apiVersion") && map.iter().all(|(k, v)| k.contains('.') && v.is_array())
+}
+
+/// A report format: its name (for messages), how to recognise it, how to parse it.
+type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Result<Vec<Report>, String>);
+
+/// Report formats in the order they are tried. Kubernetes-object formats first (they are
+/// recognised by `apiVersion`/`kind`), then content-recognised files.
+const REPORT_FORMATS: [ReportFormat; 7] = [
+    ("Trivy Operator report", trivy_operator::detect, trivy_operator::parse),
+    ("PolicyReport", policy_report::detect, policy_report::parse),
+    ("CycloneDX", cyclonedx::detect, cyclonedx::parse),
+    ("SPDX", spdx::detect, spdx::parse),
+    ("SARIF", sarif::detect, sarif::parse),
+    ("Trivy JSON", trivy_json::detect, trivy_json::parse),
+    ("ZAP JSON", zap::detect, zap::parse),
+];
+
+fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    if let Some((name, _, parse)) = REPORT_FORMATS.iter().find(|(_, detect, _)| detect(v)) {
+        match parse(origin, v) {
+            Ok(reports) => out.extend(reports.into_iter().map(Parsed::Report)),
+            Err(e) => warn(warnings, origin, format!("{name}: {e}")),
+        }
+    } else if kev::detect(v) {
+        match kev::parse(v) {
+            Ok(k) => out.push(Parsed::Kev(k)),
+            Err(e) => warn(warnings, origin, format!("CISA KEV catalog: {e}")),
+        }
+    } else if v.get("apiVersion").is_some() && v.get("kind").is_some() {
+        kubernetes::parse_object(origin, v, out, warnings);
+    } else {
+        warn(
+            warnings,
+            origin,
+            "not a recognised document: expected a Kubernetes object, Trivy JSON, CycloneDX, SPDX, SARIF, \
+             ZAP JSON, CISA KEV or EPSS CSV"
+                .into(),
+        );
+    }
+}
+
+pub(crate) fn warn(warnings: &mut Vec<Warning>, origin: &str, message: String) {
+    warnings.push(Warning { origin: origin.to_string(), message });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(bytes: &[u8]) -> (Vec<Parsed>, Vec<Warning>) {
+        let (mut out, mut warnings) = (Vec::new(), Vec::new());
+        parse_bytes("t", bytes, &mut out, &mut warnings);
+        (out, warnings)
+    }
+
+    #[test]
+    fn malformed_input_is_a_warning_naming_the_origin() {
+        let (out, w) = run(b"{\"a\": ");
+        assert!(out.is_empty());
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].origin, "t");
+        assert!(w[0].message.starts_with("invalid JSON"), "{}", w[0].message);
+        let (_, w) = run(b"{\"hello\": 1}");
+        assert!(w[0].message.contains("not a recognised document"));
+        let (_, w) = run(b"\x1f\x8b\x08garbage");
+        assert!(w[0].message.contains("gzip"));
+    }
+
+    #[test]
+    fn yaml_streams_and_lists_unwrap() {
+        let yaml = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: b}\n";
+        let (out, w) = run(yaml);
+        assert!(w.is_empty(), "{w:?}");
+        let ignored: Vec<_> = out
+            .iter()
+            .filter_map(|p| match p {
+                Parsed::Ignored(k) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ignored, ["ConfigMap", "Secret"]);
+    }
+}

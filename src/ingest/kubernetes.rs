@@ -1,0 +1,460 @@
+//! Kubernetes manifests and objects → domain types: workloads, network objects,
+//! namespaces, Stance's own resources, and report-carrying ConfigMaps.
+//!
+//! The CLI reads these from files; the operator and webhook pass the objects they
+//! receive through the same functions, so all three see a workload identically.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace as K8sNamespace, Pod, PodSpec, SecurityContext, Service as K8sService,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Warning;
+use super::document::{Parsed, parse_bytes, warn};
+use crate::api::{AppPosture, Asset, GuardrailPolicy, RiskException};
+use crate::model::{Container, ContainerKind, ImageRef, Namespace, ObjectRef, Route, Service, Workload, WorkloadKind};
+
+/// The label that marks a ConfigMap as carrying a scanner report; its value names the
+/// format (informational: the content is recognised on its own).
+pub const REPORT_LABEL: &str = "aspm.stance.dev/report";
+/// Annotation naming the AppPosture (`name` or `namespace/name`) a carried report belongs to.
+pub const APP_ANNOTATION: &str = "aspm.stance.dev/app";
+/// Annotation naming the Asset (`name` or `namespace/name`) a carried report belongs to.
+pub const ASSET_ANNOTATION: &str = "aspm.stance.dev/asset";
+/// Namespace assumed for namespaced manifests that do not state one.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// A Kubernetes object Stance uses.
+#[derive(Debug, Clone)]
+pub enum KubeObject {
+    Workload(Workload),
+    Service(Service),
+    Route(Route),
+    Namespace(Namespace),
+    AppPosture(AppPosture),
+    Asset(Asset),
+    Policy(GuardrailPolicy),
+    Exception(RiskException),
+}
+
+/// Recognises and converts one manifest. Kinds Stance does not use become
+/// [`Parsed::Ignored`]; a known kind that does not deserialize is a warning.
+pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let result: Result<Option<KubeObject>, String> = match (group, kind) {
+        ("aspm.stance.dev", "AppPosture") => typed::<AppPosture>(v).map(|o| Some(KubeObject::AppPosture(o))),
+        ("aspm.stance.dev", "Asset") => typed::<Asset>(v).map(|o| Some(KubeObject::Asset(o))),
+        ("aspm.stance.dev", "GuardrailPolicy") => typed::<GuardrailPolicy>(v).map(|o| Some(KubeObject::Policy(o))),
+        ("aspm.stance.dev", "RiskException") => typed::<RiskException>(v).map(|o| Some(KubeObject::Exception(o))),
+        ("", "Service") => typed::<K8sService>(v).map(|s| Some(KubeObject::Service(service(&s)))),
+        ("networking.k8s.io", "Ingress") => typed::<Ingress>(v).map(|i| Some(KubeObject::Route(ingress(&i)))),
+        ("gateway.networking.k8s.io", "HTTPRoute") => http_route(v).map(|r| Some(KubeObject::Route(r))),
+        ("", "Namespace") => typed::<K8sNamespace>(v).map(|n| {
+            Some(KubeObject::Namespace(Namespace {
+                name: Arc::from(n.metadata.name.unwrap_or_default()),
+                labels: n.metadata.labels.unwrap_or_default(),
+            }))
+        }),
+        ("", "ConfigMap") => {
+            let labelled = v.pointer("/metadata/labels").and_then(|l| l.get(REPORT_LABEL)).is_some();
+            if labelled {
+                report_config_map(origin, v, out, warnings);
+                return;
+            }
+            Ok(None)
+        }
+        _ => match WorkloadKind::parse(kind) {
+            Some(wk) if matches!(group, "" | "apps" | "batch") => {
+                workload_from_value(wk, v, DEFAULT_NAMESPACE).map(|w| Some(KubeObject::Workload(w)))
+            }
+            _ => Ok(None),
+        },
+    };
+    match result {
+        Ok(Some(o)) => out.push(Parsed::Object(Box::new(o))),
+        Ok(None) => out.push(Parsed::Ignored(kind.to_string())),
+        Err(e) => warn(warnings, origin, format!("{kind} {}: {e}", object_name(v))),
+    }
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, String> {
+    T::deserialize(v).map_err(|e| e.to_string())
+}
+
+fn object_name(v: &Value) -> String {
+    let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("<unnamed>");
+    match v.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Converts a pod-running object of the given kind to a [`Workload`]. Objects without
+/// `metadata.namespace` (e.g. admission requests on CREATE) get `namespace`.
+pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Result<Workload, String> {
+    let (meta, template_labels, spec) = match kind {
+        WorkloadKind::Pod => {
+            let p: Pod = typed(v)?;
+            let labels = p.metadata.labels.clone();
+            (p.metadata, labels, p.spec)
+        }
+        WorkloadKind::Deployment => {
+            let d: Deployment = typed(v)?;
+            let t = d.spec.map(|s| s.template);
+            (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
+        }
+        WorkloadKind::StatefulSet => {
+            let d: StatefulSet = typed(v)?;
+            let t = d.spec.map(|s| s.template);
+            (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
+        }
+        WorkloadKind::DaemonSet => {
+            let d: DaemonSet = typed(v)?;
+            let t = d.spec.map(|s| s.template);
+            (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
+        }
+        WorkloadKind::ReplicaSet => {
+            let d: ReplicaSet = typed(v)?;
+            let t = d.spec.and_then(|s| s.template);
+            (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
+        }
+        WorkloadKind::Job => {
+            let d: Job = typed(v)?;
+            let t = d.spec.map(|s| s.template);
+            (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
+        }
+        WorkloadKind::CronJob => {
+            let d: CronJob = typed(v)?;
+            let t = d.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
+            (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
+        }
+    };
+    let spec = spec.ok_or_else(|| "has no pod spec (spec.template.spec / spec)".to_string())?;
+    Ok(workload(kind, &meta, template_labels.unwrap_or_default(), &spec, namespace))
+}
+
+/// Builds a [`Workload`] from an object's metadata and pod spec (typed objects from watches
+/// use this directly).
+pub fn workload(
+    kind: WorkloadKind,
+    meta: &ObjectMeta,
+    pod_labels: BTreeMap<String, String>,
+    spec: &PodSpec,
+    default_namespace: &str,
+) -> Workload {
+    let pod_sc = spec.security_context.as_ref();
+    let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root);
+    let pod_user = pod_sc.and_then(|s| s.run_as_user);
+    let mut containers = Vec::new();
+    let mut push =
+        |name: &str,
+         image: Option<&str>,
+         kind: ContainerKind,
+         sc: Option<&SecurityContext>,
+         limits: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>| {
+            let image_raw = image.unwrap_or("");
+            let non_root = sc.and_then(|s| s.run_as_non_root).or(pod_non_root);
+            let user = sc.and_then(|s| s.run_as_user).or(pod_user);
+            containers.push(Container {
+                name: Arc::from(name),
+                kind,
+                image_raw: Arc::from(image_raw),
+                image: ImageRef::parse(image_raw).map_err(|e| e.to_string()),
+                privileged: sc.and_then(|s| s.privileged).unwrap_or(false),
+                allow_privilege_escalation: sc.and_then(|s| s.allow_privilege_escalation).unwrap_or(true),
+                may_run_as_root: non_root != Some(true) && user.is_none_or(|u| u == 0),
+                has_cpu_limit: limits.is_some_and(|l| l.contains_key("cpu")),
+                has_memory_limit: limits.is_some_and(|l| l.contains_key("memory")),
+                capabilities_added: sc
+                    .and_then(|s| s.capabilities.as_ref())
+                    .and_then(|c| c.add.as_ref())
+                    .map(|a| a.iter().map(|s| Arc::from(s.as_str())).collect())
+                    .unwrap_or_default(),
+            });
+        };
+    for c in spec.init_containers.iter().flatten() {
+        let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
+        push(&c.name, c.image.as_deref(), ContainerKind::InitContainer, c.security_context.as_ref(), limits);
+    }
+    for c in &spec.containers {
+        let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
+        push(&c.name, c.image.as_deref(), ContainerKind::Container, c.security_context.as_ref(), limits);
+    }
+    for c in spec.ephemeral_containers.iter().flatten() {
+        let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
+        push(&c.name, c.image.as_deref(), ContainerKind::EphemeralContainer, c.security_context.as_ref(), limits);
+    }
+    let owner = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .map(|o| ObjectRef::new(&o.kind, Some(meta.namespace.as_deref().unwrap_or(default_namespace)), &o.name));
+    Workload {
+        kind,
+        namespace: Arc::from(meta.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace)),
+        name: Arc::from(meta.name.as_deref().or(meta.generate_name.as_deref()).unwrap_or("")),
+        uid: meta.uid.as_deref().map(Arc::from),
+        labels: meta.labels.clone().unwrap_or_default(),
+        pod_labels,
+        owner,
+        containers,
+        host_network: spec.host_network.unwrap_or(false),
+        host_pid: spec.host_pid.unwrap_or(false),
+        host_ipc: spec.host_ipc.unwrap_or(false),
+        host_paths: spec
+            .volumes
+            .iter()
+            .flatten()
+            .filter_map(|v| v.host_path.as_ref().map(|h| Arc::from(h.path.as_str())))
+            .collect(),
+        service_account: spec.service_account_name.as_deref().map(Arc::from),
+    }
+}
+
+/// Annotations that make a cloud load balancer internal-only.
+const INTERNAL_LB_ANNOTATIONS: &[(&str, &str)] = &[
+    ("service.beta.kubernetes.io/aws-load-balancer-internal", ""),
+    ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"),
+    ("networking.gke.io/load-balancer-type", "Internal"),
+    ("cloud.google.com/load-balancer-type", "Internal"),
+    ("service.beta.kubernetes.io/azure-load-balancer-internal", "true"),
+    ("service.beta.kubernetes.io/oci-load-balancer-internal", "true"),
+];
+
+/// Converts a Service.
+pub fn service(s: &K8sService) -> Service {
+    let annotations = s.metadata.annotations.clone().unwrap_or_default();
+    let internal = INTERNAL_LB_ANNOTATIONS.iter().any(|(k, want)| {
+        annotations.get(*k).is_some_and(|v| want.is_empty() && v != "false" || v.eq_ignore_ascii_case(want))
+    });
+    let spec = s.spec.as_ref();
+    Service {
+        namespace: Arc::from(s.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)),
+        name: Arc::from(s.metadata.name.as_deref().unwrap_or("")),
+        service_type: Arc::from(spec.and_then(|s| s.type_.as_deref()).unwrap_or("ClusterIP")),
+        selector: spec.and_then(|s| s.selector.clone()).unwrap_or_default(),
+        internal_load_balancer: internal,
+    }
+}
+
+/// Converts an Ingress (default backend and every rule's service backends).
+pub fn ingress(i: &Ingress) -> Route {
+    let ns: Arc<str> = Arc::from(i.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE));
+    let mut hosts = Vec::new();
+    let mut backends = Vec::new();
+    if let Some(spec) = &i.spec {
+        if let Some(svc) = spec.default_backend.as_ref().and_then(|b| b.service.as_ref()) {
+            backends.push((ns.clone(), Arc::from(svc.name.as_str())));
+        }
+        for rule in spec.rules.iter().flatten() {
+            if let Some(h) = &rule.host {
+                hosts.push(Arc::from(h.as_str()));
+            }
+            for path in rule.http.iter().flat_map(|h| &h.paths) {
+                if let Some(svc) = &path.backend.service {
+                    backends.push((ns.clone(), Arc::from(svc.name.as_str())));
+                }
+            }
+        }
+    }
+    backends.sort();
+    backends.dedup();
+    Route {
+        kind: Arc::from("Ingress"),
+        namespace: ns,
+        name: Arc::from(i.metadata.name.as_deref().unwrap_or("")),
+        hosts,
+        backends,
+    }
+}
+
+/// Converts a Gateway API HTTPRoute (no k8s-openapi type exists; read by field names).
+pub fn http_route(v: &Value) -> Result<Route, String> {
+    let ns: Arc<str> = Arc::from(v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(DEFAULT_NAMESPACE));
+    let name = v.pointer("/metadata/name").and_then(Value::as_str).ok_or("metadata.name is missing")?;
+    let strs = |p: &str| -> Vec<Arc<str>> {
+        v.pointer(p).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(Arc::from).collect()
+    };
+    let mut backends = Vec::new();
+    for rule in v.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
+        for b in rule.get("backendRefs").and_then(Value::as_array).into_iter().flatten() {
+            let kind = b.get("kind").and_then(Value::as_str).unwrap_or("Service");
+            if kind != "Service" {
+                continue;
+            }
+            if let Some(n) = b.get("name").and_then(Value::as_str) {
+                let bns = b.get("namespace").and_then(Value::as_str).map_or(ns.clone(), Arc::from);
+                backends.push((bns, Arc::from(n)));
+            }
+        }
+    }
+    backends.sort();
+    backends.dedup();
+    Ok(Route {
+        kind: Arc::from("HTTPRoute"),
+        namespace: ns.clone(),
+        name: Arc::from(name),
+        hosts: strs("/spec/hostnames"),
+        backends,
+    })
+}
+
+/// Reads the report(s) carried in a labelled ConfigMap (`data` values as text,
+/// `binaryData` values base64, optionally gzip) and attributes them to the AppPosture or
+/// Asset its annotation names.
+fn report_config_map(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let cm: ConfigMap = match typed(v) {
+        Ok(cm) => cm,
+        Err(e) => return warn(warnings, origin, format!("ConfigMap {}: {e}", object_name(v))),
+    };
+    let ns = cm.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+    let annotations = cm.metadata.annotations.clone().unwrap_or_default();
+    let subject = annotations
+        .get(APP_ANNOTATION)
+        .map(|a| ("AppPosture", a))
+        .or_else(|| annotations.get(ASSET_ANNOTATION).map(|a| ("Asset", a)))
+        .map(|(kind, value)| match value.split_once('/') {
+            Some((n, name)) => ObjectRef::new(kind, Some(n), name),
+            None => ObjectRef::new(kind, Some(ns), value),
+        });
+    let name = cm.metadata.name.as_deref().unwrap_or("<unnamed>");
+    let mut parsed = Vec::new();
+    for (key, text) in cm.data.iter().flatten() {
+        parse_bytes(&format!("{origin} (ConfigMap {ns}/{name} data.{key})"), text.as_bytes(), &mut parsed, warnings);
+    }
+    for (key, bytes) in cm.binary_data.iter().flatten() {
+        // k8s-openapi has already base64-decoded `binaryData`.
+        parse_bytes(&format!("{origin} (ConfigMap {ns}/{name} binaryData.{key})"), &bytes.0, &mut parsed, warnings);
+    }
+    for p in &mut parsed {
+        if let Parsed::Report(r) = p
+            && r.subject.is_none()
+        {
+            r.subject = subject.clone();
+        }
+    }
+    out.extend(parsed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(yaml: &str) -> KubeObject {
+        let v: Value = serde_yaml::from_str(yaml).unwrap();
+        let (mut out, mut w) = (Vec::new(), Vec::new());
+        parse_object("t", &v, &mut out, &mut w);
+        assert!(w.is_empty(), "{w:?}");
+        match out.pop() {
+            Some(Parsed::Object(o)) => *o,
+            other => panic!("expected an object, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn deployment_security_settings_are_effective() {
+        let KubeObject::Workload(w) = one(r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, labels: {team: a}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      securityContext: {runAsNonRoot: true}
+      hostNetwork: true
+      volumes: [{name: h, hostPath: {path: /var/run}}]
+      initContainers:
+      - {name: init, image: busybox}
+      containers:
+      - name: app
+        image: ghcr.io/acme/web:1.2
+        securityContext: {allowPrivilegeEscalation: false}
+        resources: {limits: {cpu: 100m, memory: 64Mi}}
+      - name: sidecar
+        image: envoyproxy/envoy:v1.30.0
+        securityContext: {privileged: true, runAsNonRoot: false, runAsUser: 0}
+"#)
+        else {
+            panic!("not a workload")
+        };
+        assert_eq!((&*w.namespace, &*w.name, w.kind), ("shop", "web", WorkloadKind::Deployment));
+        assert_eq!(w.pod_labels.get("app").map(String::as_str), Some("web"));
+        assert_eq!(w.containers.len(), 3);
+        let [init, app, side] = &w.containers[..] else { unreachable!() };
+        assert_eq!(init.kind, ContainerKind::InitContainer);
+        assert_eq!(init.image.as_ref().unwrap().to_string(), "docker.io/library/busybox");
+        assert!(!init.may_run_as_root, "pod-level runAsNonRoot applies");
+        assert!(!app.allow_privilege_escalation && app.has_cpu_limit && app.has_memory_limit);
+        assert!(side.privileged && side.may_run_as_root && side.allow_privilege_escalation);
+        assert!(w.host_network && w.is_privileged());
+        assert_eq!(w.host_paths, vec![Arc::<str>::from("/var/run")]);
+    }
+
+    #[test]
+    fn cronjob_and_pod_owner() {
+        let KubeObject::Workload(cj) = one(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: 'alpine:3.18'}]\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(&*cj.namespace, DEFAULT_NAMESPACE);
+        assert_eq!(cj.containers[0].image.as_ref().unwrap().to_string(), "docker.io/library/alpine:3.18");
+        let KubeObject::Workload(pod) = one(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-abc\n  namespace: shop\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d4f, uid: u, controller: true}]\nspec:\n  containers: [{name: c, image: 'nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}]\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(pod.owner.unwrap().to_string(), "ReplicaSet/shop/web-5d4f");
+    }
+
+    #[test]
+    fn network_objects() {
+        let KubeObject::Service(s) = one(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n  annotations: {networking.gke.io/load-balancer-type: Internal}\nspec: {type: LoadBalancer, selector: {app: web}}\n",
+        ) else {
+            panic!()
+        };
+        assert!(s.internal_load_balancer);
+        assert_eq!(&*s.service_type, "LoadBalancer");
+        let KubeObject::Route(r) = one(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.hosts, vec![Arc::<str>::from("shop.example.com")]);
+        assert_eq!(r.backends, vec![(Arc::<str>::from("shop"), Arc::<str>::from("web"))]);
+        let KubeObject::Route(h) = one(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\nspec:\n  hostnames: [api.example.com]\n  rules:\n  - backendRefs: [{name: api, port: 8080}, {name: other, namespace: x}]\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(h.backends.len(), 2);
+        assert_eq!(&*h.kind, "HTTPRoute");
+    }
+
+    #[test]
+    fn malformed_known_kind_is_a_warning() {
+        let v: Value = serde_yaml::from_str(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: many}\n",
+        )
+        .unwrap();
+        let (mut out, mut w) = (Vec::new(), Vec::new());
+        parse_object("f.yaml#0", &v, &mut out, &mut w);
+        assert!(out.is_empty());
+        assert_eq!(w.len(), 1);
+        assert!(w[0].message.starts_with("Deployment x:"), "{}", w[0].message);
+    }
+}

@@ -1,0 +1,101 @@
+//! Reading files and folders of manifests, reports and SBOMs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::document::{Parsed, parse_bytes};
+use super::{Epss, Kev, KubeObject, Warning};
+use crate::model::Report;
+
+/// File name endings read when walking a folder. Files named explicitly are always read.
+pub const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "sarif", "csv", "gz", "golden", "cdx", "spdx"];
+
+/// Everything read from a set of paths.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub reports: Vec<Report>,
+    pub objects: Vec<KubeObject>,
+    pub kev: Kev,
+    pub epss: Epss,
+    /// Documents that could not be read, with the file and the problem.
+    pub warnings: Vec<Warning>,
+    /// Kubernetes kinds Stance does not use, with how many objects of each were skipped.
+    pub ignored: BTreeMap<String, usize>,
+    /// Number of files read.
+    pub files: usize,
+}
+
+impl Loaded {
+    /// Sorts parsed documents into their buckets.
+    pub fn add(&mut self, parsed: Vec<Parsed>) {
+        for p in parsed {
+            match p {
+                Parsed::Report(r) => self.reports.push(r),
+                Parsed::Object(o) => self.objects.push(*o),
+                Parsed::Kev(k) => self.kev.merge(k),
+                Parsed::Epss(e) => self.epss.merge(e),
+                Parsed::Ignored(kind) => *self.ignored.entry(kind).or_default() += 1,
+            }
+        }
+    }
+
+    /// Parses one file's bytes into this collection.
+    pub fn add_bytes(&mut self, origin: &str, bytes: &[u8]) {
+        let mut parsed = Vec::new();
+        parse_bytes(origin, bytes, &mut parsed, &mut self.warnings);
+        self.add(parsed);
+        self.files += 1;
+    }
+}
+
+/// A path given on the command line that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read: {source} (check the path and its permissions)")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+}
+
+/// Reads every file under the given files and folders (folders recursively, in name
+/// order, skipping hidden entries and files without a known ending). A path that does
+/// not exist is an error; a file that cannot be parsed is a warning.
+pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Loaded, LoadError> {
+    let mut files = Vec::new();
+    for p in paths {
+        let p = p.as_ref();
+        let meta = std::fs::metadata(p).map_err(|source| LoadError::Unreadable { path: p.to_path_buf(), source })?;
+        if meta.is_dir() {
+            walk(p, &mut files).map_err(|source| LoadError::Unreadable { path: p.to_path_buf(), source })?;
+        } else {
+            files.push(p.to_path_buf());
+        }
+    }
+    let mut loaded = Loaded::default();
+    for f in files {
+        let origin = f.display().to_string();
+        match std::fs::read(&f) {
+            Ok(bytes) => loaded.add_bytes(&origin, &bytes),
+            Err(e) => loaded.warnings.push(Warning { origin, message: format!("cannot read: {e}") }),
+        }
+    }
+    Ok(loaded)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        if e.file_type()?.is_dir() {
+            walk(&path, files)?;
+        } else if name.rsplit_once('.').is_some_and(|(_, ext)| EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+fn main() {
+    print!("{}", stance::api::crds_yaml().unwrap());
+}

@@ -1,0 +1,306 @@
+//! The normalized finding every format is parsed into.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::artifact::{Artifact, ObjectRef};
+use super::severity::Severity;
+
+/// The family of a finding. Scanners of one family report comparable things.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum FindingKind {
+    /// A known vulnerability (CVE, GHSA, OSV…) in a package.
+    Vulnerability,
+    /// A configuration weakness of a Kubernetes object or IaC file.
+    Misconfiguration,
+    /// A secret (key, token, password) found in an image or repository.
+    Secret,
+    /// A static-analysis result in source code (SARIF).
+    Sast,
+    /// A dynamic-analysis result against a running endpoint (ZAP).
+    Dast,
+    /// A failed rule of a policy engine (PolicyReport / OpenReports).
+    Policy,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Vulnerability => "vulnerability",
+            FindingKind::Misconfiguration => "misconfiguration",
+            FindingKind::Secret => "secret",
+            FindingKind::Sast => "sast",
+            FindingKind::Dast => "dast",
+            FindingKind::Policy => "policy",
+        }
+    }
+}
+
+/// The document format a finding was read from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    TrivyOperator,
+    PolicyReport,
+    OpenReports,
+    TrivyJson,
+    CycloneDx,
+    Spdx,
+    Sarif,
+    Zap,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::TrivyOperator => "trivy-operator",
+            Format::PolicyReport => "policy-report",
+            Format::OpenReports => "openreports",
+            Format::TrivyJson => "trivy-json",
+            Format::CycloneDx => "cyclonedx",
+            Format::Spdx => "spdx",
+            Format::Sarif => "sarif",
+            Format::Zap => "zap",
+        }
+    }
+}
+
+/// Where a finding came from: one scanner's statement in one document.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub format: Format,
+    /// Scanner name and version as the document states it (`Trivy 0.38.2`, `CodeQL`).
+    pub scanner: Arc<str>,
+    /// The file (`path#document`) or Kubernetes object the document was read from.
+    pub origin: Arc<str>,
+    /// The workload the scanner attributed the finding to, when it says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<ObjectRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Arc<str>>,
+}
+
+/// The package a vulnerability or component finding is in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Package {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<Arc<str>>,
+    pub name: Arc<str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_version: Option<Arc<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<Arc<str>>,
+}
+
+/// A VEX analysis state (CycloneDX `analysis.state` / OpenVEX status), as stated by the
+/// supplier or by a `RiskException`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VexState {
+    NotAffected,
+    FalsePositive,
+    Resolved,
+    ResolvedWithPedigree,
+    Exploitable,
+    InTriage,
+    Affected,
+    Fixed,
+    UnderInvestigation,
+}
+
+impl VexState {
+    /// Parses CycloneDX / OpenVEX / CSAF spellings.
+    pub fn parse(text: &str) -> Option<VexState> {
+        Some(match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "not_affected" | "known_not_affected" => VexState::NotAffected,
+            "false_positive" => VexState::FalsePositive,
+            "resolved" => VexState::Resolved,
+            "resolved_with_pedigree" => VexState::ResolvedWithPedigree,
+            "exploitable" => VexState::Exploitable,
+            "in_triage" => VexState::InTriage,
+            "affected" | "known_affected" => VexState::Affected,
+            "fixed" => VexState::Fixed,
+            "under_investigation" => VexState::UnderInvestigation,
+            _ => return None,
+        })
+    }
+
+    /// States under which the finding does not represent risk in this artifact.
+    pub fn suppresses(self) -> bool {
+        matches!(
+            self,
+            VexState::NotAffected
+                | VexState::FalsePositive
+                | VexState::Resolved
+                | VexState::ResolvedWithPedigree
+                | VexState::Fixed
+        )
+    }
+}
+
+/// A VEX statement attached to a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vex {
+    pub state: VexState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<Arc<str>>,
+}
+
+/// One issue in one artifact, scanner-independent.
+///
+/// Parsers return one `Finding` per scanner statement; correlation merges the ones with
+/// the same identity (see `posture::correlate`) so each issue appears once with every
+/// source that reported it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// The preferred identifier: a CVE id if any alias is one, else the scanner's id
+    /// (GHSA, check id such as `KSV001`, SARIF `ruleId`, ZAP plugin id).
+    pub id: Arc<str>,
+    /// Other identifiers of the same issue (GHSA ↔ CVE ↔ OSV), never containing `id`.
+    pub aliases: Vec<Arc<str>>,
+    pub severity: Severity,
+    /// CVSS base score (the highest v3 score any source gives), when known.
+    pub cvss: Option<f32>,
+    pub title: Arc<str>,
+    pub artifact: Artifact,
+    pub package: Option<Package>,
+    /// Where in the artifact: `file:line`, URL, or the object field a check looked at.
+    pub location: Option<Arc<str>>,
+    /// Scanner-provided fingerprint for findings without package (SARIF
+    /// `partialFingerprints`), used for identity instead of the line-sensitive location.
+    pub fingerprint: Option<Arc<str>>,
+    pub primary_url: Option<Arc<str>>,
+    /// When the vulnerability was published (for SLA / age), if known.
+    pub published: Option<Timestamp>,
+    /// When a scanner first reported it (report creation), if known.
+    pub first_seen: Option<Timestamp>,
+    pub vex: Option<Vex>,
+    pub sources: Vec<Arc<Source>>,
+    /// On CISA's Known Exploited Vulnerabilities list (set by enrichment).
+    pub kev: bool,
+    /// FIRST EPSS probability 0–1 (set by enrichment).
+    pub epss: Option<f32>,
+}
+
+impl Finding {
+    /// A finding with the required fields; the rest start empty.
+    pub fn new(
+        kind: FindingKind,
+        id: &str,
+        severity: Severity,
+        title: &str,
+        artifact: Artifact,
+        source: Arc<Source>,
+    ) -> Finding {
+        Finding {
+            kind,
+            id: Arc::from(id.trim()),
+            aliases: Vec::new(),
+            severity,
+            cvss: None,
+            title: Arc::from(title.trim()),
+            artifact,
+            package: None,
+            location: None,
+            fingerprint: None,
+            primary_url: None,
+            published: None,
+            first_seen: None,
+            vex: None,
+            sources: vec![source],
+            kev: false,
+            epss: None,
+        }
+    }
+
+    /// True when a fixed version of the package is known.
+    pub fn fix_available(&self) -> bool {
+        self.package.as_ref().is_some_and(|p| p.fixed_version.is_some())
+    }
+
+    /// True when a VEX statement says this finding does not apply.
+    pub fn suppressed(&self) -> bool {
+        self.vex.as_ref().is_some_and(|v| v.state.suppresses())
+    }
+
+    /// Every identifier of this finding: `id` then the aliases.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.id).chain(self.aliases.iter().map(|a| &**a))
+    }
+
+    /// Adds an alias unless it is the id or already known (case-insensitively).
+    pub fn add_alias(&mut self, alias: &str) {
+        let alias = alias.trim();
+        if alias.is_empty() || self.ids().any(|i| i.eq_ignore_ascii_case(alias)) {
+            return;
+        }
+        self.aliases.push(Arc::from(alias));
+    }
+
+    /// Makes a CVE identifier the primary id when one is known, so GHSA-, OSV- and
+    /// distribution-advisory ids of the same issue meet on the CVE.
+    pub fn prefer_cve_id(&mut self) {
+        if is_cve(&self.id) {
+            return;
+        }
+        if let Some(pos) = self.aliases.iter().position(|a| is_cve(a)) {
+            std::mem::swap(&mut self.id, &mut self.aliases[pos]);
+        }
+    }
+}
+
+/// True for `CVE-YYYY-NNNN…` identifiers.
+pub fn is_cve(id: &str) -> bool {
+    id.len() > 8 && id[..4].eq_ignore_ascii_case("cve-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src() -> Arc<Source> {
+        Arc::new(Source {
+            format: Format::TrivyJson,
+            scanner: Arc::from("Trivy"),
+            origin: Arc::from("x.json"),
+            workload: None,
+            container: None,
+        })
+    }
+
+    #[test]
+    fn cve_becomes_primary_id() {
+        let mut f = Finding::new(
+            FindingKind::Vulnerability,
+            "GHSA-jfh8-c2jp-5v3q",
+            Severity::Critical,
+            "log4j",
+            Artifact::Other(Arc::from("x")),
+            src(),
+        );
+        f.add_alias("CVE-2021-44228");
+        f.add_alias("cve-2021-44228");
+        f.add_alias("GHSA-jfh8-c2jp-5v3q");
+        assert_eq!(f.aliases.len(), 1);
+        f.prefer_cve_id();
+        assert_eq!(&*f.id, "CVE-2021-44228");
+        assert_eq!(f.aliases, vec![Arc::<str>::from("GHSA-jfh8-c2jp-5v3q")]);
+    }
+
+    #[test]
+    fn vex_states() {
+        assert_eq!(VexState::parse("not_affected"), Some(VexState::NotAffected));
+        assert_eq!(VexState::parse("in-triage"), Some(VexState::InTriage));
+        assert!(VexState::NotAffected.suppresses());
+        assert!(!VexState::Exploitable.suppresses());
+        assert_eq!(VexState::parse("maybe"), None);
+    }
+}

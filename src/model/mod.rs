@@ -1,0 +1,19 @@
+//! Plain domain types shared by every part of Stance. No I/O, no Kubernetes client.
+
+pub mod artifact;
+pub mod component;
+pub mod finding;
+pub mod image;
+pub mod network;
+pub mod report;
+pub mod severity;
+pub mod workload;
+
+pub use artifact::{Artifact, ArtifactKey, ObjectRef};
+pub use component::{Component, PurlParts};
+pub use finding::{Finding, FindingKind, Format, Package, Source, Vex, VexState};
+pub use image::{ImageKey, ImageRef};
+pub use network::{Namespace, Route, Service};
+pub use report::Report;
+pub use severity::Severity;
+pub use workload::{Container, ContainerKind, Workload, WorkloadKind};
