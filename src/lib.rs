@@ -6,5 +6,10 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod cli;
 pub mod ingest;
 pub mod model;
+pub mod output;
+pub mod policy;
+pub mod posture;
+pub mod selector;

@@ -1,3 +1,14 @@
-fn main() {
-    print!("{}", stance::api::crds_yaml().unwrap());
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = stance::cli::Cli::parse();
+    match stance::cli::run(cli).map_err(anyhow::Error::from) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stance: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

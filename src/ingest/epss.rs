@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn bad_rows_name_the_line() {
-        let err = parse(b"cve,epss,percentile\nCVE-2021-1,0.5,0.5\nCVE-2021-2,1.7,0.1\n").unwrap_err();
+        let err = parse(b"cve,epss,percentile\nCVE-2021-0001,0.5,0.5\nCVE-2021-0002,1.7,0.1\n").unwrap_err();
         assert!(err.starts_with("line 3:"), "{err}");
         let err = parse(b"cve,epss\nnope,0.1\n").unwrap_err();
         assert!(err.contains("not a CVE id"), "{err}");

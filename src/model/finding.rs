@@ -257,9 +257,14 @@ impl Finding {
     }
 }
 
-/// True for `CVE-YYYY-NNNN…` identifiers.
+/// True for `CVE-YYYY-NNNN…` identifiers (four-digit year, at least four digits).
 pub fn is_cve(id: &str) -> bool {
-    id.len() > 8 && id[..4].eq_ignore_ascii_case("cve-")
+    let b = id.as_bytes();
+    b.len() >= 13
+        && b[..4].eq_ignore_ascii_case(b"cve-")
+        && b[4..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'-'
+        && b[9..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -293,6 +298,12 @@ mod tests {
         f.prefer_cve_id();
         assert_eq!(&*f.id, "CVE-2021-44228");
         assert_eq!(f.aliases, vec![Arc::<str>::from("GHSA-jfh8-c2jp-5v3q")]);
+    }
+
+    #[test]
+    fn cve_shape() {
+        assert!(is_cve("CVE-2021-44228") && is_cve("cve-2019-1551"));
+        assert!(!is_cve("CVE-9") && !is_cve("CVE-2021-") && !is_cve("GHSA-jfh8-c2jp-5v3q") && !is_cve("CVE-20x1-1234"));
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub fn fixture_path(rel: &str) -> PathBuf {
 /// Reads a fixture's bytes; panics with the path when it is missing.
 pub fn fixture_bytes(rel: &str) -> Vec<u8> {
     let p = fixture_path(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {} is missing ({e}); see ../shared/fixtures/README.md", p.display()))
+    std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("fixture {} is missing ({e}); see ../shared/fixtures/README.md", p.display()))
 }
 
 /// Parses a fixture through the same entry point the CLI uses.

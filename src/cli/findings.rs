@@ -1,0 +1,60 @@
+//! `stance findings FILE...`: normalized, de-duplicated findings of report files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::{CliError, PolicyArgs, print};
+use crate::ingest::load_paths;
+use crate::output::findings::FindingLine;
+use crate::output::table;
+use crate::posture::PostureIndex;
+use crate::posture::risk::{self, RiskContext};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Report files or folders (Trivy, Trivy Operator, CycloneDX, SPDX, SARIF, ZAP, PolicyReports; KEV/EPSS enrich).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// `json` prints one JSON object per line.
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Json)]
+    pub format: FindingsFormat,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+pub fn run(args: &FindingsArgs) -> Result<ExitCode, CliError> {
+    let loaded = load_paths(&args.paths)?;
+    let warnings = loaded.warnings.clone();
+    let index = PostureIndex::from_loaded(args.policy.config(), loaded);
+    let ctx = RiskContext::unknown(args.policy.now());
+    let mut lines: Vec<FindingLine> = index
+        .artifacts()
+        .flat_map(|(_, a)| a.findings.iter())
+        .map(|f| FindingLine::new(f, &risk::score(f, &ctx)))
+        .collect();
+    lines.sort_by(|a, b| b.risk_score.cmp(&a.risk_score).then_with(|| (&a.rule_id, &a.id).cmp(&(&b.rule_id, &b.id))));
+    let text = match args.format {
+        FindingsFormat::Table => table::findings(&lines),
+        FindingsFormat::Json => {
+            let mut s = String::new();
+            for l in &lines {
+                s.push_str(&serde_json::to_string(l)?);
+                s.push('\n');
+            }
+            s
+        }
+    };
+    print(&text)?;
+    for w in &warnings {
+        eprintln!("warning: {}: {}", w.origin, w.message);
+    }
+    Ok(ExitCode::SUCCESS)
+}

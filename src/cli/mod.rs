@@ -1,0 +1,104 @@
+//! The `stance` command line: thin adapters from arguments to the core.
+
+pub mod check;
+pub mod crds;
+pub mod findings;
+pub mod scan;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use jiff::Timestamp;
+
+use crate::posture::IndexConfig;
+
+/// Application Security Posture Management inside Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "stance", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rank the security posture of a folder of manifests, scanner reports and SBOMs.
+    Scan(scan::ScanArgs),
+    /// Print the normalized, de-duplicated findings of report files.
+    Findings(findings::FindingsArgs),
+    /// Evaluate manifests against guardrails exactly as admission would (CI gate).
+    Check(check::CheckArgs),
+    /// Print Stance's CustomResourceDefinitions.
+    Crds,
+}
+
+/// Settings shared by the commands that evaluate policies.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Evaluate as of this RFC 3339 time instead of now (exception expiry, SLAs, scan age).
+    #[arg(long, value_parser = parse_time)]
+    pub now: Option<Timestamp>,
+    /// Namespace whose RiskExceptions policies honour by default (repeatable).
+    #[arg(long = "exception-namespace", default_value = "stance-system")]
+    pub exception_namespaces: Vec<String>,
+    /// Longest allowed RiskException lifetime in days.
+    #[arg(long, default_value_t = 90)]
+    pub max_exception_days: u32,
+    /// Namespace guardrails never apply to (repeatable).
+    #[arg(long = "exempt-namespace", default_values = ["kube-system", "stance-system"])]
+    pub exempt_namespaces: Vec<String>,
+}
+
+impl PolicyArgs {
+    pub fn config(&self) -> IndexConfig {
+        IndexConfig {
+            exception_namespaces: self.exception_namespaces.clone(),
+            max_exception_days: self.max_exception_days,
+            exempt_namespaces: self.exempt_namespaces.clone(),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now.unwrap_or_else(Timestamp::now)
+    }
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    crate::ingest::timestamp::parse(s)
+        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-31T00:00:00Z"))
+}
+
+/// Errors a user can cause, each naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Load(#[from] crate::ingest::LoadError),
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+    #[error("cannot serialize output: {0}")]
+    Serialize(#[from] serde_json::Error),
+    #[error("cannot render YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Scan(a) => scan::run(&a),
+        Command::Findings(a) => findings::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Crds => crds::run(),
+    }
+}
+
+/// Writes text to stdout, treating a closed pipe (`stance … | head`) as success.
+pub fn print(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

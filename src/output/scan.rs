@@ -1,0 +1,219 @@
+//! The result of `stance scan`: applications ranked by risk, their top findings with
+//! factors, guardrail violations of running workloads, and what could not be read.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::api::app_posture::{ImageStatus, RankedFinding, SeverityCounts};
+use crate::api::{AppPosture, RiskExceptionState};
+use crate::ingest::{Loaded, Warning};
+use crate::model::Workload;
+use crate::policy::{Violation, evaluate};
+use crate::posture::PostureIndex;
+use crate::posture::app::{self, Assessment};
+
+/// Version of the JSON schema below; bumped on any incompatible change.
+pub const SCHEMA_VERSION: &str = "stance.dev/scan/v1";
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanOutput {
+    pub schema: &'static str,
+    pub generated_at: String,
+    pub summary: Summary,
+    /// Applications, highest risk first.
+    pub apps: Vec<AppOutput>,
+    /// Guardrail violations of running workloads that belong to no application.
+    pub unowned_violations: Vec<Violation>,
+    pub policies: Vec<PolicyOutput>,
+    pub exceptions: Vec<ExceptionOutput>,
+    /// Documents that could not be read (file and problem).
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub files: usize,
+    pub reports: usize,
+    /// Findings after correlation and de-duplication.
+    pub findings: usize,
+    pub images: usize,
+    pub workloads: usize,
+    pub apps: usize,
+    /// Open (un-excepted) violations of running workloads by enforcement.
+    pub violations: BTreeMap<String, usize>,
+    pub warnings: usize,
+    /// Kubernetes kinds present in the input that Stance does not use, with counts.
+    pub ignored_kinds: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppOutput {
+    pub namespace: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub criticality: &'static str,
+    pub data_classification: &'static str,
+    pub exposure: &'static str,
+    pub exposure_reasons: Vec<String>,
+    pub risk_score: u32,
+    pub findings: SeverityCounts,
+    pub suppressed_findings: usize,
+    pub top_findings: Vec<RankedFinding>,
+    pub workloads: Vec<String>,
+    pub images: Vec<ImageStatus>,
+    pub violations: Vec<Violation>,
+    pub compliant: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyOutput {
+    pub name: String,
+    pub enforcement: &'static str,
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Open violations of running workloads.
+    pub violations: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionOutput {
+    pub namespace: String,
+    pub name: String,
+    pub state: RiskExceptionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+impl AppOutput {
+    fn new(a: &Assessment<'_>, top: usize) -> AppOutput {
+        let spec = &a.app.spec;
+        AppOutput {
+            namespace: a.namespace.clone(),
+            name: a.name.clone(),
+            owner: spec.owner.clone(),
+            criticality: spec.criticality.as_str(),
+            data_classification: spec.data_classification.as_str(),
+            exposure: a.reach.as_str(),
+            exposure_reasons: a.exposure_reasons.clone(),
+            risk_score: a.risk_score,
+            findings: app::severity_counts(a.ranked.iter().map(|r| r.finding)),
+            suppressed_findings: a.suppressed,
+            top_findings: a.ranked.iter().take(top).map(app::ranked_finding).collect(),
+            workloads: a.workloads.clone(),
+            images: a.images.clone(),
+            compliant: a.violations.iter().all(|v| !v.excepted_by.is_empty()),
+            violations: a.violations.clone(),
+        }
+    }
+}
+
+/// Assesses everything in the index at `now`; `top` findings are listed per application.
+pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp, top: usize) -> ScanOutput {
+    let assessments: Vec<Assessment<'_>> = index.apps().map(|a| app::assess(index, a, now)).collect();
+    let mut apps: Vec<AppOutput> = assessments.iter().map(|a| AppOutput::new(a, top)).collect();
+    apps.sort_by(|a, b| {
+        b.risk_score.cmp(&a.risk_score).then_with(|| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)))
+    });
+
+    let owned = |w: &Workload| index.apps_of(w).next().is_some();
+    let unowned_violations: Vec<Violation> = index
+        .workloads()
+        .filter(|w| index.is_top_level(w) && !owned(w))
+        .flat_map(|w| evaluate(w, None, index, now).violations)
+        .collect();
+
+    let all_open =
+        apps.iter().flat_map(|a| &a.violations).chain(&unowned_violations).filter(|v| v.excepted_by.is_empty());
+    let mut by_enforcement = BTreeMap::new();
+    let mut by_policy: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in all_open {
+        *by_enforcement.entry(v.enforcement.as_str().to_string()).or_default() += 1;
+        *by_policy.entry(&v.policy).or_default() += 1;
+    }
+    let policies = index
+        .policies()
+        .map(|p| PolicyOutput {
+            name: p.object.metadata.name.clone().unwrap_or_default(),
+            enforcement: p.object.spec.enforcement.as_str(),
+            valid: p.compiled.is_ok(),
+            error: p.compiled.as_ref().err().cloned(),
+            violations: by_policy.get(p.object.metadata.name.as_deref().unwrap_or("")).copied().unwrap_or(0),
+        })
+        .collect();
+    let exceptions = index
+        .exceptions()
+        .map(|e| {
+            let (state, reason) = match &e.compiled {
+                Ok(x) => x.state(now),
+                Err(err) => (RiskExceptionState::Invalid, Some(err.clone())),
+            };
+            ExceptionOutput {
+                namespace: e.object.metadata.namespace.clone().unwrap_or_default(),
+                name: e.object.metadata.name.clone().unwrap_or_default(),
+                state,
+                reason,
+                expires: Some(e.object.spec.expires.clone()),
+                ticket: e.object.spec.ticket.clone(),
+            }
+        })
+        .collect();
+    let summary = Summary {
+        files: loaded_summary.files,
+        reports: loaded_summary.reports,
+        findings: index.finding_count(),
+        images: index.artifacts().filter(|(k, _)| k.0.starts_with("image:")).count(),
+        workloads: index.workloads().filter(|w| index.is_top_level(w)).count(),
+        apps: apps.len(),
+        violations: by_enforcement,
+        warnings: loaded_summary.warnings.len(),
+        ignored_kinds: loaded_summary.ignored.clone(),
+    };
+    ScanOutput {
+        schema: SCHEMA_VERSION,
+        generated_at: now.to_string(),
+        summary,
+        apps,
+        unowned_violations,
+        policies,
+        exceptions,
+        warnings: loaded_summary.warnings.clone(),
+    }
+}
+
+/// What the loader read, kept after the reports and objects moved into the index.
+#[derive(Clone, Debug, Default)]
+pub struct LoadSummary {
+    pub files: usize,
+    pub reports: usize,
+    pub warnings: Vec<Warning>,
+    pub ignored: BTreeMap<String, usize>,
+}
+
+impl LoadSummary {
+    pub fn of(loaded: &Loaded) -> LoadSummary {
+        LoadSummary {
+            files: loaded.files,
+            reports: loaded.reports.len(),
+            warnings: loaded.warnings.clone(),
+            ignored: loaded.ignored.clone(),
+        }
+    }
+}
+
+/// An application's name as `namespace/name`.
+pub fn app_id(a: &AppPosture) -> String {
+    format!("{}/{}", a.metadata.namespace.as_deref().unwrap_or("default"), a.metadata.name.as_deref().unwrap_or(""))
+}

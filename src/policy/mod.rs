@@ -1,0 +1,14 @@
+//! Guardrail evaluation (pure): compiled policies and exceptions, rule checks, verdicts.
+
+pub mod compile;
+pub mod context;
+pub mod evaluate;
+pub mod exception;
+pub mod rules;
+pub mod verdict;
+pub mod version;
+
+pub use compile::{Check, Policy, Rule};
+pub use evaluate::evaluate;
+pub use exception::Exception;
+pub use verdict::{Verdict, Violation};

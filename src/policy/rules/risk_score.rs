@@ -1,0 +1,42 @@
+//! `riskScore`: no finding whose contextual risk exceeds a threshold.
+
+use super::{Hit, Item, image_label, plural};
+use crate::api::guardrail_policy::RiskScoreRule;
+use crate::policy::context::{ImageCtx, Subject};
+use crate::posture::risk;
+
+pub fn check<'a>(rule: &RiskScoreRule, img: &ImageCtx<'a>, s: &Subject<'_>) -> Option<Hit<'a>> {
+    let posture = img.posture?;
+    let mut scored: Vec<(u32, Item)> = posture
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let r = risk::score(f, &s.risk);
+            (r.score > rule.max).then(|| {
+                let factors: Vec<String> = r.factors.iter().map(ToString::to_string).collect();
+                let text = format!("{} risk {} ({})", f.id, r.score, factors.join(" "));
+                (r.score, Item { key: f.id.to_string(), aliases: f.aliases.clone(), text })
+            })
+        })
+        .collect();
+    if scored.is_empty() {
+        return None;
+    }
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+    let header = format!(
+        "{} has {} with risk above {} (highest {}) in this context (exposure {}, criticality {})",
+        image_label(img.image, img.container),
+        plural(scored.len(), "finding", "findings"),
+        rule.max,
+        scored[0].0,
+        s.risk.reach.as_str(),
+        s.risk.criticality.as_str()
+    );
+    Some(Hit {
+        container: Some(img.container),
+        image: Some(img.image),
+        header,
+        items: scored.into_iter().map(|(_, i)| i).collect(),
+        advice: "Fix the highest-risk findings first (see their factors), or reduce exposure".into(),
+    })
+}

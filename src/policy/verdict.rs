@@ -1,0 +1,108 @@
+//! The outcome of evaluating a workload against the guardrails.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::api::Enforcement;
+
+/// One rule broken by one workload (or one of its containers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    pub policy: Arc<str>,
+    pub rule: Arc<str>,
+    /// The rule type (`vulnerabilities`, `imageReference`, …).
+    pub rule_type: &'static str,
+    /// The enforcement that applies to this violation (an unscanned image under
+    /// `onUnscanned: warn` is `Warn` whatever the policy says).
+    pub enforcement: Enforcement,
+    /// `Kind/namespace/name` of the workload.
+    pub workload: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The offending items: finding ids, package URLs, settings, labels.
+    pub items: Vec<String>,
+    /// A message a developer can act on.
+    pub message: String,
+    /// Active RiskExceptions (`namespace/name`) that cover this violation entirely; a
+    /// covered violation does not block.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excepted_by: Vec<String>,
+    /// The running revision already had this violation (the `newRiskOnly` ratchet): it
+    /// is reported as a warning instead of denying the update.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub preexisting: bool,
+}
+
+impl Violation {
+    /// Counts against admission: Enforce, not excepted, not pre-existing.
+    pub fn blocks(&self) -> bool {
+        self.enforcement == Enforcement::Enforce && self.excepted_by.is_empty() && !self.preexisting
+    }
+
+    /// Shown to the client as a warning.
+    pub fn warns(&self) -> bool {
+        self.excepted_by.is_empty()
+            && (self.enforcement == Enforcement::Warn || (self.preexisting && self.enforcement == Enforcement::Enforce))
+    }
+
+    /// Recorded only (Audit, or excepted).
+    pub fn audits(&self) -> bool {
+        !self.blocks() && !self.warns()
+    }
+
+    /// `[policy/rule] message` — the form used in admission responses and CLI output.
+    pub fn line(&self) -> String {
+        let mut s = format!("[{}/{}] {}", self.policy, self.rule, self.message);
+        if self.preexisting {
+            s.push_str(" (already present in the running revision; not blocking under newRiskOnly)");
+        }
+        if !self.excepted_by.is_empty() {
+            s.push_str(&format!(" (excepted by RiskException {})", self.excepted_by.join(", ")));
+        }
+        s
+    }
+}
+
+/// Everything the guardrails said about one workload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub violations: Vec<Violation>,
+    /// Why no policy applied, when that is the reason for an empty verdict (exempt namespace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempt: Option<String>,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        !self.violations.iter().any(Violation::blocks)
+    }
+
+    /// Messages of blocking violations.
+    pub fn denials(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.blocks())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.warns())
+    }
+
+    pub fn audits(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.audits())
+    }
+
+    /// "allow", "warn" or "deny".
+    pub fn decision(&self) -> &'static str {
+        if !self.allowed() {
+            "deny"
+        } else if self.warnings().next().is_some() {
+            "warn"
+        } else {
+            "allow"
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Correlation: the same issue reported by several scanners, several reports or several
+//! workloads running one image becomes ONE finding listing every source.
+//!
+//! Identity is scanner-independent: (kind, an id shared through aliases, artifact — image
+//! digest when known — and, per kind, the package or location). See [`discriminator`].
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{Artifact, ArtifactKey, Finding, FindingKind, Package};
+
+/// The part of the identity that is not the id: what a finding is *in*.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct GroupKey<'a> {
+    kind: FindingKind,
+    artifact: ArtifactKey,
+    what: Option<Cow<'a, str>>,
+}
+
+/// What distinguishes two findings with the same id on one artifact:
+/// - vulnerabilities: the package (short name and installed version, case-insensitive),
+///   because one CVE can hit several packages of one image;
+/// - secrets, SAST and DAST: the scanner fingerprint, else the location;
+/// - misconfigurations and policy results: nothing (one check fails once per object).
+fn discriminator(f: &Finding) -> Option<Cow<'_, str>> {
+    match f.kind {
+        FindingKind::Vulnerability => f.package.as_ref().map(package_key),
+        FindingKind::Secret | FindingKind::Sast | FindingKind::Dast => {
+            f.fingerprint.as_deref().or(f.location.as_deref()).map(Cow::Borrowed)
+        }
+        FindingKind::Misconfiguration | FindingKind::Policy => None,
+    }
+}
+
+/// `name@version` with the name reduced to its last path segment (`org.x:log4j-core`,
+/// `pkg:maven/org.x/log4j-core` and `log4j-core` all give `log4j-core`), lower case.
+pub fn package_key(p: &Package) -> Cow<'_, str> {
+    let short = p.name.rsplit([':', '/']).next().unwrap_or(&p.name);
+    let version = p.installed_version.as_deref().unwrap_or("");
+    let lower = |s: &str| s.bytes().any(|b| b.is_ascii_uppercase());
+    if lower(short) || lower(version) {
+        Cow::Owned(format!("{}@{}", short.to_ascii_lowercase(), version.to_ascii_lowercase()))
+    } else {
+        Cow::Owned(format!("{short}@{version}"))
+    }
+}
+
+/// Merges findings with the same identity. `resolve` rewrites an artifact before keying
+/// (e.g. gives a tag-only image the digest another report told us), so a report that
+/// knows only the tag and one that knows the digest meet.
+///
+/// Output order is the order of first appearance; merged findings keep every source,
+/// every alias, the worst severity and highest CVSS, and the first known fix, purl,
+/// publication date and VEX statement.
+pub fn correlate<I, R>(findings: I, resolve: R) -> Vec<Finding>
+where
+    I: IntoIterator<Item = Finding>,
+    R: Fn(&Artifact) -> Option<Artifact>,
+{
+    let iter = findings.into_iter();
+    // Slots are emptied when a later finding's aliases join two earlier ones.
+    let mut out: Vec<Option<Finding>> = Vec::with_capacity(iter.size_hint().0);
+    let mut groups: FxHashMap<GroupKey<'static>, Vec<usize>> = FxHashMap::default();
+    for mut f in iter {
+        if let Some(a) = resolve(&f.artifact) {
+            f.artifact = a;
+        }
+        f.prefer_cve_id();
+        let key = GroupKey {
+            kind: f.kind,
+            artifact: f.artifact.key(),
+            what: discriminator(&f).map(|c| Cow::Owned(c.into_owned())),
+        };
+        let members = groups.entry(key).or_default();
+        let shares_id = |g: &Finding| g.ids().any(|a| f.ids().any(|b| a.eq_ignore_ascii_case(b)));
+        let matching: Vec<usize> =
+            members.iter().copied().filter(|&i| out[i].as_ref().is_some_and(shares_id)).collect();
+        match matching.split_first() {
+            None => {
+                members.push(out.len());
+                out.push(Some(f));
+            }
+            Some((&first, rest)) => {
+                // `matching` only holds occupied slots, so `first` is `Some`.
+                if let Some(mut merged) = out[first].take() {
+                    merge_into(&mut merged, f);
+                    for &i in rest {
+                        if let Some(other) = out[i].take() {
+                            merge_into(&mut merged, other);
+                        }
+                    }
+                    out[first] = Some(merged);
+                }
+                members.retain(|m| !rest.contains(m));
+            }
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Folds `other` (same identity) into `into`.
+pub fn merge_into(into: &mut Finding, other: Finding) {
+    for id in other.ids() {
+        into.add_alias(id);
+    }
+    into.prefer_cve_id();
+    into.severity = into.severity.max(other.severity);
+    into.cvss = match (into.cvss, other.cvss) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    if into.title.is_empty() || *into.title == *into.id {
+        into.title = other.title.clone();
+    }
+    match (&mut into.package, other.package) {
+        (Some(p), Some(o)) => {
+            p.purl = p.purl.take().or(o.purl);
+            p.fixed_version = p.fixed_version.take().or(o.fixed_version);
+            p.installed_version = p.installed_version.take().or(o.installed_version);
+        }
+        (p @ None, o) => *p = o,
+        _ => {}
+    }
+    into.location = into.location.take().or(other.location);
+    into.fingerprint = into.fingerprint.take().or(other.fingerprint);
+    into.primary_url = into.primary_url.take().or(other.primary_url);
+    into.published = min_opt(into.published, other.published);
+    into.first_seen = min_opt(into.first_seen, other.first_seen);
+    into.vex = into.vex.take().or(other.vex);
+    into.kev |= other.kev;
+    into.epss = match (into.epss, other.epss) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    for s in other.sources {
+        if !into.sources.iter().any(|x| **x == *s) {
+            into.sources.push(s);
+        }
+    }
+}
+
+fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{Format, ImageRef, Severity, Source};
+
+    fn src(format: Format, origin: &str) -> Arc<Source> {
+        Arc::new(Source { format, scanner: Arc::from("s"), origin: Arc::from(origin), workload: None, container: None })
+    }
+
+    fn vuln(id: &str, pkg: &str, ver: &str, image: &ImageRef, format: Format, origin: &str) -> Finding {
+        let mut f = Finding::new(
+            FindingKind::Vulnerability,
+            id,
+            Severity::High,
+            "t",
+            Artifact::Image(image.clone()),
+            src(format, origin),
+        );
+        f.package =
+            Some(Package { name: Arc::from(pkg), installed_version: Some(Arc::from(ver)), ..Default::default() });
+        f
+    }
+
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn same_issue_from_two_scanners_and_two_workloads_is_one_finding() {
+        let img = ImageRef::parse(&format!("nginx:1.25@{D}")).unwrap();
+        let mut grype = vuln("GHSA-xxxx-yyyy-zzzz", "org.x:Log4j-Core", "2.14.1", &img, Format::CycloneDx, "a");
+        grype.add_alias("CVE-2021-44228");
+        grype.severity = Severity::Critical;
+        let mut trivy = vuln("CVE-2021-44228", "log4j-core", "2.14.1", &img, Format::TrivyOperator, "b");
+        trivy.package.as_mut().unwrap().fixed_version = Some(Arc::from("2.17.1"));
+        let trivy_other_pod = vuln("CVE-2021-44228", "log4j-core", "2.14.1", &img, Format::TrivyOperator, "c");
+        let other_pkg = vuln("CVE-2021-44228", "log4j-api", "2.14.1", &img, Format::TrivyOperator, "b");
+        let out = correlate([grype, trivy, trivy_other_pod, other_pkg], |_| None);
+        assert_eq!(out.len(), 2, "{out:#?}");
+        let f = &out[0];
+        assert_eq!(&*f.id, "CVE-2021-44228");
+        assert_eq!(f.aliases, vec![Arc::<str>::from("GHSA-xxxx-yyyy-zzzz")]);
+        assert_eq!(f.sources.len(), 3);
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.package.as_ref().unwrap().fixed_version.as_deref(), Some("2.17.1"));
+    }
+
+    #[test]
+    fn tag_only_report_meets_digest_report_through_resolution() {
+        let tagged = ImageRef::parse("nginx:1.25").unwrap();
+        let pinned = ImageRef::parse(&format!("nginx:1.25@{D}")).unwrap();
+        let a = vuln("CVE-2024-0001", "openssl", "3.0.1", &tagged, Format::TrivyJson, "a");
+        let b = vuln("CVE-2024-0001", "openssl", "3.0.1", &pinned, Format::TrivyOperator, "b");
+        let resolve = |art: &Artifact| match art {
+            Artifact::Image(i) if i.digest.is_none() => Some(Artifact::Image(pinned.clone())),
+            _ => None,
+        };
+        let out = correlate([a, b], resolve);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].artifact.key().0.as_ref(), format!("image:{D}"));
+    }
+
+    #[test]
+    fn transitive_aliases_join_earlier_findings() {
+        let img = ImageRef::parse("x:1").unwrap();
+        let ghsa = vuln("GHSA-1", "p", "1", &img, Format::CycloneDx, "a");
+        let osv = vuln("OSV-1", "p", "1", &img, Format::Spdx, "b");
+        let mut both = vuln("CVE-2024-0009", "p", "1", &img, Format::TrivyJson, "c");
+        both.add_alias("GHSA-1");
+        both.add_alias("OSV-1");
+        let out = correlate([ghsa, osv, both], |_| None);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(&*out[0].id, "CVE-2024-0009");
+        assert_eq!(out[0].sources.len(), 3);
+    }
+}

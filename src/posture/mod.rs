@@ -1,0 +1,10 @@
+//! Correlation, risk scoring, exposure and the in-memory index (pure).
+
+pub mod app;
+pub mod correlate;
+pub mod exposure;
+pub mod index;
+pub mod risk;
+
+pub use index::{ArtifactPosture, IndexConfig, PostureIndex, SharedIndex};
+pub use risk::{Factor, Reach, RiskContext, RiskScore};
