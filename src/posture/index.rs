@@ -12,16 +12,15 @@ use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::correlate::correlate;
-use super::exposure::{self, Detected};
-use crate::api::{AppPosture, Asset, AssetType, GuardrailPolicy, RiskException};
-use crate::ingest::{Epss, Kev, KubeObject};
-use crate::model::artifact::{image_artifact_key, normalize_endpoint, normalize_repository};
+use super::exposure::Detected;
+use crate::api::{AppPosture, Asset, GuardrailPolicy, RiskException};
+use crate::ingest::{Epss, Kev};
+use crate::model::artifact::image_artifact_key;
 use crate::model::{
     Artifact, ArtifactKey, Component, Finding, ImageKey, ImageRef, Namespace, ObjectRef, Report, Route, Service,
     Severity, Workload, WorkloadKind,
 };
 use crate::policy::{Exception, Policy};
-use crate::selector;
 
 /// The index behind a lock, shared by the reconciler and the webhook. Never hold the
 /// guard across an `.await`.
@@ -73,13 +72,13 @@ impl ArtifactPosture {
 
 /// A report as stored: its metadata and its findings split by (unresolved) artifact key.
 #[derive(Debug)]
-struct StoredReport {
+pub(super) struct StoredReport {
     scanned: Vec<ArtifactKey>,
     scanned_at: Option<Timestamp>,
     by_artifact: FxHashMap<ArtifactKey, Vec<Finding>>,
     components: Option<(ArtifactKey, Arc<Vec<Component>>)>,
     subject: Option<ObjectRef>,
-    artifacts: FxHashMap<ArtifactKey, Artifact>,
+    pub(super) artifacts: FxHashMap<ArtifactKey, Artifact>,
 }
 
 /// A compiled policy and the object it came from; `compiled` is the reason it is invalid.
@@ -96,7 +95,7 @@ pub struct ExceptionEntry {
     pub compiled: Result<Arc<Exception>, String>,
 }
 
-type NsName = (Arc<str>, Arc<str>);
+pub(super) type NsName = (Arc<str>, Arc<str>);
 /// Namespace → (kind, name) → workload.
 type WorkloadsByNs = BTreeMap<Arc<str>, BTreeMap<(WorkloadKind, Arc<str>), Arc<Workload>>>;
 /// (kind, namespace, name) of an Ingress or HTTPRoute.
@@ -106,38 +105,38 @@ type RouteKey = (Arc<str>, Arc<str>, Arc<str>);
 #[derive(Debug, Default)]
 pub struct PostureIndex {
     pub config: IndexConfig,
-    reports: FxHashMap<Arc<str>, StoredReport>,
+    pub(super) reports: FxHashMap<Arc<str>, StoredReport>,
     /// Raw artifact key → ids of the reports that mention it.
-    reports_by_key: FxHashMap<ArtifactKey, FxHashSet<Arc<str>>>,
+    pub(super) reports_by_key: FxHashMap<ArtifactKey, FxHashSet<Arc<str>>>,
     /// Image tag key → (digest key, when learned) and the reverse.
-    tag_digest: FxHashMap<ImageKey, (ImageKey, Option<Timestamp>)>,
-    digest_tags: FxHashMap<ImageKey, FxHashSet<ImageKey>>,
+    pub(super) tag_digest: FxHashMap<ImageKey, (ImageKey, Option<Timestamp>)>,
+    pub(super) digest_tags: FxHashMap<ImageKey, FxHashSet<ImageKey>>,
     /// `registry/repository` → resolved image artifact keys (for image Assets).
-    images_by_name: FxHashMap<String, FxHashSet<ArtifactKey>>,
+    pub(super) images_by_name: FxHashMap<String, FxHashSet<ArtifactKey>>,
     /// Namespace → resolved object artifact keys in it.
-    objects_by_ns: FxHashMap<Arc<str>, FxHashSet<ArtifactKey>>,
+    pub(super) objects_by_ns: FxHashMap<Arc<str>, FxHashSet<ArtifactKey>>,
     /// Subject (AppPosture / Asset) → ids of reports attributed to it.
-    reports_by_subject: FxHashMap<ObjectRef, FxHashSet<Arc<str>>>,
-    artifacts: FxHashMap<ArtifactKey, Arc<ArtifactPosture>>,
-    dirty: FxHashSet<ArtifactKey>,
+    pub(super) reports_by_subject: FxHashMap<ObjectRef, FxHashSet<Arc<str>>>,
+    pub(super) artifacts: FxHashMap<ArtifactKey, Arc<ArtifactPosture>>,
+    pub(super) dirty: FxHashSet<ArtifactKey>,
 
-    workloads: WorkloadsByNs,
-    services: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Service>>,
-    routes: BTreeMap<RouteKey, Route>,
-    namespaces: BTreeMap<Arc<str>, Namespace>,
-    apps: BTreeMap<NsName, Arc<AppPosture>>,
-    assets: BTreeMap<NsName, Arc<Asset>>,
-    policies: BTreeMap<Arc<str>, PolicyEntry>,
-    exceptions: BTreeMap<NsName, ExceptionEntry>,
-    kev: Kev,
-    epss: Epss,
+    pub(super) workloads: WorkloadsByNs,
+    pub(super) services: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Service>>,
+    pub(super) routes: BTreeMap<RouteKey, Route>,
+    pub(super) namespaces: BTreeMap<Arc<str>, Namespace>,
+    pub(super) apps: BTreeMap<NsName, Arc<AppPosture>>,
+    pub(super) assets: BTreeMap<NsName, Arc<Asset>>,
+    pub(super) policies: BTreeMap<Arc<str>, PolicyEntry>,
+    pub(super) exceptions: BTreeMap<NsName, ExceptionEntry>,
+    pub(super) kev: Kev,
+    pub(super) epss: Epss,
     /// Namespaces whose applications' exposure must be recomputed.
-    topology_dirty: FxHashSet<Arc<str>>,
-    exposure: FxHashMap<NsName, Arc<Detected>>,
-    generation: u64,
+    pub(super) topology_dirty: FxHashSet<Arc<str>>,
+    pub(super) exposure: FxHashMap<NsName, Arc<Detected>>,
+    pub(super) generation: u64,
 }
 
-fn ns_name(ns: Option<&str>, name: Option<&str>) -> NsName {
+pub(super) fn ns_name(ns: Option<&str>, name: Option<&str>) -> NsName {
     (Arc::from(ns.unwrap_or(crate::ingest::kubernetes::DEFAULT_NAMESPACE)), Arc::from(name.unwrap_or("")))
 }
 
@@ -436,130 +435,6 @@ impl PostureIndex {
         self.generation += 1;
     }
 
-    // ---- Kubernetes objects ------------------------------------------------------------
-
-    /// Adds or replaces any object the ingest layer produced.
-    pub fn apply_object(&mut self, o: KubeObject) {
-        match o {
-            KubeObject::Workload(w) => self.apply_workload(w),
-            KubeObject::Service(s) => self.apply_service(s),
-            KubeObject::Route(r) => self.apply_route(r),
-            KubeObject::Namespace(n) => self.apply_namespace(n),
-            KubeObject::AppPosture(a) => self.apply_app(a),
-            KubeObject::Asset(a) => self.apply_asset(a),
-            KubeObject::Policy(p) => self.apply_policy(p),
-            KubeObject::Exception(e) => self.apply_exception(e),
-        }
-    }
-
-    pub fn apply_workload(&mut self, w: Workload) {
-        self.topology_dirty.insert(w.namespace.clone());
-        self.workloads.entry(w.namespace.clone()).or_default().insert((w.kind, w.name.clone()), Arc::new(w));
-        self.generation += 1;
-    }
-
-    pub fn delete_workload(&mut self, kind: WorkloadKind, namespace: &str, name: &str) {
-        if let Some(m) = self.workloads.get_mut(namespace) {
-            m.remove(&(kind, Arc::from(name)));
-        }
-        self.topology_dirty.insert(Arc::from(namespace));
-        self.generation += 1;
-    }
-
-    pub fn apply_service(&mut self, s: Service) {
-        self.topology_dirty.insert(s.namespace.clone());
-        self.services.entry(s.namespace.clone()).or_default().insert(s.name.clone(), s);
-        self.generation += 1;
-    }
-
-    pub fn delete_service(&mut self, namespace: &str, name: &str) {
-        if let Some(m) = self.services.get_mut(namespace) {
-            m.remove(name);
-        }
-        self.topology_dirty.insert(Arc::from(namespace));
-        self.generation += 1;
-    }
-
-    pub fn apply_route(&mut self, r: Route) {
-        for (ns, _) in &r.backends {
-            self.topology_dirty.insert(ns.clone());
-        }
-        self.topology_dirty.insert(r.namespace.clone());
-        self.routes.insert((r.kind.clone(), r.namespace.clone(), r.name.clone()), r);
-        self.generation += 1;
-    }
-
-    pub fn delete_route(&mut self, kind: &str, namespace: &str, name: &str) {
-        if let Some(r) = self.routes.remove(&(Arc::from(kind), Arc::from(namespace), Arc::from(name))) {
-            for (ns, _) in &r.backends {
-                self.topology_dirty.insert(ns.clone());
-            }
-        }
-        self.topology_dirty.insert(Arc::from(namespace));
-        self.generation += 1;
-    }
-
-    pub fn apply_namespace(&mut self, n: Namespace) {
-        self.namespaces.insert(n.name.clone(), n);
-        self.generation += 1;
-    }
-
-    pub fn delete_namespace(&mut self, name: &str) {
-        self.namespaces.remove(name);
-        self.generation += 1;
-    }
-
-    pub fn apply_app(&mut self, a: AppPosture) {
-        let key = ns_name(a.metadata.namespace.as_deref(), a.metadata.name.as_deref());
-        self.topology_dirty.insert(key.0.clone());
-        self.apps.insert(key, Arc::new(a));
-        self.generation += 1;
-    }
-
-    pub fn delete_app(&mut self, namespace: &str, name: &str) {
-        let key: NsName = (Arc::from(namespace), Arc::from(name));
-        self.apps.remove(&key);
-        self.exposure.remove(&key);
-        self.generation += 1;
-    }
-
-    pub fn apply_asset(&mut self, a: Asset) {
-        let key = ns_name(a.metadata.namespace.as_deref(), a.metadata.name.as_deref());
-        self.assets.insert(key, Arc::new(a));
-        self.generation += 1;
-    }
-
-    pub fn delete_asset(&mut self, namespace: &str, name: &str) {
-        self.assets.remove(&(Arc::from(namespace), Arc::from(name)));
-        self.generation += 1;
-    }
-
-    /// Adds or replaces a policy, compiling it; an invalid one is kept with its reason
-    /// (and never applied).
-    pub fn apply_policy(&mut self, p: GuardrailPolicy) {
-        let name: Arc<str> = Arc::from(p.metadata.name.as_deref().unwrap_or(""));
-        let compiled = Policy::compile(&p).map(Arc::new);
-        self.policies.insert(name, PolicyEntry { object: Arc::new(p), compiled });
-        self.generation += 1;
-    }
-
-    pub fn delete_policy(&mut self, name: &str) {
-        self.policies.remove(name);
-        self.generation += 1;
-    }
-
-    pub fn apply_exception(&mut self, e: RiskException) {
-        let key = ns_name(e.metadata.namespace.as_deref(), e.metadata.name.as_deref());
-        let compiled = Exception::compile(&e, self.config.max_exception_days).map(Arc::new);
-        self.exceptions.insert(key, ExceptionEntry { object: Arc::new(e), compiled });
-        self.generation += 1;
-    }
-
-    pub fn delete_exception(&mut self, namespace: &str, name: &str) {
-        self.exceptions.remove(&(Arc::from(namespace), Arc::from(name)));
-        self.generation += 1;
-    }
-
     // ---- queries -------------------------------------------------------------------
 
     /// The correlated posture of a container image, if any report covers it.
@@ -584,225 +459,6 @@ impl PostureIndex {
     /// Total correlated findings.
     pub fn finding_count(&self) -> usize {
         self.artifacts.values().map(|a| a.findings.len()).sum()
-    }
-
-    pub fn workloads(&self) -> impl Iterator<Item = &Arc<Workload>> {
-        self.workloads.values().flat_map(|m| m.values())
-    }
-
-    pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = &Arc<Workload>> {
-        self.workloads.get(namespace).into_iter().flat_map(|m| m.values())
-    }
-
-    pub fn workload(&self, kind: WorkloadKind, namespace: &str, name: &str) -> Option<&Arc<Workload>> {
-        self.workloads.get(namespace)?.get(&(kind, Arc::from(name)))
-    }
-
-    /// The workload an object reference names, following controller owners up to the
-    /// top-level controller (Pod → ReplicaSet → Deployment; Job → CronJob). A ReplicaSet
-    /// that is not known but whose name is `<deployment>-<pod-template-hash>` maps to that
-    /// Deployment, as Trivy Operator names reports after ReplicaSets.
-    pub fn top_level(&self, o: &ObjectRef) -> Option<&Arc<Workload>> {
-        let ns = o.namespace.as_deref()?;
-        let kind = WorkloadKind::parse(&o.kind)?;
-        let mut current = match self.workload(kind, ns, &o.name) {
-            Some(w) => w,
-            None => return self.guess_owner(kind, ns, &o.name),
-        };
-        for _ in 0..4 {
-            let Some(owner) = &current.owner else { break };
-            let Some(ok) = WorkloadKind::parse(&owner.kind) else { break };
-            match self.workload(ok, ns, &owner.name).or_else(|| self.guess_owner(ok, ns, &owner.name)) {
-                Some(next) => current = next,
-                None => break,
-            }
-        }
-        Some(current)
-    }
-
-    fn guess_owner(&self, kind: WorkloadKind, ns: &str, name: &str) -> Option<&Arc<Workload>> {
-        let (parent, hash) = name.rsplit_once('-')?;
-        let hashlike = (5..=10).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_alphanumeric());
-        match kind {
-            WorkloadKind::ReplicaSet if hashlike => self.workload(WorkloadKind::Deployment, ns, parent),
-            WorkloadKind::Pod => self.guess_owner(WorkloadKind::ReplicaSet, ns, parent),
-            WorkloadKind::Job if hash.bytes().all(|b| b.is_ascii_digit()) => {
-                self.workload(WorkloadKind::CronJob, ns, parent)
-            }
-            _ => None,
-        }
-    }
-
-    /// True when no known workload controls this one.
-    pub fn is_top_level(&self, w: &Workload) -> bool {
-        let Some(owner) = &w.owner else { return true };
-        match WorkloadKind::parse(&owner.kind) {
-            Some(k) => {
-                self.workload(k, &w.namespace, &owner.name).is_none()
-                    && self.guess_owner(k, &w.namespace, &owner.name).is_none()
-            }
-            None => true,
-        }
-    }
-
-    pub fn services_in(&self, namespace: &str) -> impl Iterator<Item = &Service> {
-        self.services.get(namespace).into_iter().flat_map(|m| m.values())
-    }
-
-    pub fn routes(&self) -> impl Iterator<Item = &Route> + Clone {
-        self.routes.values()
-    }
-
-    /// A namespace's labels; unknown namespaces get the label the API server always sets.
-    pub fn namespace_labels(&self, name: &str) -> BTreeMap<String, String> {
-        let mut labels = self.namespaces.get(name).map(|n| n.labels.clone()).unwrap_or_default();
-        labels.entry("kubernetes.io/metadata.name".into()).or_insert_with(|| name.to_string());
-        labels
-    }
-
-    pub fn apps(&self) -> impl Iterator<Item = &Arc<AppPosture>> {
-        self.apps.values()
-    }
-
-    pub fn app(&self, namespace: &str, name: &str) -> Option<&Arc<AppPosture>> {
-        self.apps.get(&(Arc::from(namespace), Arc::from(name)))
-    }
-
-    /// AppPostures in the workload's namespace whose (non-empty) selector selects it.
-    pub fn apps_of<'a>(&'a self, w: &'a Workload) -> impl Iterator<Item = &'a Arc<AppPosture>> + 'a {
-        let ns = w.namespace.clone();
-        self.apps
-            .range((ns.clone(), Arc::from(""))..)
-            .take_while(move |((n, _), _)| *n == ns)
-            .map(|(_, a)| a)
-            .filter(|a| app_selects(a, w))
-    }
-
-    /// Top-level workloads an application selects.
-    pub fn app_workloads<'a>(&'a self, app: &'a AppPosture) -> impl Iterator<Item = &'a Arc<Workload>> + 'a {
-        let ns = app.metadata.namespace.as_deref().unwrap_or(crate::ingest::kubernetes::DEFAULT_NAMESPACE);
-        self.workloads_in(ns).filter(|w| app_selects(app, w) && self.is_top_level(w))
-    }
-
-    /// The application's detected exposure (cached; see [`refresh`](Self::refresh)).
-    pub fn detected_exposure(&self, namespace: &str, name: &str) -> Option<&Arc<Detected>> {
-        self.exposure.get(&(Arc::from(namespace), Arc::from(name)))
-    }
-
-    fn recompute_exposure(&mut self, ns: &Arc<str>) {
-        let keys: Vec<NsName> = self.apps.keys().filter(|(n, _)| n == ns).cloned().collect();
-        for key in keys {
-            let Some(app) = self.apps.get(&key) else { continue };
-            let workloads: Vec<&Workload> = self.app_workloads(app).map(|w| &**w).collect();
-            let d = exposure::detect(&workloads, self.services_in(ns), self.routes());
-            self.exposure.insert(key, Arc::new(d));
-        }
-    }
-
-    pub fn assets(&self) -> impl Iterator<Item = &Arc<Asset>> {
-        self.assets.values()
-    }
-
-    pub fn policies(&self) -> impl Iterator<Item = &PolicyEntry> {
-        self.policies.values()
-    }
-
-    pub fn exceptions(&self) -> impl Iterator<Item = &ExceptionEntry> {
-        self.exceptions.values()
-    }
-
-    /// Resolved artifact keys whose findings belong to an application beyond its
-    /// workloads' images and objects: its repositories and endpoints (spec, Assets, the
-    /// hosts of Ingresses/HTTPRoutes to its Services), image Assets, and reports
-    /// attributed to it or to its Assets.
-    pub fn app_extra_artifacts(&self, app: &AppPosture, workloads: &[&Workload]) -> FxHashSet<ArtifactKey> {
-        let ns = app.metadata.namespace.as_deref().unwrap_or(crate::ingest::kubernetes::DEFAULT_NAMESPACE);
-        let name = app.metadata.name.as_deref().unwrap_or("");
-        let mut keys = FxHashSet::default();
-        for r in &app.spec.repositories {
-            keys.insert(Artifact::Repository(Arc::from(normalize_repository(r))).key());
-        }
-        for e in &app.spec.endpoints {
-            keys.insert(Artifact::Endpoint(Arc::from(normalize_endpoint(e))).key());
-        }
-        let mut subjects = vec![ObjectRef::new("AppPosture", Some(ns), name)];
-        for asset in self.assets.values() {
-            let Some(r) = &asset.spec.app_ref else { continue };
-            let asset_ns = asset.metadata.namespace.as_deref().unwrap_or(crate::ingest::kubernetes::DEFAULT_NAMESPACE);
-            if r.name != name || r.namespace.as_deref().unwrap_or(asset_ns) != ns {
-                continue;
-            }
-            subjects.push(ObjectRef::new("Asset", Some(asset_ns), asset.metadata.name.as_deref().unwrap_or("")));
-            let id = asset.spec.identifier.as_str();
-            match asset.spec.asset_type {
-                AssetType::Repository => {
-                    keys.insert(Artifact::Repository(Arc::from(normalize_repository(id))).key());
-                }
-                AssetType::Endpoint => {
-                    keys.insert(Artifact::Endpoint(Arc::from(normalize_endpoint(id))).key());
-                }
-                AssetType::Image => {
-                    let name = ImageRef::parse(id).map(|i| i.name()).unwrap_or_else(|_| id.to_string());
-                    keys.extend(self.images_by_name.get(&name).into_iter().flatten().cloned());
-                }
-                AssetType::Service => {}
-            }
-        }
-        // Hosts of routes that reach the application's Services.
-        for svc in self.services_in(ns) {
-            if !workloads.iter().any(|w| selector::subset_matches(&svc.selector, &w.pod_labels)) {
-                continue;
-            }
-            for r in self.routes.values() {
-                if r.backends.iter().any(|(bns, bn)| *bns == svc.namespace && *bn == svc.name) {
-                    for h in &r.hosts {
-                        keys.insert(Artifact::Endpoint(Arc::from(normalize_endpoint(h))).key());
-                    }
-                }
-            }
-        }
-        for s in &subjects {
-            for id in self.reports_by_subject.get(s).into_iter().flatten() {
-                if let Some(r) = self.reports.get(id) {
-                    keys.extend(r.artifacts.values().map(|a| self.resolve_key(a)));
-                }
-            }
-        }
-        keys.retain(|k| self.artifacts.contains_key(k));
-        keys
-    }
-
-    /// Resolved keys of object artifacts (configuration audits, policy results) in a
-    /// namespace whose object is, or is controlled by, one of `workloads`.
-    pub fn object_artifacts_of(&self, namespace: &str, workloads: &[&Workload]) -> Vec<ArtifactKey> {
-        let mut out = Vec::new();
-        for k in self.objects_by_ns.get(namespace).into_iter().flatten() {
-            let Some(Some(Artifact::Object(o))) = self.artifacts.get(k).map(|p| &p.artifact) else { continue };
-            let owner = self.top_level(o);
-            let hit = workloads.iter().any(|w| match owner {
-                Some(t) => t.kind == w.kind && t.name == w.name,
-                None => *o.kind == *w.kind.as_str() && *o.name == *w.name,
-            });
-            if hit {
-                out.push(k.clone());
-            }
-        }
-        out
-    }
-}
-
-/// True when the application's non-empty selector selects the workload (by its own
-/// labels or its pod template's).
-pub fn app_selects(app: &AppPosture, w: &Workload) -> bool {
-    let ns = app.metadata.namespace.as_deref().unwrap_or(crate::ingest::kubernetes::DEFAULT_NAMESPACE);
-    if *w.namespace != *ns {
-        return false;
-    }
-    match &app.spec.selector {
-        Some(sel) if !selector::is_empty(sel) => {
-            selector::matches(sel, &w.pod_labels) || selector::matches(sel, &w.labels)
-        }
-        _ => false,
     }
 }
 

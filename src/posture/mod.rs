@@ -5,6 +5,11 @@ pub mod correlate;
 pub mod exposure;
 pub mod index;
 pub mod risk;
+pub mod topology;
 
 pub use index::{ArtifactPosture, IndexConfig, PostureIndex, SharedIndex};
 pub use risk::{Factor, Reach, RiskContext, RiskScore};
+pub use topology::app_selects;
+
+#[cfg(test)]
+mod tests;
