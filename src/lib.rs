@@ -13,3 +13,4 @@ pub mod output;
 pub mod policy;
 pub mod posture;
 pub mod selector;
+pub mod synthetic;

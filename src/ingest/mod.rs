@@ -21,6 +21,17 @@ pub mod trivy_json;
 pub mod trivy_operator;
 pub mod zap;
 
+// Shared by several parsers.
+mod error_path;
+mod finding_id;
+mod lenient;
+mod license;
+mod purl;
+mod sbom_subject;
+mod title;
+mod trivy_artifact;
+mod trivy_cvss;
+
 pub use document::{Parsed, parse_bytes, parse_value};
 pub use epss::Epss;
 pub use kev::Kev;

@@ -46,7 +46,11 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::sarif::{Text, is_vulnerability_id, non_empty, nullable, package_from_purl, prop_str, title_line, typed};
+use super::error_path::typed;
+use super::finding_id::{is_config_check_id, is_vulnerability_id};
+use super::lenient::{Scalar, non_empty, nullable, prop_str};
+use super::purl::package_from_purl;
+use super::title::title_line;
 use crate::ingest::{source, timestamp};
 use crate::model::{Artifact, Finding, FindingKind, Format, ObjectRef, Package, Report, Severity, Source};
 
@@ -84,7 +88,7 @@ struct PolicyReport {
     #[serde(deserialize_with = "nullable")]
     metadata: Metadata,
     scope: Option<ResourceRef>,
-    source: Option<Text>,
+    source: Option<Scalar>,
     // `results` are read one by one so an error names the result.
 }
 
@@ -95,9 +99,9 @@ struct Metadata {
     namespace: Option<String>,
     creation_timestamp: Option<String>,
     #[serde(deserialize_with = "nullable")]
-    labels: BTreeMap<String, Text>,
+    labels: BTreeMap<String, Scalar>,
     #[serde(deserialize_with = "nullable")]
-    annotations: BTreeMap<String, Text>,
+    annotations: BTreeMap<String, Scalar>,
     #[serde(deserialize_with = "nullable")]
     owner_references: Vec<OwnerReference>,
 }
@@ -122,15 +126,15 @@ struct ResourceRef {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PolicyResult {
-    policy: Option<Text>,
-    rule: Option<Text>,
-    category: Option<Text>,
-    severity: Option<Text>,
-    result: Option<Text>,
+    policy: Option<Scalar>,
+    rule: Option<Scalar>,
+    category: Option<Scalar>,
+    severity: Option<Scalar>,
+    result: Option<Scalar>,
     /// v1alpha1's name for `result`.
-    status: Option<Text>,
+    status: Option<Scalar>,
     message: Option<String>,
-    source: Option<Text>,
+    source: Option<Scalar>,
     #[serde(deserialize_with = "nullable")]
     resources: Vec<ResourceRef>,
     #[serde(deserialize_with = "nullable")]
@@ -395,7 +399,7 @@ fn package(props: &Map<String, Value>, category: Option<&str>) -> Option<Package
     })
 }
 
-fn label<'a>(map: &'a BTreeMap<String, Text>, key: &str) -> Option<&'a str> {
+fn label<'a>(map: &'a BTreeMap<String, Scalar>, key: &str) -> Option<&'a str> {
     non_empty(map.get(key).map(|t| t.0.as_str()))
 }
 
@@ -407,15 +411,6 @@ fn is_benchmark(text: &str) -> bool {
         || t.contains("benchmark")
         || t.contains("compliance-operator")
         || t.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "cis")
-}
-
-/// Trivy, Checkov and kube-bench check ids of configuration checks.
-fn is_config_check_id(id: &str) -> bool {
-    let u = id.trim().to_ascii_uppercase();
-    u.starts_with("AVD-")
-        || u.starts_with("CKV_")
-        || u.starts_with("CKV2_")
-        || (u.starts_with("KSV") && u[3..].starts_with(|c: char| c.is_ascii_digit() || c == '-'))
 }
 
 /// A globally meaningful check id rather than a rule name scoped to its policy.

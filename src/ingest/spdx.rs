@@ -27,10 +27,12 @@ use rustc_hash::FxHashSet;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::cyclonedx::{
-    ImageHints, deserialize_located, image_ref, is_remote_repository, normalize_license, purl_repository,
-    vcs_repository,
-};
+use super::error_path::deserialize_located;
+use super::finding_id::advisory_id;
+use super::lenient::non_empty_arc;
+use super::license::normalize_license;
+use super::sbom_subject::{ImageHints, image_ref, purl_repository, vcs_repository};
+use super::trivy_artifact::is_remote_repository;
 use super::{source, timestamp};
 use crate::model::artifact::normalize_repository;
 use crate::model::{Artifact, Component, Finding, FindingKind, Format, Package, Report, Severity, Source};
@@ -113,7 +115,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
             .find_map(normalize_license);
         components.push(Component {
             name: Arc::from(name),
-            version: nonempty(p.version_info.as_deref()),
+            version: non_empty_arc(p.version_info.as_deref()),
             purl: p.purl().map(Arc::from),
             licenses: license.into_iter().map(Arc::from).collect(),
         });
@@ -292,7 +294,7 @@ fn vulnerability_findings(
         f.package = Some(Package {
             purl: p.purl().map(Arc::from),
             name: Arc::from(name),
-            installed_version: nonempty(p.version_info.as_deref()),
+            installed_version: non_empty_arc(p.version_info.as_deref()),
             fixed_version: None,
         });
         f.primary_url = Some(Arc::from(locator));
@@ -300,43 +302,6 @@ fn vulnerability_findings(
         out.push(f);
         seen.push(id);
     }
-}
-
-/// The first CVE or GHSA identifier in an advisory locator, in canonical case
-/// (`https://avd.aquasec.com/nvd/cve-2024-9143` → `CVE-2024-9143`).
-fn advisory_id(locator: &str) -> Option<String> {
-    let bytes = locator.as_bytes();
-    let lower = locator.to_ascii_lowercase();
-    let word_start = |i: usize| i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-    for (i, _) in lower.match_indices("cve-") {
-        if !word_start(i) {
-            continue;
-        }
-        let rest = &lower[i + 4..];
-        let year: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let number: String =
-            rest.get(year.len() + 1..).unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
-        if year.len() == 4 && rest[year.len()..].starts_with('-') && number.len() >= 4 {
-            return Some(format!("CVE-{year}-{number}"));
-        }
-    }
-    for (i, _) in lower.match_indices("ghsa-") {
-        if !word_start(i) {
-            continue;
-        }
-        let rest = &lower[i + 5..];
-        let parts: Vec<&str> = rest.splitn(4, '-').take(3).collect();
-        let part_ok = |s: &str| s.len() >= 4 && s.bytes().take(4).all(|b| b.is_ascii_alphanumeric());
-        if parts.len() == 3 && parts.iter().all(|s| part_ok(s)) {
-            let ids: Vec<&str> = parts.iter().map(|s| &s[..4]).collect();
-            return Some(format!("GHSA-{}", ids.join("-")));
-        }
-    }
-    None
-}
-
-fn nonempty(s: Option<&str>) -> Option<Arc<str>> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(Arc::from)
 }
 
 #[cfg(test)]
@@ -381,17 +346,5 @@ mod tests {
         assert_eq!(r.scanned, vec![Artifact::Other(Arc::from("t.json"))]);
         assert_eq!(&*r.source.scanner, "SPDX");
         assert_eq!(r.components.as_deref(), Some(&[][..]));
-    }
-
-    #[test]
-    fn advisory_ids() {
-        assert_eq!(advisory_id("https://nvd.nist.gov/vuln/detail/CVE-2021-32012").as_deref(), Some("CVE-2021-32012"));
-        assert_eq!(advisory_id("https://avd.aquasec.com/nvd/cve-2024-9143").as_deref(), Some("CVE-2024-9143"));
-        assert_eq!(
-            advisory_id("https://github.com/advisories/GHSA-jfh8-c2jp-5v3q").as_deref(),
-            Some("GHSA-jfh8-c2jp-5v3q")
-        );
-        assert_eq!(advisory_id("https://example.com/advisory/42"), None);
-        assert_eq!(advisory_id("xcve-2021-1234"), None);
     }
 }

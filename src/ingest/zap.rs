@@ -22,7 +22,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::sarif::{Text, non_empty, nullable, title_line, typed};
+use super::error_path::typed;
+use super::lenient::{Scalar, non_empty, nullable};
+use super::title::title_line;
 use crate::ingest::{source, timestamp};
 use crate::model::{
     Artifact, Finding, FindingKind, Format, Report, Severity, Vex, VexState, artifact::normalize_endpoint,
@@ -47,7 +49,7 @@ struct ZapReport {
     #[serde(rename = "@programName")]
     program_name: Option<String>,
     #[serde(rename = "@version")]
-    version: Option<Text>,
+    version: Option<Scalar>,
     #[serde(rename = "@generated")]
     generated: Option<String>,
     // `site` is read entry by entry (a single site may be written as an object).
@@ -67,18 +69,18 @@ struct Site {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Alert {
-    pluginid: Option<Text>,
+    pluginid: Option<Scalar>,
     #[serde(rename = "alertRef")]
-    alert_ref: Option<Text>,
+    alert_ref: Option<Scalar>,
     alert: Option<String>,
     name: Option<String>,
-    riskcode: Option<Text>,
-    confidence: Option<Text>,
+    riskcode: Option<Scalar>,
+    confidence: Option<Scalar>,
     riskdesc: Option<String>,
     #[serde(deserialize_with = "nullable")]
     instances: Vec<Instance>,
     reference: Option<String>,
-    cweid: Option<Text>,
+    cweid: Option<Scalar>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,0 +1,110 @@
+//! Criterion benches of the pure core. Run: `cargo bench --bench core`.
+//! Results and the machine they ran on are in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use jiff::Timestamp;
+use stance::ingest::{Loaded, parse_bytes};
+use stance::policy::evaluate;
+use stance::posture::correlate::correlate;
+use stance::posture::{IndexConfig, PostureIndex};
+use stance::synthetic::{self, Spec};
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn parse_largest_fixtures(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse");
+    for rel in [
+        "cyclonedx-bom-examples/SBOM/juice-shop/via_npm/flat/bom.1.4.json",
+        "defectdojo/sarif/semgrepowasp-benchmark-sample.sarif",
+        "guac/oci-kubectl-linux-amd64-spdx-1.json",
+        "guac/big-mongo-cyclonedx.json",
+        "trivy-operator/00-sbom-pod.yaml",
+        "kev/known_exploited_vulnerabilities.json",
+    ] {
+        let bytes = fixture(rel);
+        g.throughput(criterion::Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(rel.rsplit('/').next().unwrap_or(rel), |b| {
+            b.iter(|| {
+                let (mut out, mut w) = (Vec::new(), Vec::new());
+                parse_bytes(rel, black_box(&bytes), &mut out, &mut w);
+                assert!(w.is_empty());
+                out
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Peak resident memory of this process so far (Linux VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn correlate_million(c: &mut Criterion) {
+    let spec = Spec { images: 10_000, findings: 1_000_000, reports_per_image: 2, seed: 7 };
+    let mut g = c.benchmark_group("correlate");
+    g.sample_size(10).measurement_time(Duration::from_secs(40)).warm_up_time(Duration::from_secs(1));
+    // The pure function over every finding at once.
+    g.bench_function("correlate_1M_findings_10k_images", |b| {
+        b.iter_batched(
+            || synthetic::reports(&spec).into_iter().flat_map(|r| r.findings).collect::<Vec<_>>(),
+            |findings| {
+                let out = correlate(findings, |_| None);
+                assert!(out.len() > 500_000);
+                out
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // What the CLI and the operator do: apply every report to the index, refresh once.
+    g.bench_function("index_1M_findings_10k_images", |b| {
+        b.iter_batched(
+            || synthetic::reports(&spec),
+            |reports| {
+                let mut index = PostureIndex::new(IndexConfig::default());
+                for (i, r) in reports.into_iter().enumerate() {
+                    index.apply_report(&format!("r{i}"), r);
+                }
+                index.refresh();
+                assert_eq!(index.artifacts().count(), 10_000);
+                index
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+    eprintln!("correlate: peak RSS of the bench process so far: {:.0} MiB", peak_rss_mib());
+}
+
+fn evaluate_pod(c: &mut Criterion) {
+    // 100k findings over 1,000 images, 20 policies; a Pod with 3 containers.
+    let spec = Spec { images: 1_000, findings: 100_000, reports_per_image: 1, seed: 11 };
+    let loaded = Loaded {
+        reports: synthetic::reports(&spec),
+        objects: synthetic::policies(20).into_iter().map(stance::ingest::KubeObject::Policy).collect(),
+        ..Loaded::default()
+    };
+    let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
+    assert_eq!(index.policies().filter(|p| p.compiled.is_ok()).count(), 20);
+    let pod = synthetic::pod("shop", "web", &[1, 2, 3]);
+    let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+    let verdict = evaluate(&pod, None, &index, now);
+    assert!(!verdict.violations.is_empty(), "the bench must exercise real violations");
+    c.bench_function("evaluate_pod_3_containers_20_policies_100k_findings", |b| {
+        b.iter(|| evaluate(black_box(&pod), None, black_box(&index), now))
+    });
+}
+
+criterion_group!(benches, parse_largest_fixtures, evaluate_pod, correlate_million);
+criterion_main!(benches);

@@ -1,0 +1,191 @@
+//! The CycloneDX JSON document structure: only the fields Stance reads, everything
+//! optional and null-tolerant.
+
+use packageurl::PackageUrl;
+use serde::Deserialize;
+
+use crate::ingest::purl::purl_display_name;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Bom {
+    pub(super) metadata: Option<Metadata>,
+    pub(super) components: Option<Vec<CdxComponent>>,
+    pub(super) external_references: Option<Vec<ExternalReference>>,
+    pub(super) vulnerabilities: Option<Vec<Vulnerability>>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct Metadata {
+    pub(super) timestamp: Option<String>,
+    pub(super) tools: Option<Tools>,
+    pub(super) component: Option<CdxComponent>,
+}
+
+/// `metadata.tools`: an array of tools up to 1.4, `{components, services}` from 1.5.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum Tools {
+    List(Vec<Tool>),
+    Object { components: Option<Vec<Tool>>, services: Option<Vec<Tool>> },
+}
+
+#[derive(Deserialize)]
+pub(super) struct Tool {
+    pub(super) name: Option<String>,
+    pub(super) version: Option<String>,
+}
+
+impl Tools {
+    /// `name version` of every tool, joined with `, `.
+    pub(super) fn joined(&self) -> String {
+        let tools: Vec<&Tool> = match self {
+            Tools::List(list) => list.iter().collect(),
+            Tools::Object { components, services } => components.iter().chain(services).flatten().collect(),
+        };
+        let mut names: Vec<String> = Vec::new();
+        for t in tools {
+            let name = t.name.as_deref().unwrap_or("").trim();
+            if name.is_empty() {
+                continue;
+            }
+            let s = match t.version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                Some(v) => format!("{name} {v}"),
+                None => name.to_string(),
+            };
+            if !names.contains(&s) {
+                names.push(s);
+            }
+        }
+        names.join(", ")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CdxComponent {
+    #[serde(rename = "bom-ref")]
+    pub(super) bom_ref: Option<String>,
+    #[serde(rename = "type")]
+    pub(super) ty: Option<String>,
+    pub(super) group: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) version: Option<String>,
+    pub(super) purl: Option<String>,
+    pub(super) licenses: Option<Vec<LicenseChoice>>,
+    pub(super) properties: Option<Vec<Property>>,
+    pub(super) external_references: Option<Vec<ExternalReference>>,
+    pub(super) components: Option<Vec<CdxComponent>>,
+}
+
+impl CdxComponent {
+    pub(super) fn properties(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.properties
+            .iter()
+            .flatten()
+            .filter(move |p| p.name.as_deref() == Some(name))
+            .filter_map(|p| p.value.as_deref())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    pub(super) fn has_property(&self, name: &str) -> bool {
+        self.properties.iter().flatten().any(|p| p.name.as_deref() == Some(name))
+    }
+
+    /// The ecosystem-style display name (see the module docs).
+    pub(super) fn display_name(&self) -> Option<String> {
+        let name = self.name.as_deref().map(str::trim).unwrap_or("");
+        if name.is_empty() {
+            return self.purl.as_deref().and_then(|p| p.parse::<PackageUrl>().ok()).map(|p| purl_display_name(&p));
+        }
+        Some(match self.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+            Some(g) if self.purl.as_deref().is_some_and(|p| p.starts_with("pkg:maven/")) => format!("{g}:{name}"),
+            Some(g) => format!("{g}/{name}"),
+            None => name.to_string(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct LicenseChoice {
+    pub(super) license: Option<LicenseRef>,
+    pub(super) expression: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct LicenseRef {
+    pub(super) id: Option<String>,
+    pub(super) name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Property {
+    pub(super) name: Option<String>,
+    pub(super) value: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExternalReference {
+    #[serde(rename = "type")]
+    pub(super) ty: Option<String>,
+    pub(super) url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Vulnerability {
+    pub(super) id: Option<String>,
+    pub(super) source: Option<VulnSource>,
+    pub(super) references: Option<Vec<VulnReference>>,
+    pub(super) ratings: Option<Vec<Rating>>,
+    pub(super) description: Option<String>,
+    pub(super) detail: Option<String>,
+    pub(super) recommendation: Option<String>,
+    pub(super) advisories: Option<Vec<Advisory>>,
+    pub(super) published: Option<String>,
+    pub(super) analysis: Option<Analysis>,
+    pub(super) affects: Option<Vec<Affect>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct VulnSource {
+    pub(super) name: Option<String>,
+    pub(super) url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct VulnReference {
+    pub(super) id: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Rating {
+    pub(super) source: Option<VulnSource>,
+    pub(super) score: Option<f64>,
+    pub(super) severity: Option<String>,
+    pub(super) method: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Advisory {
+    pub(super) url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Analysis {
+    pub(super) state: Option<String>,
+    pub(super) justification: Option<String>,
+    pub(super) detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Affect {
+    #[serde(rename = "ref")]
+    pub(super) reference: Option<String>,
+    pub(super) versions: Option<Vec<AffectVersion>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct AffectVersion {
+    pub(super) version: Option<String>,
+    pub(super) status: Option<String>,
+}

@@ -1,0 +1,46 @@
+//! License ids and expressions as SBOMs declare them, cleaned up for display.
+
+/// A license id, name or expression as declared, without redundant enclosing parentheses;
+/// `None` for empty, `NOASSERTION` and `NONE`.
+pub(crate) fn normalize_license(text: &str) -> Option<String> {
+    let mut s = text.trim();
+    while s.starts_with('(') && s.ends_with(')') && closing_paren(s) == Some(s.len() - 1) {
+        s = s[1..s.len() - 1].trim();
+    }
+    if s.is_empty() || s.eq_ignore_ascii_case("NOASSERTION") || s.eq_ignore_ascii_case("NONE") {
+        return None;
+    }
+    Some(s.to_string())
+}
+
+/// Byte index of the parenthesis closing the one at index 0.
+fn closing_paren(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licenses_normalise() {
+        assert_eq!(normalize_license(" (MIT OR Apache-2.0) ").as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(normalize_license("(MIT) AND (BSD-3-Clause)").as_deref(), Some("(MIT) AND (BSD-3-Clause)"));
+        assert_eq!(normalize_license("NOASSERTION"), None);
+        assert_eq!(normalize_license(""), None);
+        assert_eq!(normalize_license("(("), Some("((".to_string()));
+    }
+}

@@ -1,0 +1,161 @@
+//! One SARIF result as a [`Finding`]: rule, id, title, location, package, fingerprint and
+//! suppressions.
+
+use std::sync::Arc;
+
+use super::classify::{ToolKind, finding_kind, severity};
+use super::model::{Message, Rule, Run, SarifResult};
+use super::rules::Rules;
+use crate::ingest::lenient::non_empty;
+use crate::ingest::purl::package_from_purl;
+use crate::ingest::title::title_line;
+use crate::model::{Artifact, Finding, FindingKind, Package, Vex, VexState};
+
+/// `message.text`, or the rule's message string `message.id` with `{0}`… replaced by the
+/// arguments (SpotBugs, Contrast).
+fn message_text(message: &Message, rule: Option<&Rule>) -> Option<String> {
+    if let Some(text) = non_empty(message.text.as_deref()) {
+        return Some(text.to_string());
+    }
+    let template = rule?.message_strings.get(message.id.as_deref()?)?.text.as_deref()?;
+    let mut text = template.to_string();
+    for (i, arg) in message.arguments.iter().enumerate() {
+        text = text.replace(&format!("{{{i}}}"), arg);
+    }
+    Some(text)
+}
+
+fn location(result: &SarifResult, run: &Run) -> Option<String> {
+    for loc in &result.locations {
+        let Some(phys) = &loc.physical_location else { continue };
+        let Some(al) = &phys.artifact_location else { continue };
+        let uri = non_empty(al.uri.as_deref()).map(str::to_string).or_else(|| {
+            let entry = run.artifacts.get(usize::try_from(al.index?).ok()?)?;
+            non_empty(entry.location.as_ref()?.uri.as_deref()).map(str::to_string)
+        });
+        if let Some(uri) = uri {
+            return Some(match phys.region.as_ref().and_then(|r| r.start_line).filter(|l| *l > 0) {
+                Some(line) => format!("{uri}:{line}"),
+                None => uri,
+            });
+        }
+    }
+    result
+        .locations
+        .iter()
+        .flat_map(|l| &l.logical_locations)
+        .find_map(|l| non_empty(l.fully_qualified_name.as_deref()).or(non_empty(l.name.as_deref())).map(str::to_string))
+}
+
+/// The package of a vulnerability: a package URL among the logical locations
+/// (dependency-check), or Trivy's `Package:` / `Installed Version:` / `Fixed Version:`
+/// message lines.
+fn package(result: &SarifResult, message: Option<&str>) -> Option<Package> {
+    let purl = result
+        .locations
+        .iter()
+        .flat_map(|l| &l.logical_locations)
+        .filter_map(|l| l.fully_qualified_name.as_deref())
+        .find(|n| n.starts_with("pkg:"));
+    if let Some(p) = purl.and_then(package_from_purl) {
+        return Some(p);
+    }
+    let (mut name, mut installed, mut fixed) = (None, None, None);
+    for line in message?.lines() {
+        let line = line.trim();
+        if let Some(v) = line.strip_prefix("Package:") {
+            name = non_empty(Some(v));
+        } else if let Some(v) = line.strip_prefix("Installed Version:") {
+            installed = non_empty(Some(v));
+        } else if let Some(v) = line.strip_prefix("Fixed Version:") {
+            fixed = non_empty(Some(v));
+        }
+    }
+    Some(Package {
+        purl: None,
+        name: Arc::from(name?),
+        installed_version: installed.map(Arc::from),
+        fixed_version: fixed.map(Arc::from),
+    })
+}
+
+fn vex(result: &SarifResult) -> Option<Vex> {
+    let mut under_review = false;
+    for s in &result.suppressions {
+        let status = s.status.as_deref().unwrap_or("accepted");
+        if status.eq_ignore_ascii_case("underReview") {
+            under_review = true;
+        } else if status.eq_ignore_ascii_case("accepted") {
+            let kind = s.kind.as_deref().unwrap_or("external");
+            let justification = match non_empty(s.justification.as_deref()) {
+                Some(j) => format!("suppressed ({kind}): {j}"),
+                None => format!("suppressed ({kind})"),
+            };
+            return Some(Vex { state: VexState::NotAffected, justification: Some(Arc::from(justification)) });
+        }
+    }
+    under_review.then(|| Vex { state: VexState::InTriage, justification: Some(Arc::from("suppression under review")) })
+}
+
+/// The finding a result reports; `None` for `pass` / `notApplicable` results and results
+/// whose `baselineState` is `absent`.
+pub(super) fn finding(
+    result: &SarifResult,
+    run: &Run,
+    rules: &Rules<'_>,
+    tool: ToolKind,
+    artifact: &Artifact,
+    src: &Arc<crate::model::Source>,
+) -> Option<Finding> {
+    if let Some(kind) = result.kind.as_deref()
+        && (kind.eq_ignore_ascii_case("pass") || kind.eq_ignore_ascii_case("notApplicable"))
+    {
+        return None;
+    }
+    if result.baseline_state.as_deref().is_some_and(|b| b.eq_ignore_ascii_case("absent")) {
+        return None;
+    }
+    let explicit_id = non_empty(result.rule_id.as_deref()).or_else(|| non_empty(result.rule.as_ref()?.id.as_deref()));
+    let mut rule = rules.find(result, explicit_id);
+    let raw_message = non_empty(result.message.text.as_deref());
+    if rule.is_none() && explicit_id.is_none() {
+        // Gitleaks 7 writes no rule reference, only "<rule id> secret detected".
+        rule = raw_message.and_then(|m| {
+            let m = m.trim();
+            rules.by_id.get(m).or_else(|| rules.by_id.get(m.strip_suffix(" secret detected")?)).copied()
+        });
+    }
+    let message = message_text(&result.message, rule);
+    let id = explicit_id
+        .map(str::to_string)
+        .or_else(|| non_empty(rule.and_then(|r| r.id.as_deref())).map(str::to_string))
+        .or_else(|| message.as_deref().and_then(title_line))
+        .unwrap_or_else(|| "unknown".to_string());
+
+    let kind = finding_kind(tool, &id, rule);
+    let (severity, cvss) = severity(result, rule);
+    let title = rule
+        .and_then(|r| {
+            r.short_description.as_ref().and_then(|d| non_empty(d.text.as_deref())).or(non_empty(r.name.as_deref()))
+        })
+        .and_then(title_line)
+        .filter(|t| t != &id || message.is_none())
+        .or_else(|| message.as_deref().and_then(title_line))
+        .unwrap_or_else(|| id.clone());
+
+    let mut f = Finding::new(kind, &id, severity, &title, artifact.clone(), src.clone());
+    f.cvss = cvss;
+    f.location = location(result, run).map(Arc::from);
+    f.fingerprint = result
+        .fingerprints
+        .values()
+        .chain(result.partial_fingerprints.values())
+        .find_map(|v| non_empty(Some(v)))
+        .map(Arc::from);
+    f.primary_url = rule.and_then(|r| non_empty(r.help_uri.as_deref())).map(Arc::from);
+    if kind == FindingKind::Vulnerability {
+        f.package = package(result, message.as_deref());
+    }
+    f.vex = vex(result);
+    Some(f)
+}
