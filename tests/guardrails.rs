@@ -93,7 +93,7 @@ fn known_exploited_critical_is_denied_with_an_actionable_message() {
     ] {
         assert!(m.contains(needle), "message lacks {needle:?}: {m}");
     }
-    assert_eq!(d[0].items, vec!["CVE-2022-22965".to_string()]);
+    assert_eq!(d[0].item_strs(), ["CVE-2022-22965"]);
     // The alpine image's MEDIUM, non-KEV vulnerabilities do not count.
     assert!(check(&index, &mk_deployment("shop", "catalog", ALPINE)).allowed());
 }
@@ -140,7 +140,7 @@ fn vulnerability_filters() {
     let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
     let v = check(&index, &w);
     // Two packages (libcrypto1.1, libssl1.1) carry CVE-2019-1551.
-    assert_eq!(v.violations[0].items, ["CVE-2019-1551", "CVE-2019-1551"]);
+    assert_eq!(v.violations[0].item_strs(), ["CVE-2019-1551", "CVE-2019-1551"]);
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn partial_exception_keeps_the_rest() {
     let v = check(&index, &mk_deployment("shop", "catalog", ALPINE));
     assert!(!v.allowed());
     let d = v.denials().next().unwrap();
-    assert_eq!(d.items, ["CVE-2019-1551", "CVE-2019-1551"]);
+    assert_eq!(d.item_strs(), ["CVE-2019-1551", "CVE-2019-1551"]);
     assert!(d.message.contains("excepted by stance-system/one"), "{}", d.message);
 }
 
@@ -355,7 +355,7 @@ fn image_reference_workload_security_and_ownership() {
     );
     let v = check(&index, &w);
     let items =
-        |rule: &str| v.violations.iter().find(|x| x.rule_type == rule).map(|x| x.items.clone()).unwrap_or_default();
+        |rule: &str| v.violations.iter().find(|x| x.rule_type == rule).map(|x| x.item_strs()).unwrap_or_default();
     assert_eq!(items("imageReference"), ["registry", "digest", "latest"]);
     assert_eq!(items("workloadSecurity"), ["hostPID", "hostPath:/", "privileged:c", "runAsRoot:c"]);
     assert_eq!(items("ownership"), ["label:cost-center", "appPosture"]);
@@ -382,7 +382,7 @@ fn evidence_components_and_risk_rules() {
     // The golden was created in 2021: older than 24 hours.
     assert!(by_rule("scanRequired").unwrap().message.contains("last scanned"), "{v:#?}");
     assert!(by_rule("sbomRequired").is_some());
-    assert_eq!(by_rule("components").unwrap().items, ["pkg:maven/org.springframework/spring-beans@5.3.15"]);
+    assert_eq!(by_rule("components").unwrap().item_strs(), ["pkg:maven/org.springframework/spring-beans@5.3.15"]);
     assert!(by_rule("riskScore").unwrap().message.contains("CVE-2022-22965 risk"), "{v:#?}");
     // An image nobody scanned: scanRequired fires, the others cannot judge (onUnscanned: allow).
     let v = check(&index, &mk_deployment("pay", "new", "ghcr.io/acme/new:1"));

@@ -31,7 +31,7 @@ impl ImageCtx<'_> {
 pub struct Subject<'a> {
     pub workload: &'a Workload,
     /// `Kind/namespace/name`.
-    pub workload_ref: String,
+    pub workload_ref: Arc<str>,
     pub apps: Vec<&'a Arc<AppPosture>>,
     pub app_names: Vec<&'a str>,
     /// The highest criticality of its applications; `None` without an application.
@@ -74,7 +74,7 @@ impl<'a> Subject<'a> {
             .collect();
         Subject {
             workload: w,
-            workload_ref: w.object_ref().to_string(),
+            workload_ref: Arc::from(w.object_ref().to_string()),
             app_names: apps.iter().filter_map(|a| a.metadata.name.as_deref()).collect(),
             apps,
             criticality,

@@ -18,13 +18,13 @@ pub struct Violation {
     /// `onUnscanned: warn` is `Warn` whatever the policy says).
     pub enforcement: Enforcement,
     /// `Kind/namespace/name` of the workload.
-    pub workload: String,
+    pub workload: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// The offending items: finding ids, package URLs, settings, labels.
-    pub items: Vec<String>,
+    pub items: Vec<Arc<str>>,
     /// A message a developer can act on.
     pub message: String,
     /// Active RiskExceptions (`namespace/name`) that cover this violation entirely; a
@@ -41,6 +41,11 @@ impl Violation {
     /// Counts against admission: Enforce, not excepted, not pre-existing.
     pub fn blocks(&self) -> bool {
         self.enforcement == Enforcement::Enforce && self.excepted_by.is_empty() && !self.preexisting
+    }
+
+    /// The items as plain strings.
+    pub fn item_strs(&self) -> Vec<&str> {
+        self.items.iter().map(|i| &**i).collect()
     }
 
     /// Shown to the client as a warning.

@@ -318,7 +318,7 @@ impl Assessment<'_> {
                         policy: v.policy.to_string(),
                         rule: v.rule.to_string(),
                         enforcement: v.enforcement.as_str().into(),
-                        workload: v.workload.clone(),
+                        workload: v.workload.to_string(),
                         message: v.message.clone(),
                     })
                     .collect(),

@@ -59,6 +59,8 @@ pub struct ArtifactPosture {
     pub last_scanned: Option<Timestamp>,
     /// Component inventory from the newest SBOM, if any.
     pub components: Option<Arc<Vec<Component>>>,
+    /// The SBOM's packages (or, without one, the vulnerable packages), indexed for rules.
+    pub packages: super::packages::PackageIndex,
 }
 
 impl ArtifactPosture {
@@ -383,9 +385,13 @@ impl PostureIndex {
             key.clone(),
             Arc::new(ArtifactPosture {
                 artifact: best_artifact,
-                findings,
                 scanned,
                 last_scanned,
+                packages: super::packages::PackageIndex::build(
+                    components.as_ref().map(|(_, c)| c.as_slice()),
+                    &findings,
+                ),
+                findings,
                 components: components.map(|(_, c)| c),
             }),
         );

@@ -148,20 +148,8 @@ pub fn score(f: &Finding, ctx: &RiskContext) -> RiskScore {
     };
     push("exposure", exposure, ctx.reach.as_str().to_string());
 
-    let criticality = match ctx.criticality {
-        Criticality::Critical => 12,
-        Criticality::High => 8,
-        Criticality::Medium => 5,
-        Criticality::Low => 2,
-    };
-    push("criticality", criticality, ctx.criticality.as_str().to_string());
-    let data = match ctx.data {
-        DataClassification::Restricted => 3,
-        DataClassification::Confidential => 2,
-        DataClassification::Internal => 1,
-        DataClassification::Public => 0,
-    };
-    push("data", data, ctx.data.as_str().to_string());
+    push("criticality", criticality_points(ctx.criticality), ctx.criticality.as_str().to_string());
+    push("data", data_points(ctx.data), ctx.data.as_str().to_string());
 
     if ctx.privileged {
         push("privileged", WORKLOAD_MAX, "privileged or host namespaces".into());
@@ -182,6 +170,66 @@ pub fn score(f: &Finding, ctx: &RiskContext) -> RiskScore {
 
     let score = factors.iter().map(|f| f.points).sum::<u32>().min(100);
     RiskScore { score, factors }
+}
+
+/// The score alone, without building factor descriptions (the hot path of `riskScore`
+/// rules). Always equals `score(f, ctx).score`.
+pub fn points(f: &Finding, ctx: &RiskContext) -> u32 {
+    if f.suppressed() {
+        return 0;
+    }
+    let severity = match f.cvss.filter(|c| (0.0..=10.0).contains(c) && *c > 0.0) {
+        Some(cvss) => ((cvss * SEVERITY_MAX as f32 / 10.0).round() as u32).min(SEVERITY_MAX),
+        None => severity_points(f.severity),
+    };
+    let exploit = if f.kev {
+        EXPLOIT_MAX
+    } else if let Some(p) = f.epss.filter(|p| *p > 0.0) {
+        ((20.0 * p.min(1.0).sqrt()).round() as u32).min(20)
+    } else if f.kind == FindingKind::Secret {
+        15
+    } else if f.kind == FindingKind::Dast {
+        10
+    } else {
+        0
+    };
+    let exposure = match ctx.reach {
+        Reach::Internet => EXPOSURE_MAX,
+        Reach::Internal | Reach::Unknown => 6,
+        Reach::None => 0,
+    };
+    let business = criticality_points(ctx.criticality) + data_points(ctx.data);
+    let workload = if ctx.privileged {
+        WORKLOAD_MAX
+    } else if ctx.root {
+        2
+    } else {
+        0
+    };
+    let fix = if f.fix_available() { 3 } else { 0 };
+    let age = match f.published.or(f.first_seen) {
+        Some(since) if ctx.now.duration_since(since).as_secs() / 86_400 >= AGE_DAYS => 2,
+        _ => 0,
+    };
+    (severity + exploit + exposure + business + workload + fix + age).min(100)
+}
+
+fn criticality_points(c: Criticality) -> u32 {
+    match c {
+        Criticality::Critical => 12,
+        Criticality::High => 8,
+        Criticality::Medium => 5,
+        Criticality::Low => 2,
+    }
+}
+
+fn data_points(d: DataClassification) -> u32 {
+    match d {
+        DataClassification::Restricted => 3,
+        DataClassification::Confidential => 2,
+        DataClassification::Internal => 1,
+        DataClassification::Public => 0,
+    }
 }
 
 /// An application's score: its worst finding, plus one point for each other finding at
@@ -249,6 +297,29 @@ mod tests {
         assert_eq!(s.factors[0].to_string(), "severity=MEDIUM(+17)");
         f.vex = Some(crate::model::Vex { state: crate::model::VexState::NotAffected, justification: None });
         assert_eq!(score(&f, &ctx(Reach::Internet, Criticality::Critical, DataClassification::Restricted)).score, 0);
+    }
+
+    #[test]
+    fn points_equal_score_for_every_context() {
+        let mut fs = vec![
+            finding(Severity::Critical, Some(9.8)),
+            finding(Severity::Low, None),
+            finding(Severity::Unknown, None),
+        ];
+        fs[0].kev = true;
+        fs[1].epss = Some(0.3);
+        fs[2].kind = FindingKind::Secret;
+        fs[2].published = Some(Timestamp::UNIX_EPOCH);
+        for f in &fs {
+            for reach in [Reach::Internet, Reach::Internal, Reach::None, Reach::Unknown] {
+                for crit in [Criticality::Critical, Criticality::Low] {
+                    let mut c = ctx(reach, crit, DataClassification::Confidential);
+                    c.root = true;
+                    c.now = Timestamp::from_second(86_400 * 100).unwrap();
+                    assert_eq!(points(f, &c), score(f, &c).score);
+                }
+            }
+        }
     }
 
     #[test]

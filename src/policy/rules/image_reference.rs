@@ -37,7 +37,7 @@ pub fn check<'a>(rule: &ImageReferenceRule, c: &'a Container) -> Option<Hit<'a>>
     if items.is_empty() { None } else { Some(hit(c, Some(img), items)) }
 }
 
-fn hit<'a>(c: &'a Container, img: Option<&'a crate::model::ImageRef>, items: Vec<Item>) -> Hit<'a> {
+fn hit<'a>(c: &'a Container, img: Option<&'a crate::model::ImageRef>, items: Vec<Item<'a>>) -> Hit<'a> {
     Hit {
         container: Some(c),
         image: img,

@@ -9,29 +9,60 @@ pub mod risk_score;
 pub mod vulnerabilities;
 pub mod workload_security;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::model::{Container, ImageRef};
+use crate::model::{Container, Finding, ImageRef};
+use crate::posture::risk::{self, RiskContext};
 
-/// One offending thing inside a hit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Item {
-    /// Stable identity (finding id, package URL, setting name) used by exceptions and the ratchet.
-    pub key: String,
-    /// Other ids of the same thing (aliases) that exceptions may name.
-    pub aliases: Vec<Arc<str>>,
-    /// Human-readable form for the message.
-    pub text: String,
+/// How an item reads in a message. Rendered only for the items a message lists, so a
+/// workload with hundreds of offending findings costs no formatting for the unlisted ones.
+#[derive(Clone, Debug)]
+pub enum ItemText<'a> {
+    Plain(String),
+    /// `CVE-… CRITICAL in pkg 1.0 (fixed in 1.1, known exploited)`.
+    Vulnerability(&'a Finding),
+    /// `CVE-… risk 87 (factors…)`.
+    Risk(&'a Finding, RiskContext),
 }
 
-impl Item {
-    pub fn new(key: impl Into<String>, text: impl Into<String>) -> Item {
-        Item { key: key.into(), aliases: Vec::new(), text: text.into() }
+impl ItemText<'_> {
+    pub fn render(&self) -> String {
+        match self {
+            ItemText::Plain(s) => s.clone(),
+            ItemText::Vulnerability(f) => vulnerabilities::describe(f),
+            ItemText::Risk(f, ctx) => {
+                let r = risk::score(f, ctx);
+                let factors: Vec<String> = r.factors.iter().map(ToString::to_string).collect();
+                format!("{} risk {} ({})", f.id, r.score, factors.join(" "))
+            }
+        }
+    }
+}
+
+/// One offending thing inside a hit.
+#[derive(Clone, Debug)]
+pub struct Item<'a> {
+    /// Stable identity (finding id, package URL, setting name) used by exceptions and the ratchet.
+    pub key: Arc<str>,
+    /// Other ids of the same thing (aliases) that exceptions may name.
+    pub aliases: &'a [Arc<str>],
+    pub text: ItemText<'a>,
+}
+
+impl<'a> Item<'a> {
+    pub fn new(key: impl AsRef<str>, text: impl Into<String>) -> Item<'a> {
+        Item { key: Arc::from(key.as_ref()), aliases: &[], text: ItemText::Plain(text.into()) }
+    }
+
+    /// An item for a finding.
+    pub fn finding(f: &'a Finding, text: ItemText<'a>) -> Item<'a> {
+        Item { key: f.id.clone(), aliases: &f.aliases, text }
     }
 
     /// The key then the aliases.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.key.as_str()).chain(self.aliases.iter().map(|a| &**a))
+        std::iter::once(&*self.key).chain(self.aliases.iter().map(|a| &**a))
     }
 }
 
@@ -41,12 +72,12 @@ pub struct Hit<'a> {
     pub container: Option<&'a Container>,
     pub image: Option<&'a ImageRef>,
     pub header: String,
-    pub items: Vec<Item>,
-    pub advice: String,
+    pub items: Vec<Item<'a>>,
+    pub advice: Cow<'static, str>,
 }
 
 impl<'a> Hit<'a> {
-    pub fn workload(header: String, items: Vec<Item>, advice: impl Into<String>) -> Hit<'a> {
+    pub fn workload(header: String, items: Vec<Item<'a>>, advice: impl Into<Cow<'static, str>>) -> Hit<'a> {
         Hit { container: None, image: None, header, items, advice: advice.into() }
     }
 }
@@ -54,12 +85,12 @@ impl<'a> Hit<'a> {
 /// How many items a message lists before "and N more".
 pub const MAX_LISTED: usize = 5;
 
-/// `header: a, b, c and 4 more. advice`
-pub fn message(header: &str, items: &[Item], advice: &str) -> String {
+/// `header: a; b; c; and 4 more. advice`
+pub fn message(header: &str, items: &[Item<'_>], advice: &str) -> String {
     let mut s = header.to_string();
     if !items.is_empty() {
         s.push_str(": ");
-        let listed: Vec<&str> = items.iter().take(MAX_LISTED).map(|i| i.text.as_str()).collect();
+        let listed: Vec<String> = items.iter().take(MAX_LISTED).map(|i| i.text.render()).collect();
         s.push_str(&listed.join("; "));
         if items.len() > MAX_LISTED {
             s.push_str(&format!("; and {} more", items.len() - MAX_LISTED));

@@ -1,22 +1,18 @@
 //! `riskScore`: no finding whose contextual risk exceeds a threshold.
 
-use super::{Hit, Item, image_label, plural};
+use super::{Hit, Item, ItemText, image_label, plural};
 use crate::api::guardrail_policy::RiskScoreRule;
 use crate::policy::context::{ImageCtx, Subject};
 use crate::posture::risk;
 
 pub fn check<'a>(rule: &RiskScoreRule, img: &ImageCtx<'a>, s: &Subject<'_>) -> Option<Hit<'a>> {
     let posture = img.posture?;
-    let mut scored: Vec<(u32, Item)> = posture
+    let mut scored: Vec<(u32, Item<'a>)> = posture
         .findings
         .iter()
         .filter_map(|f| {
-            let r = risk::score(f, &s.risk);
-            (r.score > rule.max).then(|| {
-                let factors: Vec<String> = r.factors.iter().map(ToString::to_string).collect();
-                let text = format!("{} risk {} ({})", f.id, r.score, factors.join(" "));
-                (r.score, Item { key: f.id.to_string(), aliases: f.aliases.clone(), text })
-            })
+            let points = risk::points(f, &s.risk);
+            (points > rule.max).then(|| (points, Item::finding(f, ItemText::Risk(f, s.risk))))
         })
         .collect();
     if scored.is_empty() {

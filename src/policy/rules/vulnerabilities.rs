@@ -1,6 +1,6 @@
 //! `vulnerabilities`: no vulnerability above a severity (with optional filters).
 
-use super::{Hit, Item, image_label, plural};
+use super::{Hit, Item, ItemText, image_label, plural};
 use crate::api::guardrail_policy::VulnerabilityRule;
 use crate::model::{Finding, FindingKind};
 use crate::policy::context::ImageCtx;
@@ -21,27 +21,34 @@ pub fn counts(rule: &VulnerabilityRule, f: &Finding, now: jiff::Timestamp) -> bo
 
 /// How a finding is listed in messages: `CVE-… CRITICAL in pkg 1.0 (fixed in 1.1; KEV)`.
 pub fn describe(f: &Finding) -> String {
-    let mut s = format!("{} {}", f.id, f.severity);
+    use std::fmt::Write;
+    let mut s = String::with_capacity(96);
+    let _ = write!(s, "{} {}", f.id, f.severity);
     if let Some(p) = &f.package {
-        s.push_str(&format!(" in {}", p.name));
+        let _ = write!(s, " in {}", p.name);
         if let Some(v) = &p.installed_version {
-            s.push_str(&format!(" {v}"));
+            let _ = write!(s, " {v}");
         }
     }
-    let mut notes = Vec::new();
+    let mut sep = " (";
+    let mut note = |s: &mut String, text: std::fmt::Arguments<'_>| {
+        s.push_str(sep);
+        let _ = s.write_fmt(text);
+        sep = ", ";
+    };
     match f.package.as_ref().and_then(|p| p.fixed_version.as_deref()) {
-        Some(fix) => notes.push(format!("fixed in {fix}")),
-        None if f.kind == FindingKind::Vulnerability => notes.push("no fix yet".to_string()),
+        Some(fix) => note(&mut s, format_args!("fixed in {fix}")),
+        None if f.kind == FindingKind::Vulnerability => note(&mut s, format_args!("no fix yet")),
         None => {}
     }
     if f.kev {
-        notes.push("known exploited".into());
+        note(&mut s, format_args!("known exploited"));
     }
     if let Some(e) = f.epss.filter(|e| *e >= 0.1) {
-        notes.push(format!("EPSS {e:.2}"));
+        note(&mut s, format_args!("EPSS {e:.2}"));
     }
-    if !notes.is_empty() {
-        s.push_str(&format!(" ({})", notes.join(", ")));
+    if sep == ", " {
+        s.push(')');
     }
     s
 }
@@ -71,17 +78,17 @@ pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timest
         ),
         rule.max_severity
     );
-    let advice = if fixable == hits.len() {
-        "Upgrade the listed packages to the fixed versions and rebuild the image".to_string()
+    let advice: std::borrow::Cow<'static, str> = if fixable == hits.len() {
+        "Upgrade the listed packages to the fixed versions and rebuild the image".into()
     } else if fixable > 0 {
         format!(
             "{fixable} of them have fixed versions: upgrade those and rebuild; for the rest consider another base image"
         )
+        .into()
     } else {
-        "No fixed versions are published yet: consider another base image or accept the risk".to_string()
+        "No fixed versions are published yet: consider another base image or accept the risk".into()
     };
-    let items =
-        hits.iter().map(|f| Item { key: f.id.to_string(), aliases: f.aliases.clone(), text: describe(f) }).collect();
+    let items = hits.iter().map(|f| Item::finding(f, ItemText::Vulnerability(f))).collect();
     Some(Hit { container: Some(img.container), image: Some(img.image), header, items, advice })
 }
 
