@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run calls this script):
-# formatting, lints, then every unit, integration and end-to-end test.
+# formatting, lints, unit and integration tests, and the tests against a real
+# Kubernetes API server, which this script starts (hack/local-cluster.sh) and stops.
+#
+# STANCE_TEST_NO_CLUSTER=1 skips the cluster (those tests then show as "ignored").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +24,20 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+
+cluster_args=()
+if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
+  # A private state dir and ports, so a developer's own local cluster is left alone.
+  export STANCE_CLUSTER_DIR="${STANCE_CLUSTER_DIR:-$(mktemp -d /tmp/stance-test-cluster.XXXX)}"
+  export STANCE_APISERVER_PORT="${STANCE_APISERVER_PORT:-16443}" STANCE_ETCD_PORT="${STANCE_ETCD_PORT:-22379}" \
+         STANCE_ETCD_PEER_PORT="${STANCE_ETCD_PEER_PORT:-22380}" STANCE_KCM_PORT="${STANCE_KCM_PORT:-20257}"
+  echo "== starting a local Kubernetes API server (first run builds it: several minutes)"
+  trap 'hack/local-cluster.sh down "$STANCE_CLUSTER_DIR" >/dev/null 2>&1 || true' EXIT
+  eval "$(hack/local-cluster.sh up "$STANCE_CLUSTER_DIR")"
+  export STANCE_TEST_KUBECONFIG="$KUBECONFIG"
+  export STANCE_TEST_KUBECTL="$(hack/local-cluster.sh kubectl-path)"
+  cluster_args=(-- --include-ignored)
+fi
+
 echo "== cargo test"
-cargo test --locked
+cargo test --locked "${cluster_args[@]}"

@@ -14,3 +14,4 @@ pub mod policy;
 pub mod posture;
 pub mod selector;
 pub mod synthetic;
+pub mod telemetry;

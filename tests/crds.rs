@@ -56,6 +56,10 @@ fn crds_are_structural_and_useful_to_kubectl() {
 }
 
 fn check_typed(v: &serde_json::Value, at: &str) {
+    // Kubernetes before 1.2x rejects `null` inside `enum` (nullable: true covers it).
+    if let Some(e) = v.get("enum").and_then(|e| e.as_array()) {
+        assert!(e.iter().all(|x| !x.is_null()), "{at}: enum contains null");
+    }
     if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
         for (k, p) in props {
             let here = format!("{at}.{k}");

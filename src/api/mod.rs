@@ -31,7 +31,29 @@ pub const VERSION: &str = "v1alpha1";
 
 /// All of Stance's CRDs, in a stable order.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![AppPosture::crd(), Asset::crd(), GuardrailPolicy::crd(), RiskException::crd()]
+    [AppPosture::crd(), Asset::crd(), GuardrailPolicy::crd(), RiskException::crd()].into_iter().map(portable).collect()
+}
+
+/// Removes `null` from `enum` lists in the schema. schemars writes `Option<SomeEnum>` as
+/// `enum: [a, b, null]` plus `nullable: true`; API servers before 1.2x reject the `null`
+/// member ("per-version schemas may not all be set to identical values") and kubectl's
+/// client-side validation refuses it. `nullable: true` already admits null.
+fn portable(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Array(items)) = map.get_mut("enum") {
+                    items.retain(|i| !i.is_null());
+                }
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(&crd) else { return crd };
+    strip(&mut value);
+    serde_json::from_value(value).unwrap_or(crd)
 }
 
 /// The header every generated CRD file starts with.

@@ -33,3 +33,5 @@ pub fn reports(rel: &str) -> Vec<Report> {
     loaded.add(out);
     loaded.reports
 }
+
+pub mod cluster;

@@ -1,0 +1,140 @@
+//! Logs, metrics and health shared by the operator and the webhook.
+//!
+//! - Structured logs via `tracing`; JSON with `--log-format json`; the level comes from
+//!   `STANCE_LOG` (or `RUST_LOG`), e.g. `STANCE_LOG=info,stance::webhook=debug`.
+//! - One Prometheus registry per process: each component registers its own metric
+//!   families at start-up, then the registry is frozen and served on `/metrics`.
+//! - [`Readiness`]: named conditions that must all hold before `/readyz` says ready
+//!   (e.g. every watch has synced; the webhook listener is bound).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::registry::Registry;
+use warp::Filter;
+
+/// Initialises the global tracing subscriber (once; later calls are no-ops).
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("STANCE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
+}
+
+/// Named readiness conditions. `/readyz` answers 200 only when all registered ones hold.
+#[derive(Clone, Debug, Default)]
+pub struct Readiness(Arc<Mutex<BTreeMap<String, bool>>>);
+
+impl Readiness {
+    /// Registers a condition (initially not ready).
+    pub fn register(&self, name: &str) {
+        self.lock().entry(name.to_string()).or_insert(false);
+    }
+
+    pub fn set(&self, name: &str, ready: bool) {
+        self.lock().insert(name.to_string(), ready);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        let m = self.lock();
+        !m.is_empty() && m.values().all(|v| *v)
+    }
+
+    /// The conditions not yet met (for the `/readyz` body).
+    pub fn pending(&self) -> Vec<String> {
+        self.lock().iter().filter(|(_, v)| !**v).map(|(k, _)| k.clone()).collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
+        // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Encodes the registry in the Prometheus text format.
+pub fn encode(registry: &Registry) -> String {
+    let mut out = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, registry) {
+        tracing::error!(error = %e, "cannot encode metrics");
+    }
+    out
+}
+
+/// `/metrics`, `/healthz` and `/readyz` as a warp filter.
+pub fn routes(
+    registry: Arc<Registry>,
+    readiness: Readiness,
+) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+    let metrics = warp::path("metrics").and(warp::path::end()).and(warp::get()).map(move || {
+        warp::reply::with_header(
+            encode(&registry),
+            "content-type",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+    });
+    let healthz = warp::path("healthz").and(warp::path::end()).map(|| "ok");
+    let readyz = warp::path("readyz").and(warp::path::end()).map(move || {
+        if readiness.is_ready() {
+            warp::reply::with_status("ready".to_string(), warp::http::StatusCode::OK)
+        } else {
+            warp::reply::with_status(
+                format!("not ready: waiting for {}", readiness.pending().join(", ")),
+                warp::http::StatusCode::SERVICE_UNAVAILABLE,
+            )
+        }
+    });
+    metrics.or(healthz).or(readyz)
+}
+
+/// Serves [`routes`] over plain HTTP until `shutdown` resolves. Binding errors are
+/// returned (a port in use must fail start-up loudly, not panic in a task).
+pub async fn serve(
+    addr: SocketAddr,
+    registry: Arc<Registry>,
+    readiness: Readiness,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
+    let server = warp::serve(routes(registry, readiness)).incoming(listener).graceful(shutdown);
+    Ok(tokio::spawn(server.run()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_needs_every_condition() {
+        let r = Readiness::default();
+        assert!(!r.is_ready(), "nothing registered is not ready");
+        r.register("watches");
+        r.register("listener");
+        r.set("watches", true);
+        assert!(!r.is_ready());
+        assert_eq!(r.pending(), ["listener"]);
+        r.set("listener", true);
+        assert!(r.is_ready());
+    }
+
+    #[tokio::test]
+    async fn routes_answer() {
+        let mut registry = Registry::default();
+        let c = prometheus_client::metrics::counter::Counter::<u64>::default();
+        registry.register("stance_test_events", "test counter", c.clone());
+        c.inc();
+        let readiness = Readiness::default();
+        readiness.register("x");
+        let f = routes(Arc::new(registry), readiness.clone());
+        let res = warp::test::request().path("/metrics").reply(&f).await;
+        assert_eq!(res.status(), 200);
+        assert!(String::from_utf8_lossy(res.body()).contains("stance_test_events_total 1"));
+        assert_eq!(warp::test::request().path("/readyz").reply(&f).await.status(), 503);
+        readiness.set("x", true);
+        assert_eq!(warp::test::request().path("/readyz").reply(&f).await.status(), 200);
+        assert_eq!(warp::test::request().path("/healthz").reply(&f).await.status(), 200);
+    }
+}
