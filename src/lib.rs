@@ -15,3 +15,4 @@ pub mod posture;
 pub mod selector;
 pub mod synthetic;
 pub mod telemetry;
+pub mod webhook;

@@ -4,6 +4,7 @@ pub mod check;
 pub mod crds;
 pub mod findings;
 pub mod scan;
+pub mod webhook;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print Stance's CustomResourceDefinitions.
     Crds,
+    /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
+    Webhook(webhook::WebhookArgs),
 }
 
 /// Settings shared by the commands that evaluate policies.
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Findings(a) => findings::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Crds => crds::run(),
+        Command::Webhook(a) => webhook::run(&a),
     }
 }
 
