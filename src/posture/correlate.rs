@@ -5,6 +5,7 @@
 //! digest when known — and, per kind, the package or location). See [`discriminator`].
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -58,45 +59,115 @@ where
     I: IntoIterator<Item = Finding>,
     R: Fn(&Artifact) -> Option<Artifact>,
 {
-    let iter = findings.into_iter();
-    // Slots are emptied when a later finding's aliases join two earlier ones.
-    let mut out: Vec<Option<Finding>> = Vec::with_capacity(iter.size_hint().0);
-    let mut groups: FxHashMap<GroupKey<'static>, Vec<usize>> = FxHashMap::default();
-    for mut f in iter {
+    let mut findings: Vec<Finding> = findings.into_iter().collect();
+    for f in &mut findings {
         if let Some(a) = resolve(&f.artifact) {
             f.artifact = a;
         }
         f.prefer_cve_id();
-        let key = GroupKey {
-            kind: f.kind,
-            artifact: f.artifact.key(),
-            what: discriminator(&f).map(|c| Cow::Owned(c.into_owned())),
-        };
-        let members = groups.entry(key).or_default();
-        let shares_id = |g: &Finding| g.ids().any(|a| f.ids().any(|b| a.eq_ignore_ascii_case(b)));
-        let matching: Vec<usize> =
-            members.iter().copied().filter(|&i| out[i].as_ref().is_some_and(shares_id)).collect();
+    }
+    let groups = {
+        let refs: Vec<&Finding> = findings.iter().collect();
+        groups(&refs)
+    };
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let mut members = g.into_iter().filter_map(|i| slots[i].take());
+        if let Some(mut first) = members.next() {
+            for other in members {
+                merge_into(&mut first, other);
+            }
+            out.push(first);
+        }
+    }
+    out
+}
+
+/// [`correlate`] over shared findings: a finding reported once is passed through as the
+/// same allocation, and only findings merged from several sources (or re-keyed by
+/// `resolve`) are copied. The index stores each report's findings once and its
+/// correlated view shares them.
+pub fn correlate_shared<R>(findings: Vec<Arc<Finding>>, resolve: R) -> Vec<Arc<Finding>>
+where
+    R: Fn(&Artifact) -> Option<Artifact>,
+{
+    // Re-keyed findings are copied; the rest are borrowed as they are.
+    let rekeyed: Vec<Option<Finding>> = findings
+        .iter()
+        .map(|f| {
+            resolve(&f.artifact).filter(|a| *a != f.artifact).map(|a| {
+                let mut copy = (**f).clone();
+                copy.artifact = a;
+                copy
+            })
+        })
+        .collect();
+    let groups = {
+        let refs: Vec<&Finding> = findings.iter().zip(&rekeyed).map(|(f, r)| r.as_ref().unwrap_or(f)).collect();
+        groups(&refs)
+    };
+    let mut rekeyed = rekeyed;
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let owned =
+            |i: usize, rekeyed: &mut Vec<Option<Finding>>| rekeyed[i].take().unwrap_or_else(|| (*findings[i]).clone());
+        match g.as_slice() {
+            [only] if rekeyed[*only].is_none() => out.push(findings[*only].clone()),
+            [first, rest @ ..] => {
+                let mut merged = owned(*first, &mut rekeyed);
+                for &i in rest {
+                    merge_into(&mut merged, owned(i, &mut rekeyed));
+                }
+                out.push(Arc::new(merged));
+            }
+            [] => {}
+        }
+    }
+    out
+}
+
+/// Indices of the findings that share an identity, groups in order of first appearance.
+/// Findings must already be re-keyed and have their preferred (CVE) id.
+fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
+    // Group key → group numbers whose members share that key; a finding joins every group
+    // it shares an id with, and such groups are merged (transitive aliases).
+    let mut by_key: FxHashMap<GroupKey<'_>, Vec<usize>> = FxHashMap::default();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut ids: Vec<Vec<&str>> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        let key = GroupKey { kind: f.kind, artifact: f.artifact.key(), what: discriminator(f) };
+        let candidates = by_key.entry(key).or_default();
+        let matching: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&g| ids[g].iter().any(|a| f.ids().any(|b| a.eq_ignore_ascii_case(b))))
+            .collect();
         match matching.split_first() {
             None => {
-                members.push(out.len());
-                out.push(Some(f));
+                candidates.push(groups.len());
+                groups.push(vec![i]);
+                ids.push(f.ids().collect());
             }
             Some((&first, rest)) => {
-                // `matching` only holds occupied slots, so `first` is `Some`.
-                if let Some(mut merged) = out[first].take() {
-                    merge_into(&mut merged, f);
-                    for &i in rest {
-                        if let Some(other) = out[i].take() {
-                            merge_into(&mut merged, other);
-                        }
-                    }
-                    out[first] = Some(merged);
+                groups[first].push(i);
+                ids[first].extend(f.ids());
+                for &g in rest {
+                    let moved = std::mem::take(&mut groups[g]);
+                    groups[first].extend(moved);
+                    let moved_ids = std::mem::take(&mut ids[g]);
+                    ids[first].extend(moved_ids);
                 }
-                members.retain(|m| !rest.contains(m));
+                candidates.retain(|c| !rest.contains(c));
             }
         }
     }
-    out.into_iter().flatten().collect()
+    for g in &mut groups {
+        g.sort_unstable();
+    }
+    groups.retain(|g| !g.is_empty());
+    groups.sort_by_key(|g| g[0]);
+    groups
 }
 
 /// Folds `other` (same identity) into `into`.
@@ -149,8 +220,6 @@ fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::model::{Format, ImageRef, Severity, Source};
 

@@ -11,8 +11,9 @@ use std::sync::{Arc, RwLock};
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::correlate::correlate;
+use super::correlate::correlate_shared;
 use super::exposure::Detected;
+use super::interner::Interner;
 use crate::api::{AppPosture, Asset, GuardrailPolicy, RiskException};
 use crate::ingest::{Epss, Kev};
 use crate::model::artifact::image_artifact_key;
@@ -52,8 +53,9 @@ impl Default for IndexConfig {
 pub struct ArtifactPosture {
     /// The artifact with the most complete identity known (tag and digest for images).
     pub artifact: Option<Artifact>,
-    /// Correlated, enriched findings, worst severity first.
-    pub findings: Vec<Finding>,
+    /// Correlated, enriched findings, worst severity first. A finding only one report
+    /// states is the same allocation the report holds.
+    pub findings: Vec<Arc<Finding>>,
     /// Some report says it scanned this artifact (even when it found nothing).
     pub scanned: bool,
     pub last_scanned: Option<Timestamp>,
@@ -77,7 +79,7 @@ impl ArtifactPosture {
 pub(super) struct StoredReport {
     scanned: Vec<ArtifactKey>,
     scanned_at: Option<Timestamp>,
-    by_artifact: FxHashMap<ArtifactKey, Vec<Finding>>,
+    by_artifact: FxHashMap<ArtifactKey, Vec<Arc<Finding>>>,
     components: Option<(ArtifactKey, Arc<Vec<Component>>)>,
     subject: Option<ObjectRef>,
     pub(super) artifacts: FxHashMap<ArtifactKey, Artifact>,
@@ -121,6 +123,9 @@ pub struct PostureIndex {
     pub(super) reports_by_subject: FxHashMap<ObjectRef, FxHashSet<Arc<str>>>,
     pub(super) artifacts: FxHashMap<ArtifactKey, Arc<ArtifactPosture>>,
     pub(super) dirty: FxHashSet<ArtifactKey>,
+    /// Shared copies of repeated strings (titles, package names, versions, URLs): the
+    /// same CVE in 1,000 reports is stored once.
+    pub(super) strings: Interner,
 
     pub(super) workloads: WorkloadsByNs,
     pub(super) services: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Service>>,
@@ -194,13 +199,16 @@ impl PostureIndex {
                 stored.scanned.push(k);
             }
         }
-        for f in report.findings {
+        for mut f in report.findings {
             let k = f.artifact.key();
             if !stored.artifacts.contains_key(&k) {
                 self.learn_artifact(&f.artifact, report.scanned_at);
                 stored.artifacts.insert(k.clone(), f.artifact.clone());
             }
-            stored.by_artifact.entry(k).or_default().push(f);
+            f.prefer_cve_id();
+            self.strings.intern_finding(&mut f);
+            enrich(&mut f, &self.kev, &self.epss);
+            stored.by_artifact.entry(k).or_default().push(Arc::new(f));
         }
         if let (Some(components), Some(first)) = (report.components, report.scanned.first()) {
             stored.components = Some((first.key(), Arc::new(components)));
@@ -219,6 +227,7 @@ impl PostureIndex {
     /// Removes a report (no-op when unknown).
     pub fn delete_report(&mut self, id: &str) {
         let Some(old) = self.reports.remove(id) else { return };
+        self.strings.released(old.by_artifact.values().map(Vec::len).sum());
         for k in old.artifacts.keys() {
             if let Some(set) = self.reports_by_key.get_mut(k) {
                 set.remove(id);
@@ -366,10 +375,8 @@ impl PostureIndex {
             (Artifact::Image(_), Some(t @ Artifact::Image(_))) => Some(t.clone()),
             _ => None,
         };
-        let mut findings = correlate(findings, resolve);
-        for f in &mut findings {
-            enrich(f, &self.kev, &self.epss);
-        }
+        // Raw findings were enriched when stored; merging keeps KEV and the highest EPSS.
+        let mut findings = correlate_shared(findings, resolve);
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
         match &best_artifact {
             Some(Artifact::Image(img)) => {
@@ -415,13 +422,15 @@ impl PostureIndex {
 
     // ---- exploitability feeds ---------------------------------------------------------
 
-    /// Replaces the KEV catalog and re-enriches every finding.
+    /// Replaces the KEV catalog and re-enriches every finding (call
+    /// [`refresh`](Self::refresh) before reading).
     pub fn set_kev(&mut self, kev: Kev) {
         self.kev = kev;
         self.reenrich();
     }
 
-    /// Replaces the EPSS scores and re-enriches every finding.
+    /// Replaces the EPSS scores and re-enriches every finding (call
+    /// [`refresh`](Self::refresh) before reading).
     pub fn set_epss(&mut self, epss: Epss) {
         self.epss = epss;
         self.reenrich();
@@ -431,13 +440,21 @@ impl PostureIndex {
         &self.kev
     }
 
+    /// Re-enriches every stored finding and marks every artifact for recomputation (the
+    /// caller refreshes).
     fn reenrich(&mut self) {
-        for posture in self.artifacts.values_mut() {
-            let p = Arc::make_mut(posture);
-            for f in &mut p.findings {
-                enrich(f, &self.kev, &self.epss);
+        for r in self.reports.values_mut() {
+            for fs in r.by_artifact.values_mut() {
+                for f in fs.iter_mut() {
+                    let kev = f.ids().any(|id| self.kev.contains(id));
+                    let epss = best_epss(f, &self.epss);
+                    if f.kev != kev || (epss.is_some() && f.epss != epss) {
+                        enrich(Arc::make_mut(f), &self.kev, &self.epss);
+                    }
+                }
             }
         }
+        self.dirty.extend(self.reports_by_key.keys().cloned());
         self.generation += 1;
     }
 
@@ -483,12 +500,14 @@ pub fn enrich(f: &mut Finding, kev: &Kev, epss: &Epss) {
     }
     let known = f.ids().any(|id| kev.contains(id));
     f.kev = known;
-    let best = f
-        .ids()
-        .filter_map(|id| epss.get(id))
-        .map(|s| s.probability)
-        .fold(None, |m: Option<f32>, p| Some(m.map_or(p, |m| m.max(p))));
-    if best.is_some() {
-        f.epss = best;
+    if let Some(best) = best_epss(f, epss) {
+        f.epss = Some(best);
     }
+}
+
+fn best_epss(f: &Finding, epss: &Epss) -> Option<f32> {
+    if f.kind != crate::model::FindingKind::Vulnerability {
+        return None;
+    }
+    f.ids().filter_map(|id| epss.get(id)).map(|s| s.probability).reduce(f32::max)
 }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod correlate;
 pub mod exposure;
 pub mod index;
+pub mod interner;
 pub mod packages;
 pub mod risk;
 pub mod topology;

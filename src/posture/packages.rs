@@ -41,7 +41,7 @@ pub fn license_ids(expr: &str) -> impl Iterator<Item = &str> {
 
 impl PackageIndex {
     /// From an SBOM's components, or (without one) the packages vulnerability findings name.
-    pub fn build(components: Option<&[Component]>, findings: &[Finding]) -> PackageIndex {
+    pub fn build(components: Option<&[Component]>, findings: &[Arc<Finding>]) -> PackageIndex {
         let mut index = PackageIndex { from_sbom: components.is_some(), ..Default::default() };
         match components {
             Some(cs) => {

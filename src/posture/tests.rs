@@ -147,6 +147,22 @@ fn tag_only_report_joins_the_digest_learned_later() {
 }
 
 #[test]
+fn single_source_findings_are_shared_not_copied() {
+    let mut index = PostureIndex::new(IndexConfig::default());
+    index.apply_report("a", mk_report("a", "nginx:1.25", &["CVE-2024-0001", "CVE-2024-0002"]));
+    index.apply_report("b", mk_report("b", "nginx:1.26", &["CVE-2024-0001"]));
+    index.refresh();
+    let one = index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap();
+    let two = index.image(&ImageRef::parse("nginx:1.26").unwrap()).unwrap();
+    // Interned: the same CVE's title in two images is one allocation.
+    let t1 = &one.findings.iter().find(|f| &*f.id == "CVE-2024-0001").unwrap().title;
+    let t2 = &two.findings[0].title;
+    assert!(Arc::ptr_eq(t1, t2));
+    // A finding one report states is held once (report + correlated view share it).
+    assert!(one.findings.iter().all(|f| Arc::strong_count(f) == 2), "stored report + correlated view");
+}
+
+#[test]
 fn replacing_a_report_replaces_its_findings() {
     let mut index = PostureIndex::new(IndexConfig::default());
     index.apply_report("r", mk_report("r", "nginx:1.25", &["CVE-2024-0001", "CVE-2024-0002"]));
@@ -190,6 +206,7 @@ fn kev_updates_re_enrich_existing_findings() {
     let mut kev = Kev::default();
     kev.insert("CVE-2021-44228", KevEntry { date_added: Arc::from("2021-12-10"), ransomware: true });
     index.set_kev(kev);
+    index.refresh();
     assert!(index.image(&img).unwrap().findings[0].kev);
 }
 

@@ -55,7 +55,7 @@ pub fn describe(f: &Finding) -> String {
 
 pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
     let posture = img.posture?;
-    let mut hits: Vec<&Finding> = posture.findings.iter().filter(|f| counts(rule, f, now)).collect();
+    let mut hits: Vec<&Finding> = posture.findings.iter().map(|f| &**f).filter(|f| counts(rule, f, now)).collect();
     if hits.is_empty() {
         return None;
     }
