@@ -16,3 +16,4 @@ pub mod selector;
 pub mod synthetic;
 pub mod telemetry;
 pub mod webhook;
+pub mod controller;

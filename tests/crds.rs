@@ -51,6 +51,11 @@ fn crds_are_structural_and_useful_to_kubectl() {
     let cols: Vec<String> =
         posture.spec.versions[0].additional_printer_columns.iter().flatten().map(|c| c.name.clone()).collect();
     assert_eq!(cols, ["Criticality", "Exposure", "Risk", "Critical", "High", "Compliant", "Age"]);
+    // Status collections accept null (see api::portable).
+    let schema = serde_json::to_value(posture.spec.versions[0].schema.as_ref().unwrap()).unwrap();
+    let status = &schema["openAPIV3Schema"]["properties"]["status"]["properties"];
+    assert_eq!(status["compliance"]["properties"]["violationsByEnforcement"]["nullable"], true);
+    assert_eq!(status["topFindings"]["nullable"], true);
     let policy = stance::api::crds().into_iter().find(|c| c.spec.names.kind == "GuardrailPolicy").unwrap();
     assert_eq!(policy.spec.scope, "Cluster");
 }

@@ -83,31 +83,35 @@ pub struct AppPostureStatus {
     /// The effective exposure (`auto` resolved) and what it was derived from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposure: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub exposure_reasons: Vec<String>,
     /// Open findings by severity (suppressed and excepted ones are not counted here).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::common::null_as_default")]
     pub findings: SeverityCounts,
     /// Open findings by source format (`trivy-operator`, `sarif`, …).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
     pub findings_by_source: BTreeMap<String, u32>,
     /// Findings hidden by VEX statements or active RiskExceptions.
     #[serde(default)]
     pub suppressed_findings: u32,
+    /// Every open CRITICAL or known-exploited finding (at most 100), as
+    /// `ID SEVERITY in package on artifact`; a new entry raises an Event.
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
+    pub critical_findings: Vec<String>,
     /// The highest-risk findings, best first; at most `spec.topFindings`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub top_findings: Vec<RankedFinding>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub workloads: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ImageStatus>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::common::null_as_default")]
     pub sbom_coverage: Coverage,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::common::null_as_default")]
     pub scan_coverage: Coverage,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::common::null_as_default")]
     pub compliance: ComplianceStatus,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
@@ -191,10 +195,10 @@ pub struct Coverage {
 pub struct ComplianceStatus {
     pub compliant: bool,
     /// Violations by enforcement (`Enforce`, `Warn`, `Audit`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
     pub violations_by_enforcement: BTreeMap<String, u32>,
     /// The first violations (at most 20), one line each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<ViolationStatus>,
 }
 

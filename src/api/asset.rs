@@ -87,7 +87,7 @@ pub struct AssetStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scanned: Option<String>,
     /// Workloads running it (at most 20 listed; `workloadCount` has them all).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub seen_in: Vec<String>,
     #[serde(default)]
     pub workload_count: u32,

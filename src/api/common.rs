@@ -82,3 +82,13 @@ pub struct LocalRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
+
+/// Deserializes `null` as the type's default. Status collections may come back as `null`
+/// (the schema allows it, see `api::portable`); reading them must not fail.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}

@@ -303,7 +303,7 @@ pub struct GuardrailPolicyStatus {
     /// Running workloads that violate the policy.
     #[serde(default)]
     pub violating_workloads: u32,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,

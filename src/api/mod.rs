@@ -51,8 +51,32 @@ fn portable(crd: CustomResourceDefinition) -> CustomResourceDefinition {
             _ => {}
         }
     }
+    /// Status collections may be read back as `null` after server-side apply empties
+    /// them (seen on API servers whose JSON decoder turns `{}`/`[]` into null); accept it.
+    fn nullable_collections(v: &mut serde_json::Value) {
+        if let Some(props) = v.get_mut("properties").and_then(serde_json::Value::as_object_mut) {
+            for p in props.values_mut() {
+                if let Some(m) = p.as_object_mut()
+                    && matches!(m.get("type").and_then(serde_json::Value::as_str), Some("object" | "array"))
+                {
+                    m.insert("nullable".into(), serde_json::Value::Bool(true));
+                }
+                nullable_collections(p);
+            }
+        }
+        if let Some(items) = v.get_mut("items") {
+            nullable_collections(items);
+        }
+    }
     let Ok(mut value) = serde_json::to_value(&crd) else { return crd };
     strip(&mut value);
+    if let Some(versions) = value.pointer_mut("/spec/versions").and_then(serde_json::Value::as_array_mut) {
+        for v in versions {
+            if let Some(status) = v.pointer_mut("/schema/openAPIV3Schema/properties/status") {
+                nullable_collections(status);
+            }
+        }
+    }
     serde_json::from_value(value).unwrap_or(crd)
 }
 

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod crds;
 pub mod findings;
+pub mod operator;
 pub mod scan;
 pub mod webhook;
 
@@ -31,6 +32,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print Stance's CustomResourceDefinitions.
     Crds,
+    /// Watch the cluster and write each application's posture into its status.
+    Operator(operator::OperatorCmd),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
 }
@@ -94,6 +97,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Check(a) => check::run(&a),
         Command::Crds => crds::run(),
         Command::Webhook(a) => webhook::run(&a),
+        Command::Operator(a) => operator::run(&a),
     }
 }
 

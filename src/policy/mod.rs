@@ -1,5 +1,6 @@
 //! Guardrail evaluation (pure): compiled policies and exceptions, rule checks, verdicts.
 
+pub mod audit;
 pub mod compile;
 pub mod context;
 pub mod evaluate;

@@ -21,6 +21,8 @@ use crate::policy::{Exception, Violation, evaluate};
 
 /// Most violations listed in status.
 pub const MAX_STATUS_VIOLATIONS: usize = 20;
+/// Most entries in `status.criticalFindings`.
+pub const MAX_CRITICAL_FINDINGS: usize = 100;
 
 /// A finding of the application with its contextual score.
 #[derive(Clone, Debug)]
@@ -247,6 +249,24 @@ pub fn ranked_finding(r: &Ranked<'_>) -> RankedFinding {
 }
 
 impl Assessment<'_> {
+    /// Open CRITICAL or known-exploited findings, highest risk first, as short lines.
+    pub fn critical_findings(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .ranked
+            .iter()
+            .map(|r| r.finding)
+            .filter(|f| f.severity == crate::model::Severity::Critical || f.kev)
+            .map(|f| {
+                let pkg = f.package.as_ref().map(|p| format!(" in {}", p.name)).unwrap_or_default();
+                let kev = if f.kev { " (known exploited)" } else { "" };
+                format!("{} {}{pkg} on {}{kev}", f.id, f.severity, f.artifact)
+            })
+            .collect();
+        lines.dedup();
+        lines.truncate(MAX_CRITICAL_FINDINGS);
+        lines
+    }
+
     /// The status to write: top findings only (`spec.topFindings`, default 20, at most 100).
     pub fn status(&self, now: Timestamp) -> AppPostureStatus {
         let top = self.app.spec.top_findings.unwrap_or(DEFAULT_TOP_FINDINGS).min(MAX_TOP_FINDINGS) as usize;
@@ -304,6 +324,7 @@ impl Assessment<'_> {
             findings_by_source: by_source,
             suppressed_findings: self.suppressed as u32,
             top_findings: self.ranked.iter().take(top).map(ranked_finding).collect(),
+            critical_findings: self.critical_findings(),
             workloads: self.workloads.clone(),
             sbom_coverage: coverage(self.images.iter().filter(|i| i.sbom).count()),
             scan_coverage: coverage(self.images.iter().filter(|i| i.scanned).count()),

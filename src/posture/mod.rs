@@ -1,6 +1,7 @@
 //! Correlation, risk scoring, exposure and the in-memory index (pure).
 
 pub mod app;
+pub mod asset;
 pub mod correlate;
 pub mod exposure;
 pub mod index;

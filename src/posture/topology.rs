@@ -327,6 +327,11 @@ impl PostureIndex {
         keys
     }
 
+    /// Postures of every scanned tag or digest of an image repository (`registry/repository`).
+    pub fn artifacts_of_image_name(&self, name: &str) -> Vec<Arc<super::ArtifactPosture>> {
+        self.images_by_name.get(name).into_iter().flatten().filter_map(|k| self.artifacts.get(k).cloned()).collect()
+    }
+
     /// Resolved keys of object artifacts (configuration audits, policy results) in a
     /// namespace whose object is, or is controlled by, one of `workloads`.
     pub fn object_artifacts_of(&self, namespace: &str, workloads: &[&Workload]) -> Vec<ArtifactKey> {

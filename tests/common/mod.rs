@@ -35,3 +35,4 @@ pub fn reports(rel: &str) -> Vec<Report> {
 }
 
 pub mod cluster;
+pub mod operator;

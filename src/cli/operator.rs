@@ -1,0 +1,118 @@
+//! `stance operator`: watch the cluster and write each application's posture into status.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+
+use super::{CliError, PolicyArgs};
+use crate::controller::{self, OperatorOptions, metrics::ControllerMetrics};
+use crate::posture::PostureIndex;
+use crate::telemetry::{self, Readiness};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings of the operator part (shared with `stance run`).
+#[derive(Debug, Clone, Args)]
+pub struct OperatorArgs {
+    /// Serve /metrics, /healthz and /readyz here.
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    pub metrics_listen: SocketAddr,
+    /// Namespace of the leader Lease (defaults to $POD_NAMESPACE, else stance-system).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "stance-system")]
+    pub namespace: String,
+    /// This replica's identity (defaults to $POD_NAME, else the host name and process id).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Write status without electing a leader (only for a single replica).
+    #[arg(long)]
+    pub no_leader_election: bool,
+    /// CISA KEV JSON / FIRST EPSS CSV files (re-read when they change).
+    #[arg(long = "feed")]
+    pub feeds: Vec<PathBuf>,
+    /// Milliseconds reconciliation waits for further changes.
+    #[arg(long, default_value_t = 500)]
+    pub debounce_ms: u64,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl OperatorArgs {
+    pub fn options(&self) -> OperatorOptions {
+        let identity = self.identity.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "stance".into());
+            format!("{host}-{}", std::process::id())
+        });
+        OperatorOptions {
+            namespace: self.namespace.clone(),
+            identity,
+            leader_election: !self.no_leader_election,
+            feeds: self.feeds.clone(),
+            debounce: Duration::from_millis(self.debounce_ms),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct OperatorCmd {
+    #[command(flatten)]
+    pub operator: OperatorArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// Cancels `token` on SIGTERM or SIGINT.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+}
+
+pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
+    telemetry::init_tracing(args.operator.log_format == LogFormat::Json);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let client = kube::Client::try_default().await.map_err(|e| {
+            CliError::Usage(format!("cannot connect to Kubernetes (in-cluster config or KUBECONFIG): {e}"))
+        })?;
+        let mut registry = Registry::default();
+        let metrics = ControllerMetrics::register(&mut registry);
+        let registry = Arc::new(registry);
+        let readiness = Readiness::default();
+        let token = CancellationToken::new();
+        cancel_on_signals(token.clone());
+        let index = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
+        let shutdown = token.clone();
+        telemetry::serve(args.operator.metrics_listen, registry, readiness.clone(), async move {
+            shutdown.cancelled().await
+        })
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.operator.metrics_listen)))?;
+        controller::run(client, args.operator.options(), index, metrics, readiness, token).await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

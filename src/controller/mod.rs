@@ -1,0 +1,165 @@
+//! The operator: watches feed the shared index; reconcilers write status from it.
+//!
+//! - [`watch`]: every watched kind → the index (relist = reset; optional kinds rediscovered).
+//! - [`reconcile`]: AppPosture status, via kube-runtime's `Controller`, re-run on index
+//!   changes (debounced) and at exception expiry.
+//! - [`sweep`]: discovered image Assets; Asset, GuardrailPolicy and RiskException status.
+//! - [`leader`]: only the Lease holder writes; every replica keeps its index warm.
+
+pub mod feed;
+pub mod leader;
+pub mod metrics;
+pub mod reconcile;
+pub mod status;
+pub mod sweep;
+pub mod targets;
+pub mod watch;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::Client;
+use kube::api::Api;
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use tokio::sync::watch as channel;
+use tokio_util::sync::CancellationToken;
+
+use self::metrics::ControllerMetrics;
+use crate::api::AppPosture;
+use crate::posture::SharedIndex;
+use crate::telemetry::Readiness;
+
+/// Operator settings.
+#[derive(Clone, Debug)]
+pub struct OperatorOptions {
+    /// Namespace of the leader Lease (Stance's own namespace).
+    pub namespace: String,
+    /// This replica's identity in the Lease and in Events (the pod name).
+    pub identity: String,
+    /// With `false` this replica always writes (single-replica development setups).
+    pub leader_election: bool,
+    /// CISA KEV JSON and FIRST EPSS CSV files, re-read when they change.
+    pub feeds: Vec<PathBuf>,
+    /// How long reconciliation waits for more index changes.
+    pub debounce: Duration,
+}
+
+/// Runs the operator until `token` is cancelled. `changes` receives the index generation
+/// after every watch batch (the webhook can use it too).
+pub async fn run(
+    client: Client,
+    opts: OperatorOptions,
+    index: SharedIndex,
+    metrics: Arc<ControllerMetrics>,
+    readiness: Readiness,
+    token: CancellationToken,
+) {
+    let (changes_tx, changes_rx) = channel::channel(0u64);
+    let (leader_tx, leader_rx) = channel::channel(false);
+    if opts.leader_election {
+        let cfg = leader::LeaderConfig::new(&opts.namespace, &opts.identity);
+        tokio::spawn(leader::run(client.clone(), cfg, leader_tx, token.clone()));
+    } else {
+        leader_tx.send_replace(true);
+    }
+    {
+        let metrics = metrics.clone();
+        let mut rx = leader_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                metrics.leader.set(i64::from(*rx.borrow()));
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    tokio::spawn(feeds(opts.feeds.clone(), index.clone(), changes_tx.clone(), token.clone()));
+    let wctx = watch::WatchContext {
+        client: client.clone(),
+        index: index.clone(),
+        changes: changes_tx,
+        readiness,
+        metrics: metrics.clone(),
+    };
+    tokio::spawn(watch::run(wctx, token.clone()));
+    tokio::spawn(sweep::run(
+        client.clone(),
+        index.clone(),
+        metrics.clone(),
+        changes_rx.clone(),
+        leader_rx.clone(),
+        token.clone(),
+    ));
+
+    let reporter = Reporter { controller: "stance".into(), instance: Some(opts.identity.clone()) };
+    let ctx = Arc::new(reconcile::Context {
+        client: client.clone(),
+        index,
+        recorder: Recorder::new(client.clone(), reporter),
+        metrics,
+        leader: leader_rx.clone(),
+    });
+    // Re-run every AppPosture when the index changes or this replica becomes leader.
+    let index_changed =
+        futures::stream::unfold(changes_rx, |mut rx| async move { rx.changed().await.ok().map(|_| ((), rx)) });
+    let became_leader = futures::stream::unfold(leader_rx, |mut rx| async move {
+        loop {
+            rx.changed().await.ok()?;
+            if *rx.borrow() {
+                return Some(((), rx));
+            }
+        }
+    });
+    let trigger = futures::stream::select(index_changed, became_leader);
+    let shutdown = token.clone();
+    Controller::new(Api::<AppPosture>::all(client), watcher::Config::default())
+        .with_config(controller::Config::default().debounce(opts.debounce).concurrency(4))
+        .reconcile_all_on(trigger)
+        .graceful_shutdown_on(async move { shutdown.cancelled().await })
+        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "controller");
+            }
+        })
+        .await;
+}
+
+/// Loads KEV / EPSS files and reloads them when they change (checked every minute).
+async fn feeds(paths: Vec<PathBuf>, index: SharedIndex, changes: channel::Sender<u64>, token: CancellationToken) {
+    if paths.is_empty() {
+        return;
+    }
+    let mut seen: Vec<Option<std::time::SystemTime>> = vec![None; paths.len()];
+    loop {
+        let stamps: Vec<Option<std::time::SystemTime>> =
+            paths.iter().map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok()).collect();
+        if stamps != seen {
+            match crate::ingest::load_paths(&paths) {
+                Ok(loaded) => {
+                    for w in &loaded.warnings {
+                        tracing::warn!(origin = %w.origin, "exploitability feed: {}", w.message);
+                    }
+                    if let Ok(mut idx) = index.write() {
+                        tracing::info!(kev = loaded.kev.len(), epss = loaded.epss.len(), "loaded exploitability feeds");
+                        idx.set_kev(loaded.kev);
+                        idx.set_epss(loaded.epss);
+                        idx.refresh();
+                        changes.send_replace(idx.generation());
+                    }
+                    seen = stamps;
+                }
+                Err(e) => tracing::error!(error = %e, "cannot read exploitability feeds"),
+            }
+        }
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+    }
+}

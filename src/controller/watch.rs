@@ -1,0 +1,243 @@
+//! Watches every target kind and feeds the shared index.
+//!
+//! Objects are parsed outside the index lock, then applied in batches under one short
+//! write lock followed by one refresh. A relist (start-up, 410 Gone, API server restart,
+//! network drop) is a reset: objects not seen again are removed, so state is never lost
+//! or duplicated. Kinds that are not served are re-discovered periodically.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::{ApiResource, Scope};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::feed::{self, FeedState, ObjKey};
+use super::metrics::{ControllerMetrics, EventLabels, KindLabel};
+use super::targets::{self, TARGETS, Target};
+use crate::posture::SharedIndex;
+use crate::telemetry::Readiness;
+
+/// How often kinds that were not served are looked for again.
+pub const REDISCOVERY: Duration = Duration::from_secs(60);
+/// Most events applied under one index lock.
+const BATCH: usize = 256;
+
+/// What every watch needs.
+#[derive(Clone)]
+pub struct WatchContext {
+    pub client: Client,
+    pub index: SharedIndex,
+    /// Sends the index generation after every applied batch (the reconciler listens).
+    pub changes: watch::Sender<u64>,
+    pub readiness: Readiness,
+    pub metrics: Arc<ControllerMetrics>,
+}
+
+/// Readiness condition of a target's watch.
+fn condition(t: &Target) -> String {
+    format!("watch:{}", t.name())
+}
+
+/// Starts a watch for every served target and keeps looking for the others until
+/// `token` is cancelled.
+pub async fn run(ctx: WatchContext, token: CancellationToken) {
+    // Required kinds gate readiness from the start; optional ones only once found.
+    for t in TARGETS.iter().filter(|t| !t.optional) {
+        ctx.readiness.register(&condition(t));
+    }
+    let mut running: HashSet<&'static str> = HashSet::new();
+    let mut announced_missing: HashSet<String> = HashSet::new();
+    loop {
+        for group in targets::groups() {
+            let wanted: Vec<&Target> =
+                TARGETS.iter().filter(|t| t.group == group && !running.contains(t.kind_id())).collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let discovered = match kube::discovery::group(&ctx.client, group).await {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    tracing::debug!(group, error = %e, "API group not served");
+                    None
+                }
+            };
+            for t in wanted {
+                match discovered.as_ref().and_then(|g| find_kind(g, t.kind)) {
+                    Some((ar, caps)) => {
+                        tracing::info!(kind = %t.name(), version = %ar.version, "watching");
+                        running.insert(t.kind_id());
+                        ctx.readiness.register(&condition(t));
+                        tokio::spawn(watch_target(ctx.clone(), *t, ar, caps.scope, token.clone()));
+                    }
+                    None => {
+                        if announced_missing.insert(t.name()) {
+                            if t.optional {
+                                tracing::info!(kind = %t.name(), "not installed in this cluster; will look again every minute");
+                            } else {
+                                tracing::error!(kind = %t.name(), "required kind is not served (are Stance's CRDs installed?); retrying every minute");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tokio::time::sleep(REDISCOVERY) => {}
+        }
+    }
+}
+
+/// The preferred version serving `kind`, else any version that serves it (CronJob is in
+/// batch/v1beta1 only before Kubernetes 1.21, while batch's preferred version is v1).
+fn find_kind(group: &kube::discovery::ApiGroup, kind: &str) -> Option<(ApiResource, kube::discovery::ApiCapabilities)> {
+    group.recommended_kind(kind).or_else(|| {
+        let versions: Vec<String> = group.versions().map(str::to_string).collect();
+        versions.iter().find_map(|v| group.versioned_resources(v).into_iter().find(|(ar, _)| ar.kind == kind))
+    })
+}
+
+impl Target {
+    fn kind_id(&self) -> &'static str {
+        // `Report` exists in openreports.io only; kinds are otherwise unique across groups.
+        if self.group == "openreports.io" {
+            if self.kind == "Report" { "Report.openreports.io" } else { "ClusterReport.openreports.io" }
+        } else {
+            self.kind
+        }
+    }
+}
+
+/// An object as a JSON value with its apiVersion and kind (list items omit them).
+fn to_value(obj: DynamicObject, ar: &ApiResource) -> Option<Value> {
+    let mut v = serde_json::to_value(obj).ok()?;
+    if let Value::Object(map) = &mut v {
+        map.entry("apiVersion").or_insert_with(|| Value::String(ar.api_version.clone()));
+        map.entry("kind").or_insert_with(|| Value::String(ar.kind.clone()));
+    }
+    Some(v)
+}
+
+enum Change {
+    Relist,
+    Apply(Value),
+    Delete(ObjKey),
+    Synced,
+}
+
+async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope: Scope, token: CancellationToken) {
+    let api: Api<DynamicObject> = Api::all_with(ctx.client.clone(), &ar);
+    let mut config = watcher::Config::default().page_size(target.page_size);
+    if let Some(sel) = target.label_selector {
+        config = config.labels(sel);
+    }
+    let _ = scope;
+    let name = target.name();
+    let kind_label = KindLabel { kind: name.clone() };
+    let label = |event: &str| EventLabels { kind: name.clone(), event: event.to_string() };
+    let mut stream = watcher::watcher(api, config).default_backoff().ready_chunks(BATCH).boxed();
+    let mut state = FeedState::default();
+    let mut known: HashSet<ObjKey> = HashSet::new();
+    let mut relisting: Option<HashSet<ObjKey>> = None;
+    loop {
+        let batch = tokio::select! {
+            _ = token.cancelled() => return,
+            b = stream.next() => match b { Some(b) => b, None => return },
+        };
+        // Parse outside the lock.
+        let mut changes = Vec::with_capacity(batch.len());
+        for ev in batch {
+            match ev {
+                Ok(Event::Init) => changes.push(Change::Relist),
+                Ok(Event::InitApply(o)) | Ok(Event::Apply(o)) => match to_value(o, &ar) {
+                    Some(v) => changes.push(Change::Apply(v)),
+                    None => {
+                        ctx.metrics.rejected_objects.get_or_create(&kind_label).inc();
+                    }
+                },
+                Ok(Event::Delete(o)) => {
+                    if let Some(k) = to_value(o, &ar).as_ref().and_then(feed::key_of) {
+                        changes.push(Change::Delete(k));
+                    }
+                }
+                Ok(Event::InitDone) => changes.push(Change::Synced),
+                Err(e) => {
+                    ctx.metrics.watch_errors.get_or_create(&kind_label).inc();
+                    tracing::warn!(kind = %name, error = %e, "watch error; retrying with backoff");
+                }
+            }
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        let prepared: Vec<(Change, Option<feed::Prepared>)> = changes
+            .into_iter()
+            .map(|c| match c {
+                Change::Apply(v) => {
+                    let p = feed::prepare(target.feed, target.kind, &v);
+                    (Change::Apply(Value::Null), Some(p))
+                }
+                other => (other, None),
+            })
+            .collect();
+        let mut synced_now = false;
+        {
+            let Ok(mut index) = ctx.index.write() else {
+                tracing::error!("index lock poisoned; stopping the watch of {name}");
+                return;
+            };
+            for (change, prepared) in prepared {
+                match (change, prepared) {
+                    (Change::Relist, _) => {
+                        ctx.metrics.watch_events.get_or_create(&label("relist")).inc();
+                        relisting = Some(HashSet::new());
+                    }
+                    (Change::Apply(_), Some(p)) => {
+                        ctx.metrics.watch_events.get_or_create(&label("apply")).inc();
+                        if !p.problems.is_empty() {
+                            ctx.metrics.rejected_objects.get_or_create(&kind_label).inc();
+                            tracing::warn!(kind = %name, problems = ?p.problems, "could not read all of an object; skipped what was unreadable");
+                        }
+                        if let Some(key) = p.key.clone() {
+                            if let Some(r) = relisting.as_mut() {
+                                r.insert(key.clone());
+                            }
+                            known.insert(key);
+                        }
+                        feed::commit(&mut index, &mut state, target.feed, target.kind, p);
+                    }
+                    (Change::Delete(key), _) => {
+                        ctx.metrics.watch_events.get_or_create(&label("delete")).inc();
+                        feed::delete(&mut index, &mut state, target.feed, target.kind, &key);
+                        known.remove(&key);
+                    }
+                    (Change::Synced, _) => {
+                        if let Some(seen) = relisting.take() {
+                            for stale in known.difference(&seen).cloned().collect::<Vec<_>>() {
+                                feed::delete(&mut index, &mut state, target.feed, target.kind, &stale);
+                            }
+                            known = seen;
+                        }
+                        synced_now = true;
+                    }
+                    (Change::Apply(_), None) => {}
+                }
+            }
+            index.refresh();
+            ctx.metrics.observe_index(&index);
+            ctx.changes.send_replace(index.generation());
+        }
+        if synced_now {
+            ctx.readiness.set(&condition(&target), true);
+            tracing::info!(kind = %name, objects = known.len(), "synced");
+        }
+    }
+}
