@@ -248,7 +248,7 @@ async fn operator_writes_posture_from_real_reports() {
     assert_eq!(after.last_evaluated, before.last_evaluated, "an unchanged status is not rewritten");
     assert_eq!(events_for(&client, &ns, "shop").await.len(), events_before, "no duplicate events after a restart");
     let (_, metrics) = op.get("/metrics").await.unwrap();
-    assert!(metrics.contains("stance_operator_leader 1"), "{metrics}");
+    assert!(metrics.lines().any(|l| l.trim() == "stance_operator_leader 1"), "{metrics}");
 
     // Delete the workload: its findings leave the status.
     Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), &ns)
