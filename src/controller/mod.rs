@@ -7,6 +7,7 @@
 //! - [`leader`]: only the Lease holder writes; every replica keeps its index warm.
 
 pub mod feed;
+pub mod ingest_api;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;

@@ -1,0 +1,123 @@
+//! `POST /ingest` in-process with a fake cluster backend: authentication, authorization,
+//! limits, content recognition, and the stored ConfigMap reading back as the same report.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use prometheus_client::registry::Registry;
+use stance::controller::ingest_api::{Backend, Caller, MAX_UPLOAD, route};
+use stance::controller::metrics::ControllerMetrics;
+
+#[derive(Default)]
+struct Fake {
+    stored: Mutex<Vec<ConfigMap>>,
+}
+
+impl Backend for Fake {
+    async fn authenticate(&self, token: &str) -> Result<Option<Caller>, String> {
+        Ok(match token {
+            "ci-token" | "other-token" => Some(Caller {
+                username: format!("system:serviceaccount:ci:{token}"),
+                uid: "u".into(),
+                groups: vec!["system:serviceaccounts".into()],
+            }),
+            _ => None,
+        })
+    }
+    async fn authorize(&self, caller: &Caller, namespace: &str) -> Result<(bool, String), String> {
+        Ok((caller.username.ends_with("ci-token") && namespace == "shop", "no RBAC rule".into()))
+    }
+    async fn store(&self, cm: ConfigMap) -> Result<(), String> {
+        self.stored.lock().unwrap().push(cm);
+        Ok(())
+    }
+}
+
+fn setup() -> (Arc<Fake>, impl warp::Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone) {
+    let fake = Arc::new(Fake::default());
+    let metrics = ControllerMetrics::register(&mut Registry::default());
+    (fake.clone(), route(fake, metrics))
+}
+
+async fn post(
+    filter: &(impl warp::Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone + 'static),
+    token: Option<&str>,
+    query: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let mut req = warp::test::request().method("POST").path(&format!("/ingest?{query}")).body(body);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let res = req.reply(filter).await;
+    let json = serde_json::from_slice(res.body()).unwrap_or(serde_json::Value::Null);
+    (res.status().as_u16(), json)
+}
+
+#[tokio::test]
+async fn rejects_with_precise_4xx() {
+    let (fake, f) = setup();
+    let sarif = common::fixture_bytes("secobserve/sarif/semgrep.sarif");
+    let cases: Vec<(Option<&str>, &str, Vec<u8>, u16, &str)> = vec![
+        (None, "namespace=shop&app=storefront", sarif.clone(), 401, "Bearer"),
+        (Some("stolen"), "namespace=shop&app=storefront", sarif.clone(), 401, "not valid"),
+        (
+            Some("other-token"),
+            "namespace=shop&app=storefront",
+            sarif.clone(),
+            403,
+            "grant `create` on `reports.aspm.stance.dev`",
+        ),
+        (Some("ci-token"), "namespace=payments&app=api", sarif.clone(), 403, "payments"),
+        (Some("ci-token"), "app=storefront", sarif.clone(), 400, "namespace"),
+        (Some("ci-token"), "namespace=shop", sarif.clone(), 400, "app="),
+        (Some("ci-token"), "namespace=shop&app=a&asset=b", sarif.clone(), 400, "exactly one"),
+        (Some("ci-token"), "namespace=shop&app=storefront", b"{\"hello\": 1}".to_vec(), 422, "not a report"),
+        (Some("ci-token"), "namespace=shop&app=storefront", b"\x00\x01garbage".to_vec(), 422, "not a report"),
+    ];
+    for (token, query, body, code, needle) in cases {
+        let (status, json) = post(&f, token, query, body).await;
+        assert_eq!(status, code, "{query} {token:?}: {json}");
+        assert!(json["error"].as_str().unwrap_or("").contains(needle), "{query}: {json}");
+    }
+    let (status, _) =
+        post(&f, Some("ci-token"), "namespace=shop&app=storefront", vec![b' '; MAX_UPLOAD as usize + 10]).await;
+    assert_eq!(status, 413);
+    assert!(fake.stored.lock().unwrap().is_empty(), "nothing stored for a rejected upload");
+}
+
+#[tokio::test]
+async fn stores_a_configmap_that_reads_back_as_the_same_report() {
+    let (fake, f) = setup();
+    let zap = common::fixture_bytes("secobserve/zap/owasp_zap.json");
+    // Gzip'd uploads are accepted too.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &zap).unwrap();
+    let (status, json) =
+        post(&f, Some("ci-token"), "namespace=shop&asset=storefront-web&name=zap-nightly", gz.finish().unwrap()).await;
+    assert_eq!(status, 201, "{json}");
+    assert_eq!(json["format"], "zap");
+    assert_eq!(json["configMap"], "stance-upload-zap-nightly");
+    let direct = {
+        let mut l = stance::ingest::Loaded::default();
+        l.add_bytes("zap.json", &zap);
+        l.reports
+    };
+    assert_eq!(json["findings"], direct[0].findings.len());
+    let stored = fake.stored.lock().unwrap().pop().unwrap();
+    assert_eq!(stored.metadata.namespace.as_deref(), Some("shop"));
+    assert_eq!(stored.metadata.annotations.as_ref().unwrap()["aspm.stance.dev/asset"], "storefront-web");
+    assert_eq!(stored.metadata.labels.as_ref().unwrap()["aspm.stance.dev/report"], "zap");
+    // The operator reads the ConfigMap back into the same findings, attributed to the asset.
+    let mut value = serde_json::to_value(&stored).unwrap();
+    value["apiVersion"] = "v1".into();
+    value["kind"] = "ConfigMap".into();
+    let mut loaded = stance::ingest::Loaded::default();
+    loaded.add_bytes("cm.json", &serde_json::to_vec(&value).unwrap());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.reports.len(), 1);
+    assert_eq!(loaded.reports[0].findings.len(), direct[0].findings.len());
+    assert_eq!(loaded.reports[0].subject.as_ref().unwrap().to_string(), "Asset/shop/storefront-web");
+}
