@@ -60,7 +60,9 @@ async fn post(
 async fn rejects_with_precise_4xx() {
     let (fake, f) = setup();
     let sarif = common::fixture_bytes("secobserve/sarif/semgrep.sarif");
-    let cases: Vec<(Option<&str>, &str, Vec<u8>, u16, &str)> = vec![
+    /// (token, query, body, expected status, text the error must contain)
+    type Case<'a> = (Option<&'a str>, &'a str, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (None, "namespace=shop&app=storefront", sarif.clone(), 401, "Bearer"),
         (Some("stolen"), "namespace=shop&app=storefront", sarif.clone(), 401, "not valid"),
         (

@@ -34,7 +34,10 @@ metadata: {name: web, namespace: shop, uid: 0f6f3c1e-1111-2222-3333-444455556666
 spec: {criticality: critical, selector: {matchLabels: {app: web}}}
 "#;
 
-fn setup(leader: bool) -> (Arc<Context>, Arc<AppPosture>, Handle<Request<Body>, Response<Body>>) {
+/// The test side of the mocked API server.
+type ApiHandle = Handle<Request<Body>, Response<Body>>;
+
+fn setup(leader: bool) -> (Arc<Context>, Arc<AppPosture>, ApiHandle) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
     let mut loaded = Loaded::default();

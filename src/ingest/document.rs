@@ -23,18 +23,74 @@ pub enum Parsed {
     Ignored(String),
 }
 
+/// How many documents may nest inside one another (gzip inside gzip, a report-carrying
+/// ConfigMap inside a gzip'ed file, …) before the innermost is refused. Real files nest
+/// a few levels (`x.yaml.gz` → ConfigMap → gzip'ed `binaryData`); a crafted file can
+/// nest thousands, which would overflow the stack.
+pub const MAX_NESTING: u32 = 8;
+
+/// The nesting of the [`parse_bytes`] calls running on this thread (it recurses through
+/// gzip layers and report-carrying ConfigMaps).
+#[derive(Clone, Copy)]
+struct Nesting {
+    depth: u32,
+    /// Bytes inflated from gzip so far by the outermost call and everything it contains.
+    inflated: u64,
+}
+
+thread_local! {
+    static NESTING: std::cell::Cell<Nesting> = const { std::cell::Cell::new(Nesting { depth: 0, inflated: 0 }) };
+}
+
+/// Leaves one nesting level when dropped (also when a parser panics).
+struct NestingGuard;
+
+impl NestingGuard {
+    /// Enters one level; `None` when [`MAX_NESTING`] levels are already open.
+    fn enter() -> Option<NestingGuard> {
+        let n = NESTING.get();
+        if n.depth >= MAX_NESTING {
+            return None;
+        }
+        let inflated = if n.depth == 0 { 0 } else { n.inflated };
+        NESTING.set(Nesting { depth: n.depth + 1, inflated });
+        Some(NestingGuard)
+    }
+}
+
+impl Drop for NestingGuard {
+    fn drop(&mut self) {
+        let n = NESTING.get();
+        NESTING.set(Nesting { depth: n.depth.saturating_sub(1), ..n });
+    }
+}
+
 /// Parses the bytes of one file (or ConfigMap value): gzip, JSON, EPSS CSV or
 /// (multi-document) YAML. Problems become warnings naming `origin`; the rest is kept.
+///
+/// Gzip is inflated up to [`MAX_DECOMPRESSED`] bytes in all (nested gzip layers share
+/// the limit), and documents nest at most [`MAX_NESTING`] deep.
 pub fn parse_bytes(origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let Some(_guard) = NestingGuard::enter() else {
+        let message =
+            format!("not read: documents nest more than {MAX_NESTING} deep (gzip in gzip, ConfigMap in ConfigMap)");
+        return warn(warnings, origin, message);
+    };
     if bytes.starts_with(&[0x1f, 0x8b]) {
+        let before = NESTING.get().inflated;
+        let budget = MAX_DECOMPRESSED.saturating_sub(before);
         let mut inflated = Vec::new();
-        let mut reader = flate2::read::GzDecoder::new(bytes).take(MAX_DECOMPRESSED + 1);
-        match reader.read_to_end(&mut inflated) {
-            Ok(n) if n as u64 > MAX_DECOMPRESSED => warn(
-                warnings,
-                origin,
-                format!("gzip content is larger than {} MiB; split the file", MAX_DECOMPRESSED >> 20),
-            ),
+        let mut reader = flate2::read::GzDecoder::new(bytes).take(budget + 1);
+        let result = reader.read_to_end(&mut inflated);
+        let n = NESTING.get();
+        NESTING.set(Nesting { inflated: n.inflated.saturating_add(inflated.len() as u64), ..n });
+        match result {
+            Ok(n) if n as u64 > budget => {
+                let with = if before > 0 { " (with the gzip content around or before it)" } else { "" };
+                let message =
+                    format!("gzip content is larger than {} MiB{with}; split the file", MAX_DECOMPRESSED >> 20);
+                warn(warnings, origin, message)
+            }
             Ok(_) => parse_bytes(origin, &inflated, out, warnings),
             Err(e) => warn(warnings, origin, format!("not valid gzip: {e}")),
         }
@@ -176,6 +232,31 @@ mod tests {
         assert!(w[0].message.contains("not a recognised document"));
         let (_, w) = run(b"\x1f\x8b\x08garbage");
         assert!(w[0].message.contains("gzip"));
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn deeply_nested_gzip_is_refused() {
+        // Each gzip layer was one more recursion: thousands of layers overflowed the stack.
+        let doc = br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#;
+        let mut bytes = doc.to_vec();
+        for _ in 0..MAX_NESTING + 4 {
+            bytes = gzip(&bytes);
+        }
+        let (out, w) = run(&bytes);
+        assert!(out.is_empty());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("nest more than 8 deep"), "{}", w[0].message);
+        // The limit is per call: the next file starts afresh, and a few layers are fine.
+        let (out, w) = run(&gzip(&gzip(doc)));
+        assert!(w.is_empty(), "{w:?}");
+        assert!(matches!(out[..], [Parsed::Report(_)]));
     }
 
     #[test]

@@ -6,7 +6,8 @@ use crate::model::finding::is_cve;
 /// True for identifiers of published vulnerabilities (`CVE-…`, `GHSA-…`).
 pub(crate) fn is_vulnerability_id(id: &str) -> bool {
     let id = id.trim();
-    is_cve(id) || (id.len() > 5 && id[..5].eq_ignore_ascii_case("ghsa-"))
+    // Compared as bytes: the id is scanner input and need not be ASCII (`"ruleId": "ééé"`).
+    is_cve(id) || (id.len() > 5 && id.as_bytes()[..5].eq_ignore_ascii_case(b"ghsa-"))
 }
 
 /// Trivy and Checkov ids of configuration checks (`AVD-KSV-0001`, `KSV001`, `CKV_K8S_20`,
@@ -16,7 +17,7 @@ pub(crate) fn is_config_check_id(id: &str) -> bool {
     u.starts_with("AVD-")
         || u.starts_with("CKV_")
         || u.starts_with("CKV2_")
-        || (u.starts_with("KSV") && u[3..].starts_with(|c: char| c.is_ascii_digit() || c == '-'))
+        || u.strip_prefix("KSV").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit() || c == '-'))
 }
 
 /// The first CVE or GHSA identifier in an advisory locator, in canonical case
@@ -29,11 +30,13 @@ pub(crate) fn advisory_id(locator: &str) -> Option<String> {
         if !word_start(i) {
             continue;
         }
-        let rest = &lower[i + 4..];
+        // `i` is where the ASCII `cve-` starts, so `i + 4` is a char boundary; `get` keeps
+        // it so should the matching change.
+        let Some(rest) = lower.get(i + 4..) else { continue };
         let year: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let number: String =
             rest.get(year.len() + 1..).unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
-        if year.len() == 4 && rest[year.len()..].starts_with('-') && number.len() >= 4 {
+        if year.len() == 4 && rest.get(year.len()..).is_some_and(|r| r.starts_with('-')) && number.len() >= 4 {
             return Some(format!("CVE-{year}-{number}"));
         }
     }
@@ -41,11 +44,11 @@ pub(crate) fn advisory_id(locator: &str) -> Option<String> {
         if !word_start(i) {
             continue;
         }
-        let rest = &lower[i + 5..];
+        let Some(rest) = lower.get(i + 5..) else { continue };
         let parts: Vec<&str> = rest.splitn(4, '-').take(3).collect();
         let part_ok = |s: &str| s.len() >= 4 && s.bytes().take(4).all(|b| b.is_ascii_alphanumeric());
         if parts.len() == 3 && parts.iter().all(|s| part_ok(s)) {
-            let ids: Vec<&str> = parts.iter().map(|s| &s[..4]).collect();
+            let ids: Vec<&str> = parts.iter().filter_map(|s| s.get(..4)).collect();
             return Some(format!("GHSA-{}", ids.join("-")));
         }
     }
@@ -66,5 +69,18 @@ mod tests {
         );
         assert_eq!(advisory_id("https://example.com/advisory/42"), None);
         assert_eq!(advisory_id("xcve-2021-1234"), None);
+        assert_eq!(advisory_id("cve-é"), None);
+        assert_eq!(advisory_id("ghsa-éééé-aaaa-bbbb"), None);
+    }
+
+    #[test]
+    fn non_ascii_ids_do_not_panic() {
+        // `id[..5]` used to slice inside the second `é` (bytes 4..6).
+        for id in ["ééé", "ghsaé", "é", "KSVé", "KSV", "ééééé-x"] {
+            assert!(!is_vulnerability_id(id), "{id}");
+            assert!(!is_config_check_id(id), "{id}");
+        }
+        assert!(is_vulnerability_id("GHSA-jfh8-c2jp-5v3q") && is_vulnerability_id("ghsa-é"));
+        assert!(is_config_check_id("KSV001") && is_config_check_id("ksv-0001"));
     }
 }

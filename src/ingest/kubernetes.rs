@@ -87,8 +87,43 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     }
 }
 
+/// Deserializes a Kubernetes object. A `null` label or annotation value (YAML `team:`
+/// with no value) is read as `""`, as the API server reads it, rather than failing the
+/// whole object.
 fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, String> {
-    T::deserialize(v).map_err(|e| e.to_string())
+    T::deserialize(v).or_else(|e| {
+        let mut fixed = v.clone();
+        let retried = if empty_null_label_values(&mut fixed) { T::deserialize(&fixed) } else { Err(e) };
+        retried.map_err(|e| e.to_string())
+    })
+}
+
+/// Replaces `null` values in every `labels` / `annotations` map (object metadata and pod
+/// templates at any depth) with `""`; true when anything changed.
+fn empty_null_label_values(v: &mut Value) -> bool {
+    let mut changed = false;
+    // An explicit stack: the depth of the value is the input's.
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if matches!(key.as_str(), "labels" | "annotations")
+                        && let Value::Object(entries) = value
+                    {
+                        for entry in entries.values_mut().filter(|e| e.is_null()) {
+                            *entry = Value::String(String::new());
+                            changed = true;
+                        }
+                    }
+                    stack.push(value);
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+    changed
 }
 
 fn object_name(v: &Value) -> String {
@@ -320,10 +355,10 @@ fn report_config_map(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &
     };
     let ns = cm.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
     let annotations = cm.metadata.annotations.clone().unwrap_or_default();
-    let subject = annotations
-        .get(APP_ANNOTATION)
+    let annotation = |key: &str| annotations.get(key).map(|a| a.trim()).filter(|a| !a.is_empty());
+    let subject = annotation(APP_ANNOTATION)
         .map(|a| ("AppPosture", a))
-        .or_else(|| annotations.get(ASSET_ANNOTATION).map(|a| ("Asset", a)))
+        .or_else(|| annotation(ASSET_ANNOTATION).map(|a| ("Asset", a)))
         .map(|(kind, value)| match value.split_once('/') {
             Some((n, name)) => ObjectRef::new(kind, Some(n), name),
             None => ObjectRef::new(kind, Some(ns), value),
@@ -443,6 +478,48 @@ spec:
         };
         assert_eq!(h.backends.len(), 2);
         assert_eq!(&*h.kind, "HTTPRoute");
+    }
+
+    #[test]
+    fn null_label_and_annotation_values_are_empty() {
+        // `team:` with no value is null; the API server reads it as "". It used to reject
+        // the whole object ("invalid type: null, expected a string").
+        let KubeObject::Workload(w) =
+            one("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {team: , app: web}\n  \
+             annotations: {note: }\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    \
+             metadata: {labels: {app: web, tier: }}\n    spec:\n      containers: [{name: c, image: nginx}]\n")
+        else {
+            panic!("not a workload")
+        };
+        assert_eq!(w.labels.get("team").map(String::as_str), Some(""));
+        assert_eq!(w.pod_labels.get("tier").map(String::as_str), Some(""));
+        let KubeObject::Namespace(n) =
+            one("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: }}\n")
+        else {
+            panic!("not a namespace")
+        };
+        assert_eq!(n.labels.get("team").map(String::as_str), Some(""));
+        // Other wrong values are still errors.
+        let v: Value = serde_yaml::from_str("apiVersion: v1\nkind: Namespace\nmetadata: {name: [x]}\n").unwrap();
+        let (mut out, mut w) = (Vec::new(), Vec::new());
+        parse_object("t", &v, &mut out, &mut w);
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn report_config_map_with_null_labels() {
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scan\n  namespace: shop\n  \
+                    labels: {aspm.stance.dev/report: , team: }\n  annotations: {aspm.stance.dev/app: }\ndata:\n  \
+                    r.json: '{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"x\"}}, \
+                    \"results\": [{\"ruleId\": \"R1\"}]}]}'\n";
+        let v: Value = serde_yaml::from_str(yaml).unwrap();
+        let (mut out, mut w) = (Vec::new(), Vec::new());
+        parse_object("t", &v, &mut out, &mut w);
+        assert!(w.is_empty(), "{w:?}");
+        let [Parsed::Report(r)] = &out[..] else { panic!("expected one report, got {out:?}") };
+        assert_eq!(r.findings.len(), 1);
+        // An empty app annotation attributes the report to nothing.
+        assert_eq!(r.subject, None);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! scores written as strings, `null` where a list or map belongs, blank text as absent.
 //!
 //! Two text types exist because the formats disagree about `null` inside lists and maps:
-//! [`Text`] (Trivy JSON, Trivy Operator) reads it as empty text, [`Scalar`] (SARIF, ZAP,
-//! PolicyReport) rejects it; both read strings, numbers and booleans and reject objects
-//! and arrays.
+//! [`Text`] (Trivy JSON, Trivy Operator, and every parser's label and annotation maps:
+//! YAML `team:` with no value is `null`) reads it as empty text, [`Scalar`] (SARIF, ZAP,
+//! PolicyReport fields) rejects it; both read strings, numbers and booleans and reject
+//! objects and arrays. [`Num`] reads numbers also written as strings (`"7.5"`).
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,4 +1,8 @@
-//! License ids and expressions as SBOMs declare them, cleaned up for display.
+//! License ids and expressions as SBOMs declare them, cleaned up for display. Every SBOM
+//! parser (CycloneDX, SPDX, the BOM a Trivy Operator SBOM report embeds) cleans its
+//! licenses here.
+
+use std::sync::Arc;
 
 /// A license id, name or expression as declared, without redundant enclosing parentheses;
 /// `None` for empty, `NOASSERTION` and `NONE`.
@@ -11,6 +15,18 @@ pub(crate) fn normalize_license(text: &str) -> Option<String> {
         return None;
     }
     Some(s.to_string())
+}
+
+/// A component's licenses: each [normalized](normalize_license), in declaration order,
+/// without `NOASSERTION` / `NONE` / empty entries and without duplicates.
+pub(crate) fn licenses<'a>(declared: impl IntoIterator<Item = &'a str>) -> Vec<Arc<str>> {
+    let mut out: Vec<Arc<str>> = Vec::new();
+    for l in declared.into_iter().filter_map(normalize_license) {
+        if !out.iter().any(|o| **o == *l) {
+            out.push(Arc::from(l));
+        }
+    }
+    out
 }
 
 /// Byte index of the parenthesis closing the one at index 0.
@@ -42,5 +58,12 @@ mod tests {
         assert_eq!(normalize_license("NOASSERTION"), None);
         assert_eq!(normalize_license(""), None);
         assert_eq!(normalize_license("(("), Some("((".to_string()));
+        assert_eq!(normalize_license("(é)").as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn license_lists_drop_noassertion_and_duplicates() {
+        let l = licenses(["MIT", "NOASSERTION", "(MIT)", " ", "Apache-2.0", "NONE", "MIT"]);
+        assert_eq!(l, vec![Arc::<str>::from("MIT"), Arc::from("Apache-2.0")]);
     }
 }

@@ -39,16 +39,16 @@
 //! * **first seen**: `timestamp.seconds` (when positive; out-of-range `nanos`, as the
 //!   KubeArmor and trivy adapters write them, are ignored).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::error_path::typed;
+use super::error_path::{join, typed};
 use super::finding_id::{is_config_check_id, is_vulnerability_id};
-use super::lenient::{Scalar, non_empty, nullable, prop_str};
+use super::lenient::{Scalar, Text, non_empty, nullable, prop_str};
 use super::purl::package_from_purl;
 use super::title::title_line;
 use crate::ingest::{source, timestamp};
@@ -98,10 +98,12 @@ struct Metadata {
     name: Option<String>,
     namespace: Option<String>,
     creation_timestamp: Option<String>,
+    /// Label and annotation values may be `null` (YAML `team:` with no value), read as
+    /// empty as the API server does.
     #[serde(deserialize_with = "nullable")]
-    labels: BTreeMap<String, Scalar>,
+    labels: BTreeMap<String, Text>,
     #[serde(deserialize_with = "nullable")]
-    annotations: BTreeMap<String, Scalar>,
+    annotations: BTreeMap<String, Text>,
     #[serde(deserialize_with = "nullable")]
     owner_references: Vec<OwnerReference>,
 }
@@ -209,18 +211,20 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
         return items
             .iter()
             .enumerate()
-            .map(|(i, item)| parse_object(&format!("{origin}/items[{i}]"), item).map_err(|e| format!("items[{i}].{e}")))
+            .map(|(i, item)| parse_object(&format!("{origin}/items[{i}]"), item, &format!("items[{i}]")))
             .collect();
     }
-    parse_object(origin, v).map(|r| vec![r])
+    parse_object(origin, v, "").map(|r| vec![r])
 }
 
-fn parse_object(origin: &str, v: &Value) -> Result<Report, String> {
-    let doc: PolicyReport = typed(v, "")?;
+/// Parses one report object; error messages name the field by its path below `at`
+/// (`items[1]` in a list, `""` at the document root).
+fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, String> {
+    let doc: PolicyReport = typed(v, at)?;
     let results: &[Value] = match v.get("results") {
         None | Some(Value::Null) => &[],
         Some(Value::Array(r)) => r,
-        Some(_) => return Err("results: expected an array".into()),
+        Some(_) => return Err(format!("{}: expected an array", join(at, "results"))),
     };
     let group = doc.api_version.as_deref().and_then(|a| a.rsplit_once('/')).map_or("", |(g, _)| g);
     let format = if group == "openreports.io" { Format::OpenReports } else { Format::PolicyReport };
@@ -259,11 +263,14 @@ fn parse_object(origin: &str, v: &Value) -> Result<Report, String> {
         |name: &str| sources.entry(name.to_string()).or_insert_with(|| source(format, name, origin)).clone();
 
     let mut scanned: Vec<Artifact> = Vec::new();
+    // `scanned` without duplicates, in first-seen order; a set, as a report may list tens
+    // of thousands of resources.
+    let mut scanned_set: HashSet<Artifact> = HashSet::new();
     let mut findings = Vec::new();
     let mut latest: Option<Timestamp> = None;
     let mut first_scanner: Option<String> = None;
     for (i, value) in results.iter().enumerate() {
-        let path = format!("results[{i}]");
+        let path = join(at, &format!("results[{i}]"));
         let r: PolicyResult = typed(value, &path)?;
         let outcome =
             Outcome::parse(r.result.as_deref().or(r.status.as_deref())).map_err(|e| format!("{path}.result: {e}"))?;
@@ -276,7 +283,7 @@ fn parse_object(origin: &str, v: &Value) -> Result<Report, String> {
             artifacts.push((pod_from_properties(props).unwrap_or_else(|| fallback.clone()), None));
         }
         for (a, _) in &artifacts {
-            if !scanned.contains(a) {
+            if scanned_set.insert(a.clone()) {
                 scanned.push(a.clone());
             }
         }
@@ -399,8 +406,8 @@ fn package(props: &Map<String, Value>, category: Option<&str>) -> Option<Package
     })
 }
 
-fn label<'a>(map: &'a BTreeMap<String, Scalar>, key: &str) -> Option<&'a str> {
-    non_empty(map.get(key).map(|t| t.0.as_str()))
+fn label<'a>(map: &'a BTreeMap<String, Text>, key: &str) -> Option<&'a str> {
+    map.get(key).and_then(Text::get)
 }
 
 /// Benchmark and compliance scanners: kube-bench, a `cis` token (`kube-cis`,
@@ -524,5 +531,56 @@ mod tests {
         let mut bad = list.clone();
         bad["items"][1]["results"] = json!("x");
         assert!(parse("l.yaml", &bad).unwrap_err().starts_with("items[1].results:"));
+    }
+
+    #[test]
+    fn error_paths_join_below_list_items() {
+        let item = json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+                          "results": [{"policy": "p", "result": "fail"}]});
+        let list = |bad: Value| json!({"items": [item.clone(), bad]});
+        let mut bad = item.clone();
+        bad["metadata"] = json!({"labels": ["x"]});
+        let e = parse("l", &list(bad)).unwrap_err();
+        assert!(e.starts_with("items[1].metadata: invalid type"), "{e}");
+        let mut bad = item.clone();
+        bad["results"][0]["result"] = json!("exploded");
+        let e = parse("l", &list(bad)).unwrap_err();
+        assert!(e.starts_with("items[1].results[0].result: unknown result"), "{e}");
+        // An error without a field path of its own reads `items[1]: …`, not `items[1].invalid …`.
+        let e = parse_object("l", &json!(7), "items[1]").unwrap_err();
+        assert!(e.starts_with("items[1]: invalid type: integer `7`"), "{e}");
+        let e = parse_object("l", &json!(7), "").unwrap_err();
+        assert!(e.starts_with("invalid type: integer `7`"), "{e}");
+    }
+
+    #[test]
+    fn null_label_and_annotation_values_are_empty() {
+        // YAML `labels: {team: }` is a null value: it used to fail the whole report.
+        let v: Value = serde_yaml::from_str(
+            "apiVersion: wgpolicyk8s.io/v1alpha2\nkind: PolicyReport\nmetadata:\n  name: r\n  namespace: ns\n  \
+             labels: {team: , app.kubernetes.io/managed-by: kyverno}\n  annotations: {name: , note: ~}\n\
+             results: [{policy: p, result: fail}]\n",
+        )
+        .unwrap();
+        let r = one(v);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(&*r.source.scanner, "kyverno");
+        let mut v = json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+                           "metadata": {"labels": {"policy.kubernetes.io/engine": null}}, "results": []});
+        assert_eq!(&*one(v.clone()).source.scanner, "PolicyReport");
+        v["metadata"]["labels"] = json!({"team": {"a": 1}});
+        assert!(parse("x", &v).unwrap_err().starts_with("metadata:"));
+    }
+
+    #[test]
+    fn non_ascii_policy_and_rule_names() {
+        // `is_vulnerability_id` sliced `id[..5]` by bytes: `ééé` panicked.
+        let v = json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+                       "results": [{"policy": "ééé", "rule": "ééé", "result": "fail"},
+                                   {"policy": "规则-一", "rule": "检查", "result": "fail"}]});
+        let r = one(v);
+        assert_eq!(&*r.findings[0].id, "ééé");
+        assert_eq!(&*r.findings[1].id, "规则-一/检查");
+        assert!(r.findings.iter().all(|f| f.kind == FindingKind::Policy));
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use packageurl::PackageUrl;
 
+use super::trivy_artifact::looks_like_path;
 use crate::model::ImageRef;
 use crate::model::artifact::normalize_repository;
 
@@ -107,12 +108,11 @@ pub(crate) fn image_ref(h: &ImageHints<'_>) -> Option<ImageRef> {
     Some(ImageRef::from_parts(&base.registry, &base.repository, tag.as_deref(), digest.as_deref()))
 }
 
-/// The image a subject's name is, unless it is a path to an image archive.
+/// The image a subject's name is, unless it [looks like a path](looks_like_path) (an image
+/// archive, a local directory).
 fn image_name(name: &str) -> Option<ImageRef> {
     let n = name.trim();
-    let lower = n.to_ascii_lowercase();
-    let archive = [".tar", ".tar.gz", ".tgz", ".tar.zst", ".oci"].iter().any(|e| lower.ends_with(e));
-    if archive || n.starts_with(['/', '.']) || n.contains("://") {
+    if looks_like_path(n) {
         return None;
     }
     ImageRef::parse(n).ok()
@@ -169,5 +169,18 @@ mod tests {
             repo_digests: vec![],
         };
         assert_eq!(image_ref(&h), None);
+    }
+
+    #[test]
+    fn windows_paths_are_not_image_names() {
+        // `\` was not checked here (only in the Trivy JSON rule): the path was the image.
+        let h = ImageHints {
+            name: "scans\\alpine",
+            version: None,
+            purl: None,
+            repo_tags: vec!["alpine:3.18"],
+            repo_digests: vec![],
+        };
+        assert_eq!(image_ref(&h).unwrap().to_string(), "docker.io/library/alpine:3.18");
     }
 }

@@ -14,8 +14,11 @@
 //!   `metadata.component` (a standalone VEX) is `Other(origin)`.
 //! * **Components** from `components[]`, recursively. A component's name is prefixed
 //!   with its `group` the way its ecosystem writes it (`org.slf4j:slf4j-api` for Maven,
-//!   `@babel/core` for npm, `laravel/framework` for Composer), which is also how Trivy
-//!   JSON names packages; the purl stays the real identity. The operating system (type
+//!   `@babel/core` for npm, `laravel/framework` for Composer; not for distribution
+//!   packages, whose group is the distribution), which is also how Trivy JSON names
+//!   packages and how every other parser names them (one rule: `purl::package_name`);
+//!   the purl stays the real identity. Licenses are cleaned up by the shared license
+//!   rule (`NOASSERTION`, duplicates and redundant parentheses dropped). The operating system (type
 //!   `operating-system`) and Trivy's grouping components (lock files, marked
 //!   `aquasecurity:trivy:Class`) are not packages and are skipped.
 //! * **Findings** from `vulnerabilities[]`: one per (vulnerability, affected component);
@@ -37,7 +40,7 @@ use self::model::{Bom, CdxComponent, ExternalReference, LicenseChoice, Tools};
 use self::vulnerability::vulnerability_findings;
 use super::error_path::deserialize_located;
 use super::lenient::non_empty_arc;
-use super::license::normalize_license;
+use super::license;
 use super::sbom_subject::{ImageHints, image_ref, purl_repository, strip_url_suffix, vcs_repository};
 use super::trivy_artifact::is_remote_repository;
 use super::{source, timestamp};
@@ -153,17 +156,8 @@ fn collect<'a>(list: &'a [CdxComponent], by_ref: &mut FxHashMap<&'a str, &'a Cdx
 }
 
 fn licenses(choices: &[LicenseChoice]) -> Vec<Arc<str>> {
-    let mut out: Vec<Arc<str>> = Vec::new();
-    for choice in choices {
-        let text = match &choice.license {
-            Some(l) => l.id.as_deref().filter(|s| !s.trim().is_empty()).or(l.name.as_deref()),
-            None => choice.expression.as_deref(),
-        };
-        if let Some(l) = text.and_then(normalize_license)
-            && !out.iter().any(|o| **o == *l)
-        {
-            out.push(Arc::from(l));
-        }
-    }
-    out
+    license::licenses(choices.iter().filter_map(|choice| match &choice.license {
+        Some(l) => l.id.as_deref().filter(|s| !s.trim().is_empty()).or(l.name.as_deref()),
+        None => choice.expression.as_deref(),
+    }))
 }

@@ -4,7 +4,8 @@
 use packageurl::PackageUrl;
 use serde::Deserialize;
 
-use crate::ingest::purl::purl_display_name;
+use crate::ingest::lenient::Num;
+use crate::ingest::purl::{package_name, purl_type};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -92,17 +93,16 @@ impl CdxComponent {
         self.properties.iter().flatten().any(|p| p.name.as_deref() == Some(name))
     }
 
-    /// The ecosystem-style display name (see the module docs).
+    /// The ecosystem-style display name (see the module docs): the name prefixed with the
+    /// `group` as [`package_name`] does for the purl's type, else the purl's name.
     pub(super) fn display_name(&self) -> Option<String> {
         let name = self.name.as_deref().map(str::trim).unwrap_or("");
+        let purl = self.purl.as_deref().map(str::trim).filter(|p| !p.is_empty());
         if name.is_empty() {
-            return self.purl.as_deref().and_then(|p| p.parse::<PackageUrl>().ok()).map(|p| purl_display_name(&p));
+            let p = purl?.parse::<PackageUrl>().ok()?;
+            return Some(package_name(p.ty(), p.namespace(), p.name()));
         }
-        Some(match self.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
-            Some(g) if self.purl.as_deref().is_some_and(|p| p.starts_with("pkg:maven/")) => format!("{g}:{name}"),
-            Some(g) => format!("{g}/{name}"),
-            None => name.to_string(),
-        })
+        Some(package_name(&purl.map(purl_type).unwrap_or_default(), self.group.as_deref(), name))
     }
 }
 
@@ -160,7 +160,9 @@ pub(super) struct VulnReference {
 #[derive(Deserialize)]
 pub(super) struct Rating {
     pub(super) source: Option<VulnSource>,
-    pub(super) score: Option<f64>,
+    /// A number, or a numeric string as some tools write it (`"7.5"`).
+    #[serde(default)]
+    pub(super) score: Num,
     pub(super) severity: Option<String>,
     pub(super) method: Option<String>,
 }

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::vulnerability::parse_upgrade;
 use super::*;
+use crate::model::Severity;
 
 fn one(v: Value) -> Report {
     let mut r = parse("t.json", &v).expect("parses");
@@ -63,4 +64,27 @@ fn upgrade_recommendations() {
         Some(("a:b", "2.6.7.4, 2.9.10.7, 2.10.5.1"))
     );
     assert_eq!(parse_upgrade("Do something"), None);
+}
+
+#[test]
+fn numeric_string_scores_are_numbers() {
+    // `"score": "7.5"` used to fail the whole BOM ("invalid type: string, expected f64").
+    let r = one(json!({"bomFormat": "CycloneDX", "vulnerabilities": [
+        {"id": "CVE-2024-1", "ratings": [{"score": "7.5", "method": "CVSSv31"}, {"score": " ", "method": "CVSSv3"}]},
+        {"id": "CVE-2024-2", "ratings": [{"score": 9.8, "method": "CVSSv3", "severity": "critical"}, {"score": null}]}
+    ]}));
+    assert_eq!((r.findings[0].severity, r.findings[0].cvss), (Severity::High, Some(7.5)));
+    assert_eq!((r.findings[1].severity, r.findings[1].cvss), (Severity::Critical, Some(9.8)));
+}
+
+#[test]
+fn components_are_named_by_the_shared_purl_rule() {
+    let r = one(json!({"bomFormat": "CycloneDX", "components": [
+        {"group": "org.yaml", "name": "snakeyaml", "purl": "pkg:maven/org.yaml/snakeyaml@1.33"},
+        {"group": "debian", "name": "tar", "purl": "pkg:deb/debian/tar@1.30"},
+        {"purl": "pkg:gitlab/group/project@1"},
+        {"group": "@babel", "name": "core"}
+    ]}));
+    let names: Vec<&str> = r.components.as_ref().unwrap().iter().map(|c| &*c.name).collect();
+    assert_eq!(names, ["org.yaml:snakeyaml", "tar", "group/project", "@babel/core"]);
 }

@@ -6,10 +6,14 @@ use std::sync::Arc;
 use super::classify::{ToolKind, finding_kind, severity};
 use super::model::{Message, Rule, Run, SarifResult};
 use super::rules::Rules;
-use crate::ingest::lenient::non_empty;
+use crate::ingest::lenient::{Scalar, non_empty};
 use crate::ingest::purl::package_from_purl;
 use crate::ingest::title::title_line;
 use crate::model::{Artifact, Finding, FindingKind, Package, Vex, VexState};
+
+/// Longest message built from a template (bytes). Only the first line (the title) and
+/// Trivy's `Package:` lines are read from it.
+const MAX_MESSAGE: usize = 64 * 1024;
 
 /// `message.text`, or the rule's message string `message.id` with `{0}`… replaced by the
 /// arguments (SpotBugs, Contrast).
@@ -18,11 +22,48 @@ fn message_text(message: &Message, rule: Option<&Rule>) -> Option<String> {
         return Some(text.to_string());
     }
     let template = rule?.message_strings.get(message.id.as_deref()?)?.text.as_deref()?;
-    let mut text = template.to_string();
-    for (i, arg) in message.arguments.iter().enumerate() {
-        text = text.replace(&format!("{{{i}}}"), arg);
+    Some(fill_template(template, &message.arguments))
+}
+
+/// Replaces each `{n}` of `template` by argument `n`, in one pass: an argument's own text is
+/// not searched for placeholders again (replacing argument by argument let `{0}` → `{1}{1}`
+/// → `{2}{2}{2}{2}` … double with each argument). Cut at [`MAX_MESSAGE`] bytes.
+fn fill_template(template: &str, arguments: &[Scalar]) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    // `{`, the digits and `}` are ASCII: every index below is a char boundary.
+    while out.len() < MAX_MESSAGE {
+        let Some(open) = rest.find('{') else {
+            out.push_str(rest);
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+        let argument = after[digits..]
+            .starts_with('}')
+            .then(|| after[..digits].parse::<usize>().ok())
+            .flatten()
+            .and_then(|n| arguments.get(n));
+        match argument {
+            Some(arg) => {
+                out.push_str(arg);
+                rest = &after[digits + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
-    Some(text)
+    if out.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
 }
 
 fn location(result: &SarifResult, run: &Run) -> Option<String> {

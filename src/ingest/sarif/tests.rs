@@ -113,3 +113,46 @@ fn repository_artifact_invocation_time_and_suppressions() {
     assert_eq!(f.vex.as_ref().unwrap().state, VexState::NotAffected);
     assert!(!format!("{f:?}").contains("AKIA"));
 }
+
+#[test]
+fn non_ascii_rule_ids() {
+    // `is_vulnerability_id` sliced `id[..5]` by bytes: `ééé` panicked the process.
+    let r = one(log(json!({"driver": {"name": "x"}}), json!([{"ruleId": "ééé"}, {"ruleId": "ghsaé-1"}])));
+    assert_eq!(&*r.findings[0].id, "ééé");
+    assert_eq!(r.findings[0].kind, FindingKind::Sast);
+    assert_eq!(&*r.findings[1].id, "ghsaé-1");
+}
+
+#[test]
+fn packages_are_named_by_the_shared_purl_rule() {
+    let loc = |purl: &str| json!({"logicalLocations": [{"fullyQualifiedName": purl}]});
+    let r = one(log(
+        json!({"driver": {"name": "dependency-check"}}),
+        json!([
+            {"ruleId": "CVE-2021-0001", "locations": [loc("pkg:gitlab/group/project@1.0")]},
+            {"ruleId": "CVE-2021-0002", "locations": [loc("pkg:swift/github.com/apple/swift-nio@2.0.0")]},
+            {"ruleId": "CVE-2021-0003", "locations": [loc("pkg:deb/debian/tar@1.30")]},
+        ]),
+    ));
+    let names: Vec<&str> = r.findings.iter().map(|f| &*f.package.as_ref().unwrap().name).collect();
+    assert_eq!(names, ["group/project", "github.com/apple/swift-nio", "tar"]);
+}
+
+#[test]
+fn message_templates_fill_in_one_pass() {
+    let rule = |template: &str| {
+        let strings = json!({"default": {"text": template}});
+        json!({"driver": {"name": "SpotBugs", "rules": [{"id": "R", "messageStrings": strings}]}})
+    };
+    let result = |args: Value| json!([{"ruleId": "R", "message": {"id": "default", "arguments": args}}]);
+    let r = one(log(rule("{0} uses {1} ({2}) {x} {} {9}"), result(json!(["A.b()", 7, "{0}"]))));
+    assert_eq!(&*r.findings[0].title, "A.b() uses 7 ({0}) {x} {} {9}");
+    // Replacing argument by argument doubled the text with every argument (`{0}` → `{1}{1}`
+    // → …): 64 arguments asked for 2^64 bytes.
+    let args: Vec<String> = (1..=64).map(|i| format!("{{{i}}}{{{i}}}")).collect();
+    let r = one(log(rule("{0}"), result(json!(args))));
+    assert_eq!(&*r.findings[0].title, "{1}{1}");
+    // Huge expansions are cut.
+    let r = one(log(rule(&"{0}".repeat(10_000)), result(json!(["é".repeat(1000)]))));
+    assert!(r.findings[0].title.chars().count() <= 201);
+}

@@ -7,6 +7,7 @@ use super::model::{MisconfDoc, ModifiedFinding, PackageDoc, ResultDoc, SecretDoc
 use super::{Acc, Ctx};
 use crate::ingest::error_path::{join, typed_or_default};
 use crate::ingest::lenient::{Text, items};
+use crate::ingest::license;
 use crate::ingest::timestamp;
 use crate::ingest::trivy_cvss::best_v3;
 use crate::model::{Artifact, Component, Finding, FindingKind, Package, Severity, Vex, VexState};
@@ -62,7 +63,7 @@ pub(super) fn add_result(
             name: Arc::from(name),
             version: doc.version.arc(),
             purl: doc.identifier.as_ref().and_then(|i| i.purl.arc()),
-            licenses: doc.licenses.iter().flatten().filter_map(Text::arc).collect(),
+            licenses: license::licenses(doc.licenses.iter().flatten().filter_map(Text::get)),
         });
     }
     Ok(())

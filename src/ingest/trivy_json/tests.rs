@@ -107,3 +107,11 @@ fn image_names_from_metadata() {
     assert!(is_remote_repository("github.com/org/repo"));
     assert!(!is_remote_repository("testdata/fixtures/repo/npm"));
 }
+
+#[test]
+fn package_licenses_are_cleaned_like_sboms() {
+    let r = one(json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Packages": [
+        {"Name": "a", "Licenses": ["MIT", "(MIT)", "NOASSERTION", "", null, "GPL-2.0"]}]}]}));
+    let licenses = &r.components.as_ref().unwrap()[0].licenses;
+    assert_eq!(licenses, &vec![Arc::<str>::from("MIT"), Arc::from("GPL-2.0")]);
+}

@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::ingest::error_path::{join, typed_or_default};
 use crate::ingest::lenient::{Text, items};
-use crate::model::{Component, ImageRef, PurlParts};
+use crate::ingest::license;
+use crate::ingest::purl::{package_name, purl_type};
+use crate::model::{Component, ImageRef};
 
 #[derive(Deserialize, Default)]
 #[serde(default, expecting = "a CycloneDX BOM object")]
@@ -86,7 +88,7 @@ pub(super) fn bom_image_refs(bom: &Bom, path: &str) -> Result<BomRefs, String> {
 }
 
 /// Every component of the BOM, nested ones included, in document order (exact
-/// duplicates once).
+/// duplicates once), named and with licenses cleaned up as the CycloneDX parser does.
 pub(super) fn flatten_components(bom: &Bom, path: &str) -> Result<Vec<Component>, String> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
@@ -102,23 +104,11 @@ pub(super) fn flatten_components(bom: &Bom, path: &str) -> Result<Vec<Component>
         stack.extend(children.into_iter().rev());
         let Some(name) = c.name.get() else { continue };
         let purl = c.purl.get();
-        let name = match c.group.get() {
-            Some(group) => {
-                let maven = purl.and_then(PurlParts::parse).is_some_and(|p| p.ty == "maven");
-                if maven { format!("{group}:{name}") } else { format!("{group}/{name}") }
-            }
-            None => name.to_string(),
-        };
-        let licenses = c
-            .licenses
-            .iter()
-            .flatten()
-            .filter_map(|l| {
-                let lic = l.license.as_ref();
-                lic.and_then(|x| x.id.get()).or_else(|| lic.and_then(|x| x.name.get())).or(l.expression.get())
-            })
-            .map(Arc::from)
-            .collect();
+        let name = package_name(&purl.map(purl_type).unwrap_or_default(), c.group.get(), name);
+        let licenses = license::licenses(c.licenses.iter().flatten().filter_map(|l| {
+            let lic = l.license.as_ref();
+            lic.and_then(|x| x.id.get()).or_else(|| lic.and_then(|x| x.name.get())).or(l.expression.get())
+        }));
         let component =
             Component { name: Arc::from(name), version: c.version.arc(), purl: purl.map(Arc::from), licenses };
         if seen.insert(component.clone()) {

@@ -129,3 +129,22 @@ fn nested_bom_components_flatten() {
     );
     assert_eq!(r.source.workload.as_ref().unwrap().to_string(), "ReplicaSet/ns/web-1");
 }
+
+#[test]
+fn bom_licenses_and_names_are_cleaned_like_cyclonedx() {
+    let v = json!({"apiVersion": "aquasecurity.github.io/v1alpha1", "kind": "SbomReport",
+        "metadata": {"name": "s", "namespace": "ns"},
+        "report": {"artifact": {"repository": "org/app", "tag": "1"}, "components": {"bomFormat": "CycloneDX",
+            "components": [
+                {"name": "musl", "group": "alpine", "purl": "pkg:apk/alpine/musl@1.2.4-r2",
+                 "licenses": [{"license": {"id": "NOASSERTION"}}, {"expression": "(MIT)"}, {"license": {"name": "MIT"}},
+                              {"expression": "NONE"}]},
+                {"name": "swift-nio", "group": "github.com/apple", "purl": "pkg:swift/github.com/apple/swift-nio@2.0.0"}]}}});
+    let r = parse("t", &v).unwrap().pop().unwrap();
+    let components = r.components.as_ref().unwrap();
+    let names: Vec<&str> = components.iter().map(|c| &*c.name).collect();
+    // The distribution is not part of an OS package's name; other groups are.
+    assert_eq!(names, ["musl", "github.com/apple/swift-nio"]);
+    // NOASSERTION / NONE dropped, `(MIT)` unwrapped, the duplicate once.
+    assert_eq!(components[0].licenses, vec![Arc::<str>::from("MIT")]);
+}
