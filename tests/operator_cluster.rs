@@ -76,6 +76,7 @@ async fn operator_writes_posture_from_real_reports() {
     let client = cluster::client().await;
     cluster::install_crds(&client, cluster::stance_crds()).await;
     cluster::install_crds(&client, cluster::fixture_crds("trivy-operator")).await;
+    cluster::install_crds(&client, cluster::fixture_crds("wgpolicyk8s")).await;
     let ns = cluster::namespace(&client, "op").await;
 
     // A Deployment running the image the real report scanned, exposed by a LoadBalancer.
@@ -110,7 +111,7 @@ async fn operator_writes_posture_from_real_reports() {
     let report = vulnerability_report(REPORT, &ns, &rs_name, &rs_uid, "nginx");
     let report = serde_json::to_value(create(&client, Some(&ns), report).await).unwrap();
 
-    let op = Operator::start("operator-a", &ns, &ns);
+    let op = Operator::start_with("operator-a", &ns, &ns, &["--policy-reports"]);
     op.wait_ready().await;
 
     // The status matches what the core computes from the same objects.
@@ -221,6 +222,29 @@ async fn operator_writes_posture_from_real_reports() {
     })
     .await;
     assert_eq!(policy.conditions[0].status, "True");
+    // The guardrail results are also written as a PolicyReport (and not read back as findings).
+    let reports = Api::<DynamicObject>::namespaced_with(
+        client.clone(),
+        &ns,
+        &ApiResource {
+            group: "wgpolicyk8s.io".into(),
+            version: "v1alpha2".into(),
+            api_version: "wgpolicyk8s.io/v1alpha2".into(),
+            kind: "PolicyReport".into(),
+            plural: "policyreports".into(),
+        },
+    );
+    let report = eventually(T, || async {
+        let r = reports.get("stance-guardrails").await.ok()?;
+        let fails =
+            r.data["results"].as_array()?.iter().any(|x| x["policy"] == policy_name.as_str() && x["result"] == "fail");
+        fails.then_some(r)
+    })
+    .await;
+    assert_eq!(report.labels()["app.kubernetes.io/managed-by"], "stance");
+    assert!(report.data["summary"]["fail"].as_u64().unwrap() >= 1);
+    let total = status_of(&client, &ns, "shop").await.unwrap().findings.total;
+    assert_eq!(total, 40, "the PolicyReport did not feed back as findings");
     // An invalid policy is reported in its status, never applied.
     let bad_name = format!("bad-{ns}");
     create(
@@ -241,14 +265,14 @@ async fn operator_writes_posture_from_real_reports() {
     op.stop();
     let op = Operator::start("operator-b", &ns, &ns);
     op.wait_ready().await;
+    // The first replica released its Lease on SIGTERM: the new one leads at once.
+    eventually(Duration::from_secs(10), || async { op.is_leader().await.then_some(()) }).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let after = status_of(&client, &ns, "shop").await.unwrap();
     assert_eq!(after.risk_score, before.risk_score);
     assert_eq!(after.findings, before.findings);
     assert_eq!(after.last_evaluated, before.last_evaluated, "an unchanged status is not rewritten");
     assert_eq!(events_for(&client, &ns, "shop").await.len(), events_before, "no duplicate events after a restart");
-    let (_, metrics) = op.get("/metrics").await.unwrap();
-    assert!(metrics.lines().any(|l| l.trim() == "stance_operator_leader 1"), "{metrics}");
 
     // Delete the workload: its findings leave the status.
     Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), &ns)

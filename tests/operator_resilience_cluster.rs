@@ -18,9 +18,7 @@ const T: Duration = Duration::from_secs(90);
 async fn leader_of(ops: &[&Operator]) -> Vec<bool> {
     let mut out = Vec::new();
     for op in ops {
-        let m = op.get("/metrics").await.map(|(_, b)| b).unwrap_or_default();
-        // The sample line, not the HELP text (which also starts with the metric name).
-        out.push(m.lines().any(|l| l.trim() == "stance_operator_leader 1"));
+        out.push(op.is_leader().await);
     }
     out
 }
@@ -86,7 +84,8 @@ async fn replicas_elect_one_leader_read_configmaps_and_survive_an_api_server_res
 
     // Kill the leader: the other takes over within a lease duration (15s) plus retries.
     let (leader, follower) = if leaders[0] { (a, b) } else { (b, a) };
-    leader.stop();
+    // A hard kill: the Lease is not released, the follower takes over once it expires.
+    leader.kill();
     eventually(T, || async { Some(leader_of(&[&follower]).await).filter(|l| l[0]) }).await;
 
     // Kill and restart the API server mid-run; the operator's watches recover and a change

@@ -42,6 +42,9 @@ pub struct OperatorArgs {
     /// Milliseconds reconciliation waits for further changes.
     #[arg(long, default_value_t = 500)]
     pub debounce_ms: u64,
+    /// Also write wgpolicyk8s.io/v1alpha2 PolicyReports with the guardrail results.
+    #[arg(long)]
+    pub policy_reports: bool,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
@@ -60,6 +63,7 @@ impl OperatorArgs {
             leader_election: !self.no_leader_election,
             feeds: self.feeds.clone(),
             debounce: Duration::from_millis(self.debounce_ms),
+            policy_reports: self.policy_reports,
         }
     }
 }

@@ -48,6 +48,13 @@ pub struct Prepared {
     pub problems: Vec<String>,
 }
 
+/// Label value Stance puts on the PolicyReports it writes.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "stance");
+
+fn is_own_output(obj: &Value) -> bool {
+    obj.pointer("/metadata/labels").and_then(|l| l.get(MANAGED_BY.0)).and_then(Value::as_str) == Some(MANAGED_BY.1)
+}
+
 /// Parses an added or modified object with the same functions the CLI uses.
 pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
     let Some(key) = key_of(obj) else {
@@ -57,6 +64,11 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
         Some(ns) => format!("{kind} {ns}/{}", key.1),
         None => format!("{kind} {}", key.1),
     };
+    // Stance's own PolicyReports (its guardrail results) are output, not input: reading them
+    // back would turn every violation into a finding of the next round.
+    if feed == Feed::Report && is_own_output(obj) {
+        return Prepared { key: Some(key), ..Default::default() };
+    }
     let mut parsed = Vec::new();
     let mut warnings = Vec::new();
     match feed {
@@ -165,6 +177,23 @@ report:
         delete(&mut index, &mut state, Feed::Report, "VulnerabilityReport", &key_of(&obj).unwrap());
         index.refresh();
         assert!(index.image(&img).is_none());
+    }
+
+    #[test]
+    fn own_policy_reports_are_not_read_back() {
+        let mut index = PostureIndex::new(IndexConfig::default());
+        let mut state = FeedState::default();
+        let own = json(
+            "apiVersion: wgpolicyk8s.io/v1alpha2\nkind: PolicyReport\nmetadata: {name: stance-guardrails, namespace: shop, labels: {app.kubernetes.io/managed-by: stance}}\nresults:\n- {policy: p, rule: r, result: fail, source: stance, resources: [{kind: Pod, name: x, namespace: shop}]}\n",
+        );
+        apply(&mut index, &mut state, Feed::Report, "PolicyReport", &own);
+        index.refresh();
+        assert_eq!(index.finding_count(), 0);
+        let mut other = own.clone();
+        other["metadata"]["labels"] = serde_json::json!({});
+        apply(&mut index, &mut state, Feed::Report, "PolicyReport", &other);
+        index.refresh();
+        assert_eq!(index.finding_count(), 1);
     }
 
     #[test]

@@ -139,6 +139,7 @@ pub async fn run(client: Client, cfg: LeaderConfig, tx: watch::Sender<bool>, tok
             _ = token.cancelled() => {
                 if *tx.borrow() {
                     release(&api, &cfg).await;
+                    tracing::info!(identity = %cfg.identity, "released the leader lease");
                 }
                 tx.send_replace(false);
                 return;

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod ingest_api;
 pub mod leader;
 pub mod metrics;
+pub mod policy_reports;
 pub mod reconcile;
 pub mod status;
 pub mod sweep;
@@ -47,6 +48,8 @@ pub struct OperatorOptions {
     pub feeds: Vec<PathBuf>,
     /// How long reconciliation waits for more index changes.
     pub debounce: Duration,
+    /// Also write PolicyReports with the guardrail results.
+    pub policy_reports: bool,
 }
 
 /// Runs the operator until `token` is cancelled. `changes` receives the index generation
@@ -61,12 +64,13 @@ pub async fn run(
 ) {
     let (changes_tx, changes_rx) = channel::channel(0u64);
     let (leader_tx, leader_rx) = channel::channel(false);
-    if opts.leader_election {
+    let leader_task = if opts.leader_election {
         let cfg = leader::LeaderConfig::new(&opts.namespace, &opts.identity);
-        tokio::spawn(leader::run(client.clone(), cfg, leader_tx, token.clone()));
+        Some(tokio::spawn(leader::run(client.clone(), cfg, leader_tx, token.clone())))
     } else {
         leader_tx.send_replace(true);
-    }
+        None
+    };
     {
         let metrics = metrics.clone();
         let mut rx = leader_rx.clone();
@@ -94,6 +98,7 @@ pub async fn run(
         metrics.clone(),
         changes_rx.clone(),
         leader_rx.clone(),
+        opts.policy_reports,
         token.clone(),
     ));
 
@@ -129,6 +134,10 @@ pub async fn run(
             }
         })
         .await;
+    // Let the leader task release the Lease, so another replica takes over at once.
+    if let Some(task) = leader_task {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
 }
 
 /// Loads KEV / EPSS files and reloads them when they change (checked every minute).

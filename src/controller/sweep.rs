@@ -267,8 +267,10 @@ pub async fn run(
     metrics: Arc<ControllerMetrics>,
     mut changes: watch::Receiver<u64>,
     mut leader: watch::Receiver<bool>,
+    policy_reports: bool,
     token: CancellationToken,
 ) {
+    let mut reports = super::policy_reports::Writer::default();
     loop {
         let wait = {
             let Ok(idx) = index.read() else { return };
@@ -283,11 +285,15 @@ pub async fn run(
         if !*leader.borrow() {
             continue;
         }
-        let plan = {
+        let (plan, rendered) = {
             let Ok(idx) = index.read() else { return };
-            plan(&idx, Timestamp::now())
+            let now = Timestamp::now();
+            (plan(&idx, now), policy_reports.then(|| super::policy_reports::render(&idx, now)))
         };
         execute(&client, &metrics, plan).await;
+        if let Some(rendered) = rendered {
+            reports.sync(&client, rendered).await;
+        }
     }
 }
 

@@ -23,6 +23,11 @@ pub struct Operator {
 
 impl Operator {
     pub fn start(name: &str, lease_namespace: &str, exception_namespace: &str) -> Operator {
+        Operator::start_with(name, lease_namespace, exception_namespace, &[])
+    }
+
+    /// [`Operator::start`] with extra command-line arguments.
+    pub fn start_with(name: &str, lease_namespace: &str, exception_namespace: &str, extra: &[&str]) -> Operator {
         let metrics_port = free_port();
         let log = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.log"));
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
@@ -35,6 +40,7 @@ impl Operator {
                 lease_namespace,
             ])
             .args(["--exception-namespace", exception_namespace, "--debounce-ms", "200", "--identity", name])
+            .args(extra)
             .env("KUBECONFIG", super::cluster::kubeconfig_path())
             .env("STANCE_LOG", "info,stance=debug")
             .stdout(Stdio::from(file.try_clone().unwrap()))
@@ -63,9 +69,29 @@ impl Operator {
         .await;
     }
 
+    /// Graceful stop: SIGTERM (the operator releases its Lease), SIGKILL after 10 s.
     pub fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Hard stop (SIGKILL): nothing is released.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// True when this replica reports holding the leader Lease.
+    pub async fn is_leader(&self) -> bool {
+        let m = self.get("/metrics").await.map(|(_, b)| b).unwrap_or_default();
+        m.lines().any(|l| l.trim() == "stance_operator_leader 1")
     }
 }
 
