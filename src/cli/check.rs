@@ -107,7 +107,8 @@ fn text(checked: &[Checked], denied: usize) -> String {
             s.push_str(&format!("  warn:  {}\n", v.line()));
         }
         for v in c.verdict.audits() {
-            s.push_str(&format!("  audit: {}\n", v.line()));
+            let label = if v.excepted_by.is_empty() { "audit:" } else { "excepted:" };
+            s.push_str(&format!("  {label} {}\n", v.line()));
         }
     }
     let warned = checked.iter().filter(|c| c.decision == "warn").count();

@@ -1,0 +1,74 @@
+//! `examples/gitops`: every file is valid, its compliant manifests pass `stance check` and
+//! the deliberately bad one fails, for the reasons the README states.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+const NOW: &str = "2026-11-27T12:00:00Z";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/gitops")
+}
+
+fn check(manifests: &str) -> (i32, String) {
+    let r = repo();
+    let out = Command::cargo_bin("stance")
+        .unwrap()
+        .args(["check", "--now", NOW, "-f"])
+        .arg(r.join(manifests))
+        .args(["--state"])
+        .arg(r.join("policies"))
+        .args(["--state"])
+        .arg(r.join("apps"))
+        .args(["--state"])
+        .arg(r.join("exceptions"))
+        .args(["--state"])
+        .arg(r.join("scans"))
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn every_file_is_valid_and_every_policy_compiles() {
+    let dirs: Vec<PathBuf> =
+        ["policies", "apps", "exceptions", "deploy", "scans"].iter().map(|d| repo().join(d)).collect();
+    let loaded = stance::ingest::load_paths(&dirs).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    let index = stance::posture::PostureIndex::from_loaded(Default::default(), loaded);
+    let policies: Vec<_> = index.policies().collect();
+    assert_eq!(policies.len(), 6);
+    for p in policies {
+        assert!(p.compiled.is_ok(), "{:?}", p.compiled);
+    }
+    for e in index.exceptions() {
+        assert!(e.compiled.is_ok(), "{:?}", e.compiled);
+    }
+}
+
+#[test]
+fn compliant_manifests_pass() {
+    let (code, out) = check("deploy/shop");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ALLOW  Deployment/shop/catalog"), "{out}");
+}
+
+#[test]
+fn the_bad_manifest_fails_for_the_documented_reasons() {
+    let (code, out) = check("deploy/payments");
+    assert_eq!(code, 1, "{out}");
+    for needle in [
+        "DENY   Deployment/payments/payments-api",
+        "[no-known-exploited/kev]",
+        "CVE-2022-22965",
+        "fixed in 5.3.18",
+        "[digest-pinning-in-prod/imageReference]",
+        "warn:  [sbom-for-critical-apps/sbomRequired]",
+        "excepted by RiskException stance-system/payments-spring4shell-waf",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?}:\n{out}");
+    }
+    let (code, _) = check("deploy");
+    assert_eq!(code, 1);
+}
