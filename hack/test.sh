@@ -20,6 +20,13 @@ if [ ! -d ../shared/fixtures ]; then
   exit 2
 fi
 
+# The chart tests render charts/stance with the real Helm engine (the PyPI package
+# helm-python-sdk bundles Helm's library; no helm binary needed).
+if ! python3 -c "import helm_python" >/dev/null 2>&1; then
+  echo "== installing helm-python-sdk (for the chart tests)"
+  python3 -m pip install --quiet helm-python-sdk
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"

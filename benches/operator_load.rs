@@ -1,0 +1,303 @@
+//! Operator load test against the local kube-apiserver (a benchmark, not a test).
+//!
+//!   hack/loadtest-operator.sh            # builds, starts the cluster, runs this, stops it
+//!
+//! Seeds 2,000 Deployments in 100 namespaces, 200 AppPostures and 4,000 Trivy Operator
+//! VulnerabilityReports of 50–500 vulnerabilities each (real vulnerabilities from the
+//! fixtures: Trivy Operator and Trivy JSON outputs), then starts the release `stance
+//! operator` and measures: time from start to every AppPosture's status written; time
+//! from a report change to the status change (p50/p99); the operator's RSS.
+//! Sizes can be scaled down with STANCE_LOAD_DEPLOYMENTS (reports = 2 × deployments,
+//! namespaces = deployments / 20, apps = deployments / 10).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::ApiResource;
+use kube::{Client, Config, ResourceExt};
+use serde_json::{Value, json};
+use stance::api::AppPosture;
+
+const CONCURRENCY: usize = 16;
+const SIDECARS: usize = 5;
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+}
+
+/// Real vulnerability entries (Trivy Operator shape) from the fixtures.
+fn pool() -> Vec<Value> {
+    let mut loaded = stance::ingest::Loaded::default();
+    for f in ["defectdojo/trivy_operator", "trivy-operator", "trivy", "defectdojo/trivy"] {
+        if let Ok(l) = stance::ingest::load_paths(&[fixtures().join(f)]) {
+            loaded.reports.extend(l.reports);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for f in loaded.reports.iter().flat_map(|r| &r.findings) {
+        let (Some(p), stance::model::FindingKind::Vulnerability) = (&f.package, f.kind) else { continue };
+        let installed = p.installed_version.as_deref().unwrap_or("0");
+        if !seen.insert((f.id.to_string(), p.name.to_string(), installed.to_string())) {
+            continue;
+        }
+        out.push(json!({
+            "vulnerabilityID": &*f.id, "resource": &*p.name, "installedVersion": installed,
+            "fixedVersion": p.fixed_version.as_deref().unwrap_or(" "), "severity": f.severity.as_str(),
+            "title": &*f.title, "score": f.cvss.unwrap_or(5.0), "primaryLink": f.primary_url.as_deref().unwrap_or(" "),
+            "publishedDate": " ", "lastModifiedDate": " ", "target": " ", "links": []
+        }));
+    }
+    out
+}
+
+/// `n` vulnerabilities: the pool, then the pool again with renamed packages (distinct findings).
+fn vulnerabilities(pool: &[Value], n: usize, salt: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let mut v = pool[(i + salt) % pool.len()].clone();
+            let round = (i + salt) / pool.len();
+            if round > 0 {
+                v["resource"] = format!("{}-{round}", v["resource"].as_str().unwrap_or("pkg")).into();
+            }
+            v
+        })
+        .collect()
+}
+
+fn report(ns: &str, rs: &str, uid: &str, container: &str, image: (&str, &str), vulns: Vec<Value>) -> Value {
+    let crit = vulns.iter().filter(|v| v["severity"] == "CRITICAL").count();
+    let high = vulns.iter().filter(|v| v["severity"] == "HIGH").count();
+    json!({
+        "apiVersion": "aquasecurity.github.io/v1alpha1", "kind": "VulnerabilityReport",
+        "metadata": {"name": format!("replicaset-{rs}-{container}"), "namespace": ns,
+            "labels": {"trivy-operator.resource.kind": "ReplicaSet", "trivy-operator.resource.name": rs,
+                "trivy-operator.resource.namespace": ns, "trivy-operator.container.name": container},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": uid, "controller": true}]},
+        "report": {"artifact": {"repository": image.0, "tag": image.1}, "registry": {"server": "registry.example.com"},
+            "os": {"family": "alpine", "name": "3.18"},
+            "scanner": {"name": "Trivy", "vendor": "Aqua Security", "version": "0.50.0"},
+            "summary": {"criticalCount": crit, "highCount": high, "mediumCount": 0, "lowCount": 0, "unknownCount": 0},
+            "updateTimestamp": "2026-11-01T00:00:00Z", "vulnerabilities": vulns}
+    })
+}
+
+fn vr_resource() -> ApiResource {
+    ApiResource {
+        group: "aquasecurity.github.io".into(),
+        version: "v1alpha1".into(),
+        api_version: "aquasecurity.github.io/v1alpha1".into(),
+        kind: "VulnerabilityReport".into(),
+        plural: "vulnerabilityreports".into(),
+    }
+}
+
+async fn create_all(client: &Client, ar: Option<&ApiResource>, objs: Vec<Value>) {
+    futures::stream::iter(objs)
+        .map(|o| {
+            let client = client.clone();
+            let ar = ar.cloned();
+            async move {
+                let ns = o["metadata"]["namespace"].as_str().map(str::to_string);
+                let kind = o["kind"].as_str().unwrap_or_default().to_string();
+                let dyn_obj: DynamicObject = serde_json::from_value(o).unwrap();
+                let ar = ar.unwrap_or_else(|| match kind.as_str() {
+                    "Namespace" => ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&()),
+                    "Deployment" => ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
+                    "AppPosture" => ApiResource::erase::<AppPosture>(&()),
+                    other => panic!("{other}"),
+                });
+                let api: Api<DynamicObject> = match ns {
+                    Some(ns) => Api::namespaced_with(client, &ns, &ar),
+                    None => Api::all_with(client, &ar),
+                };
+                match api.create(&PostParams::default(), &dyn_obj).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(e)) if e.code == 409 => {}
+                    Err(e) => panic!("create {kind}: {e}"),
+                }
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn rss_mib(pid: u32) -> (f64, f64) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |key: &str| s.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
+    (kb("VmRSS:"), kb("VmHWM:"))
+}
+
+#[tokio::main]
+async fn main() {
+    let Some(kubeconfig) = std::env::var_os("STANCE_TEST_KUBECONFIG") else {
+        eprintln!("operator_load: skipped — needs a cluster (run hack/loadtest-operator.sh)");
+        return;
+    };
+    let deployments: usize = std::env::var("STANCE_LOAD_DEPLOYMENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let namespaces = (deployments / 20).max(1);
+    let apps = (deployments / 10).max(1);
+    let kc = Kubeconfig::read_from(&kubeconfig).unwrap();
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.unwrap();
+    let client = Client::try_from(config).unwrap();
+    let pool = pool();
+    println!("vulnerability pool from the fixtures: {} real entries", pool.len());
+
+    let t = Instant::now();
+    let ns_name = |i: usize| format!("load-{i:03}");
+    create_all(&client, None, (0..namespaces).map(|i| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name(i)}})).collect()).await;
+    let mut deps = Vec::new();
+    let mut posture = Vec::new();
+    for d in 0..deployments {
+        let ns = ns_name(d % namespaces);
+        let group = d % apps;
+        deps.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": format!("svc-{d}"), "namespace": ns, "labels": {"group": format!("g{group}"), "team": "t"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": format!("svc-{d}")}},
+                "template": {"metadata": {"labels": {"app": format!("svc-{d}"), "group": format!("g{group}")}},
+                    "spec": {"containers": [
+                        {"name": "app", "image": format!("registry.example.com/team-{}/svc-{d}:1.0", d % namespaces)},
+                        {"name": "proxy", "image": format!("registry.example.com/envoyproxy/envoy:v1.{}", d % SIDECARS)}]}}}}));
+    }
+    for a in 0..apps {
+        let criticality = ["critical", "high", "medium", "low"][a % 4];
+        posture.push(json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "AppPosture",
+            "metadata": {"name": format!("app-{a}"), "namespace": ns_name(a % namespaces)},
+            "spec": {"criticality": criticality, "selector": {"matchLabels": {"group": format!("g{a}")}}}}));
+    }
+    create_all(&client, None, deps).await;
+    create_all(&client, None, posture).await;
+    // Wait for kube-controller-manager's ReplicaSets (Trivy Operator reports on them).
+    let rs_api: Api<ReplicaSet> = Api::all(client.clone());
+    let replicasets = loop {
+        let rs: Vec<ReplicaSet> = rs_api.list(&ListParams::default().labels("group")).await.unwrap().items;
+        let ours: Vec<ReplicaSet> = rs.into_iter().filter(|r| r.namespace().is_some_and(|n| n.starts_with("load-"))).collect();
+        if ours.len() >= deployments {
+            break ours;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let mut reports = Vec::new();
+    let mut sizes = Vec::new();
+    for (i, rs) in replicasets.iter().enumerate() {
+        let ns = rs.namespace().unwrap();
+        let d: usize = rs.name_any().trim_start_matches("svc-").split('-').next().unwrap().parse().unwrap();
+        // 50–500 vulnerabilities, spread evenly.
+        let n = 50 + (i * 7919) % 451;
+        sizes.push(n);
+        reports.push(report(&ns, &rs.name_any(), &rs.uid().unwrap(), "app", (&format!("team-{}/svc-{d}", d % namespaces), "1.0"), vulnerabilities(&pool, n, i)));
+        let side = d % SIDECARS;
+        reports.push(report(&ns, &rs.name_any(), &rs.uid().unwrap(), "proxy", ("envoyproxy/envoy", &format!("v1.{side}")), vulnerabilities(&pool, 120, side * 13)));
+        sizes.push(120);
+    }
+    let total: usize = sizes.iter().sum();
+    create_all(&client, Some(&vr_resource()), reports).await;
+    println!(
+        "seeded in {:.0}s: {deployments} Deployments in {namespaces} namespaces, {apps} AppPostures, {} VulnerabilityReports, {total} vulnerabilities",
+        t.elapsed().as_secs_f64(),
+        replicasets.len() * 2
+    );
+
+    // Start the operator and wait until every AppPosture has a status with findings.
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/stance");
+    let start = Instant::now();
+    let mut child = std::process::Command::new(&bin)
+        .args(["operator", "--metrics-listen", "127.0.0.1:19876", "--namespace", "default", "--identity", "load"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("STANCE_LOG", "warn")
+        .spawn()
+        .expect("target/release/stance (cargo build --release)");
+    let apps_api: Api<AppPosture> = Api::all(client.clone());
+    let started_at = jiff::Timestamp::now();
+    let converged = loop {
+        let list = apps_api.list(&ListParams::default()).await.unwrap().items;
+        let done = list
+            .iter()
+            .filter(|a| a.namespace().is_some_and(|n| n.starts_with("load-")))
+            .filter(|a| a.status.as_ref().is_some_and(|s| s.findings.total > 0 && s.last_evaluated.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()).is_some_and(|t| t >= started_at)))
+            .count();
+        if done >= apps {
+            break start.elapsed();
+        }
+        assert!(start.elapsed() < Duration::from_secs(900), "not converged after 15 minutes ({done}/{apps})");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let (rss_after_sync, _) = rss_mib(child.id());
+    println!("initial convergence: {:.1}s (all {apps} statuses written); RSS {rss_after_sync:.0} MiB", converged.as_secs_f64());
+
+    // Change-to-status latency: add a unique CRITICAL to a report, time until the app's status lists it.
+    let vr: Vec<DynamicObject> = Api::<DynamicObject>::all_with(client.clone(), &vr_resource()).list(&ListParams::default()).await.unwrap().items;
+    let mut latencies = Vec::new();
+    for i in 0..40 {
+        let target = vr.iter().filter(|r| r.name_any().ends_with("-app")).nth(i * 37 % vr.len().max(1) % (deployments.max(1))).unwrap();
+        let ns = target.namespace().unwrap();
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &vr_resource());
+        let mut obj = api.get(&target.name_any()).await.unwrap();
+        let marker = format!("CVE-2099-{:05}", i);
+        obj.data["report"]["vulnerabilities"].as_array_mut().unwrap().push(json!({
+            "vulnerabilityID": marker, "resource": "marker", "installedVersion": "1", "fixedVersion": "2",
+            "severity": "CRITICAL", "title": "load test marker", "score": 9.8, "publishedDate": " ", "lastModifiedDate": " ", "target": " ", "links": []
+        }));
+        let rs = target.labels()["trivy-operator.resource.name"].clone();
+        let d: usize = rs.trim_start_matches("svc-").split('-').next().unwrap().parse().unwrap();
+        let app = format!("app-{}", d % apps);
+        let app_ns = ns_name((d % apps) % namespaces);
+        let app_api: Api<AppPosture> = Api::namespaced(client.clone(), &app_ns);
+        let t0 = Instant::now();
+        api.replace(&target.name_any(), &PostParams::default(), &obj).await.unwrap();
+        loop {
+            let s = app_api.get(&app).await.unwrap().status.unwrap_or_default();
+            if s.critical_findings.iter().any(|c| c.starts_with(&marker)) {
+                latencies.push(t0.elapsed().as_secs_f64());
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "change not reflected within 60s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let (rss, hwm) = rss_mib(child.id());
+    println!(
+        "change-to-status over {} changes: p50 {:.3}s, p99 {:.3}s, max {:.3}s",
+        latencies.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies.last().unwrap()
+    );
+    println!("operator RSS: {rss:.0} MiB now, {hwm:.0} MiB peak");
+    let metrics = reqwest_metrics().await;
+    for l in metrics.lines().filter(|l| l.starts_with("stance_operator_index_")) {
+        println!("{l}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // Leave the cluster clean.
+    let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    futures::stream::iter(0..namespaces)
+        .map(|i| {
+            let nss = nss.clone();
+            async move { nss.delete(&ns_name(i), &Default::default()).await.map(|_| ()) }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await
+        .ok();
+}
+
+async fn reqwest_metrics() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect("127.0.0.1:19876").await else { return String::new() };
+    let _ = s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").await;
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf).await;
+    buf
+}
