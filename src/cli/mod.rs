@@ -4,6 +4,7 @@ pub mod check;
 pub mod crds;
 pub mod findings;
 pub mod operator;
+pub mod run;
 pub mod scan;
 pub mod webhook;
 
@@ -34,6 +35,8 @@ pub enum Command {
     Crds,
     /// Watch the cluster and write each application's posture into its status.
     Operator(operator::OperatorCmd),
+    /// Run the operator and the admission webhook in one process (what the Helm chart deploys).
+    Run(run::RunArgs),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
 }
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Crds => crds::run(),
         Command::Webhook(a) => webhook::run(&a),
         Command::Operator(a) => operator::run(&a),
+        Command::Run(a) => run::run(&a),
     }
 }
 

@@ -1,14 +1,229 @@
-//! `stance webhook`: the admission webhook server (to be written).
+//! `stance webhook --state DIR...`: the validating admission webhook served from a snapshot
+//! of manifests, policies, exceptions and reports (the same loader as `stance check`).
+//! In a cluster, `stance run` serves the same webhook from the operator's live index.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
 
-use super::CliError;
+use super::{CliError, PolicyArgs, print};
+use crate::ingest::load_paths;
+use crate::posture::PostureIndex;
+use crate::telemetry::{self, Readiness};
+use crate::webhook::{self, ServiceOptions, TlsSource, WebhookMetrics, WebhookOptions, self_signed};
+
+/// The readiness condition of the index (set once the snapshot is loaded).
+pub const INDEX_CONDITION: &str = "index";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 #[derive(Debug, Args)]
-pub struct WebhookArgs {}
+pub struct WebhookArgs {
+    /// Cluster state to judge against: policies, exceptions, AppPostures, workloads, reports.
+    #[arg(long = "state")]
+    pub state: Vec<PathBuf>,
+    /// Plain-HTTP address of /metrics (Prometheus), /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    pub metrics_listen: SocketAddr,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub serve: WebhookServeArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
 
-pub fn run(_args: &WebhookArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::Usage("stance webhook is not implemented yet".into()))
+/// How the webhook is served: shared by `stance webhook` and `stance run`.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookServeArgs {
+    /// HTTPS address of POST /validate, /healthz and /readyz (port 0: any free port).
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain to serve; reloaded when the file changes.
+    #[arg(long, requires = "tls_key", conflicts_with = "self_signed")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert; reloaded when the file changes.
+    #[arg(long, requires = "tls_cert", conflicts_with = "self_signed")]
+    pub tls_key: Option<PathBuf>,
+    /// Generate a CA and a serving certificate for localhost and 127.0.0.1 (development).
+    #[arg(long)]
+    pub self_signed: bool,
+    /// Where --self-signed writes the CA certificate (default: a file in the temp dir).
+    #[arg(long, requires = "self_signed")]
+    pub ca_bundle_out: Option<PathBuf>,
+    /// Extra DNS name or IP address of the --self-signed certificate (repeatable).
+    #[arg(long = "san", requires = "self_signed")]
+    pub sans: Vec<String>,
+    /// On an evaluation error or timeout, allow the request with a warning instead of denying it.
+    #[arg(long)]
+    pub fail_open: bool,
+    /// Deadline per review in milliseconds; keep it well inside the webhook's timeoutSeconds.
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
+    /// Most evaluations at once (default: twice the CPUs).
+    #[arg(long)]
+    pub max_in_flight: Option<usize>,
+}
+
+impl WebhookServeArgs {
+    /// Checks the flags (usage errors name what to give instead).
+    pub fn check(&self) -> Result<(), CliError> {
+        if !(1..=30_000).contains(&self.timeout_ms) {
+            return Err(CliError::Usage(
+                "--timeout-ms must be between 1 and 30000, well inside the ValidatingWebhookConfiguration's \
+                 timeoutSeconds"
+                    .into(),
+            ));
+        }
+        if self.max_in_flight == Some(0) {
+            return Err(CliError::Usage("--max-in-flight must be at least 1".into()));
+        }
+        match (&self.tls_cert, &self.tls_key, self.self_signed) {
+            (Some(_), Some(_), false) | (None, None, true) => Ok(()),
+            _ => Err(CliError::Usage(
+                "the webhook serves HTTPS only: give --tls-cert FILE --tls-key FILE (PEM, e.g. from cert-manager), \
+                 or --self-signed for local development"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The options for [`webhook::serve`]. With `--self-signed`, generates the certificate,
+    /// writes the CA and prints where it is and the `caBundle` value.
+    pub fn options(&self, now: Option<jiff::Timestamp>) -> Result<WebhookOptions, CliError> {
+        self.check()?;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => TlsSource::Files { cert: cert.clone(), key: key.clone() },
+            _ => self.self_signed_source()?,
+        };
+        let mut opts = WebhookOptions::new(self.listen, tls);
+        opts.service = ServiceOptions {
+            fail_open: self.fail_open,
+            timeout: Duration::from_millis(self.timeout_ms),
+            max_in_flight: self.max_in_flight.unwrap_or_else(webhook::service::default_max_in_flight),
+            now,
+            ..ServiceOptions::default()
+        };
+        Ok(opts)
+    }
+
+    fn self_signed_source(&self) -> Result<TlsSource, CliError> {
+        let generated = self_signed::generate(&self.sans).map_err(CliError::Usage)?;
+        let path = self
+            .ca_bundle_out
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("stance-webhook-ca-{}.pem", std::process::id())));
+        std::fs::write(&path, &generated.ca_pem)
+            .map_err(|e| CliError::Usage(format!("cannot write the CA bundle to {}: {e}", path.display())))?;
+        print(&format!("CA bundle written to {}\ncaBundle: {}\n", path.display(), generated.ca_bundle()))?;
+        Ok(TlsSource::Pem { cert: generated.chain_pem.into_bytes(), key: generated.key_pem.into_bytes() })
+    }
+}
+
+pub fn run(args: &WebhookArgs) -> Result<ExitCode, CliError> {
+    if args.state.is_empty() {
+        return Err(CliError::Usage(
+            "stance webhook serves from a snapshot: give --state DIR... (the policies, exceptions, manifests and \
+             scanner reports to judge against, as for `stance check`); in a cluster, `stance run` serves the webhook \
+             from the operator's live index"
+                .into(),
+        ));
+    }
+    args.serve.check()?;
+    telemetry::init_tracing(args.log_format == LogFormat::Json);
+    let state = load_paths(&args.state)?;
+    for w in &state.warnings {
+        tracing::warn!(origin = %w.origin, "state: {}", w.message);
+    }
+    let readiness = Readiness::default();
+    readiness.register(INDEX_CONDITION);
+    let index = PostureIndex::from_loaded(args.policy.config(), state);
+    for p in index.policies() {
+        if let Err(e) = &p.compiled {
+            tracing::warn!(
+                policy = p.object.metadata.name.as_deref().unwrap_or(""),
+                "invalid GuardrailPolicy (ignored): {e}"
+            );
+        }
+    }
+    tracing::info!(
+        policies = index.policies().count(),
+        invalid_policies = index.policies().filter(|p| p.compiled.is_err()).count(),
+        exceptions = index.exceptions().count(),
+        artifacts = index.artifacts().count(),
+        findings = index.finding_count(),
+        "state loaded"
+    );
+    readiness.set(INDEX_CONDITION, true);
+    let opts = args.serve.options(args.policy.now)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args.metrics_listen, opts, index, readiness))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(
+    metrics_listen: SocketAddr,
+    opts: WebhookOptions,
+    index: PostureIndex,
+    readiness: Readiness,
+) -> Result<(), CliError> {
+    let mut registry = Registry::default();
+    let metrics = WebhookMetrics::register(&mut registry);
+    let registry = Arc::new(registry);
+    let stop = CancellationToken::new();
+    // Bound here (not in telemetry::serve) so that the real port of `--metrics-listen …:0`
+    // can be printed.
+    let metrics_listener = tokio::net::TcpListener::bind(metrics_listen)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {metrics_listen} (--metrics-listen): {e}")))?;
+    let metrics_addr = metrics_listener.local_addr()?;
+    let metrics_server = warp::serve(telemetry::routes(registry, readiness.clone()))
+        .incoming(metrics_listener)
+        .graceful(stop.clone().cancelled_owned());
+    let metrics_task = tokio::spawn(metrics_server.run());
+    let (addr, server) =
+        webhook::serve(opts, Arc::new(RwLock::new(index)), metrics, readiness, None, stop.clone().cancelled_owned())
+            .await
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    print(&format!("listening on https://{addr}\nmetrics on http://{metrics_addr}/metrics\n"))?;
+    shutdown_signal().await;
+    tracing::info!("shutdown requested");
+    stop.cancel();
+    let _ = server.await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
+    Ok(())
+}
+
+/// Resolves on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,0 +1,140 @@
+//! `stance run`: the operator and the admission webhook in one process, sharing one
+//! in-memory index — what the Helm chart deploys.
+
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use clap::Args;
+use kube::Resource;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+
+use super::operator::{LogFormat, OperatorArgs, cancel_on_signals};
+use super::webhook::WebhookServeArgs;
+use super::{CliError, PolicyArgs};
+use crate::controller::ingest_api::{self, KubeBackend};
+use crate::controller::metrics::ControllerMetrics;
+use crate::controller::{self};
+use crate::model::WorkloadKind;
+use crate::posture::{PostureIndex, SharedIndex};
+use crate::telemetry::{self, Readiness};
+use crate::webhook::{self, AuditRecord, WebhookMetrics};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub operator: OperatorArgs,
+    #[command(flatten)]
+    pub serve: WebhookServeArgs,
+    /// Do not serve POST /ingest (CI report uploads).
+    #[arg(long)]
+    pub no_ingest: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// How long an audit record waits for the watch to deliver a just-created workload.
+const AUDIT_DELAY: Duration = Duration::from_secs(2);
+
+/// Publishes an Event on each AppPosture of an admitted workload that broke non-blocking rules.
+async fn record_audits(
+    mut rx: tokio::sync::mpsc::Receiver<AuditRecord>,
+    index: SharedIndex,
+    recorder: Recorder,
+    token: CancellationToken,
+) {
+    loop {
+        let record = tokio::select! {
+            _ = token.cancelled() => return,
+            r = rx.recv() => match r { Some(r) => r, None => return },
+        };
+        // A CREATE is admitted before the object exists: let the watch catch up.
+        tokio::time::sleep(AUDIT_DELAY).await;
+        let apps: Vec<_> = {
+            let Ok(idx) = index.read() else { return };
+            let w = &record.workload;
+            WorkloadKind::parse(&w.kind)
+                .and_then(|k| idx.workload(k, w.namespace.as_deref().unwrap_or_default(), &w.name).cloned())
+                .map(|wl| idx.apps_of(&wl).map(|a| a.object_ref(&())).collect())
+                .unwrap_or_default()
+        };
+        if apps.is_empty() {
+            tracing::debug!(workload = %record.workload, "admission audit: the workload belongs to no AppPosture");
+            continue;
+        }
+        for v in record.violations.iter().take(5) {
+            let reason = if !v.excepted_by.is_empty() {
+                "AdmittedWithException"
+            } else if v.warns() {
+                "AdmittedWithWarning"
+            } else {
+                "AdmissionAudit"
+            };
+            let note = format!("{} {} {}: {}", record.user, record.operation, record.workload, v.line());
+            let ev = Event {
+                type_: EventType::Warning,
+                reason: reason.into(),
+                note: Some(note.chars().take(1000).collect()),
+                action: "Admit".into(),
+                secondary: None,
+            };
+            for app in &apps {
+                if let Err(e) = recorder.publish(&ev, app).await {
+                    tracing::warn!(error = %e, "could not publish an admission audit Event");
+                }
+            }
+        }
+    }
+}
+
+pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
+    telemetry::init_tracing(args.operator.log_format == LogFormat::Json);
+    let webhook_opts = args.serve.options(args.policy.now)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let client = kube::Client::try_default().await.map_err(|e| {
+            CliError::Usage(format!("cannot connect to Kubernetes (in-cluster config or KUBECONFIG): {e}"))
+        })?;
+        let mut registry = Registry::default();
+        let controller_metrics = ControllerMetrics::register(&mut registry);
+        let webhook_metrics = WebhookMetrics::register(&mut registry);
+        let registry = Arc::new(registry);
+        let readiness = Readiness::default();
+        let token = CancellationToken::new();
+        cancel_on_signals(token.clone());
+        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
+        let options = args.operator.options();
+
+        let shutdown = token.clone();
+        let metrics_addr = args.operator.metrics_listen;
+        telemetry::serve(metrics_addr, registry, readiness.clone(), async move { shutdown.cancelled().await })
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot listen on {metrics_addr}: {e}")))?;
+
+        let (audit_tx, audit_rx) = tokio::sync::mpsc::channel(1024);
+        let reporter = Reporter { controller: "stance".into(), instance: Some(options.identity.clone()) };
+        tokio::spawn(record_audits(audit_rx, index.clone(), Recorder::new(client.clone(), reporter), token.clone()));
+
+        let extra = (!args.no_ingest).then(|| {
+            webhook::warp_routes(ingest_api::route(Arc::new(KubeBackend(client.clone())), controller_metrics.clone()))
+        });
+        let shutdown = token.clone();
+        let (addr, server) = webhook::serve_with(
+            webhook_opts,
+            index.clone(),
+            webhook_metrics,
+            readiness.clone(),
+            Some(audit_tx),
+            extra,
+            async move { shutdown.cancelled().await },
+        )
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+        tracing::info!(%addr, ingest = !args.no_ingest, "stance run: operator + webhook");
+        controller::run(client, options, index, controller_metrics, readiness, token).await;
+        let _ = tokio::time::timeout(Duration::from_secs(15), server).await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,33 @@
+//! What admission hands to the operator about admitted workloads that broke non-blocking
+//! rules (Warn, Audit, excepted, or pre-existing under `newRiskOnly`), so that it can record
+//! them (Kubernetes Events on the AppPosture, its status).
+//!
+//! Records are sent with `try_send` on a bounded channel: the request path never waits for
+//! the consumer, and a full channel drops the record (counted in
+//! `stance_webhook_audit_records_dropped_total`). Dry-run requests never produce one.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::model::ObjectRef;
+use crate::policy::Violation;
+
+/// One admitted request whose workload has non-blocking violations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// The AdmissionRequest uid (correlates with the API server's audit log).
+    pub uid: String,
+    /// `CREATE` or `UPDATE`.
+    pub operation: &'static str,
+    /// `request.userInfo.username`.
+    pub user: String,
+    pub workload: ObjectRef,
+    /// The verdict's non-blocking violations (none of them denied the request).
+    pub violations: Vec<Violation>,
+    /// The evaluation time.
+    pub at: Timestamp,
+}
+
+/// The sending half the webhook is given; the operator keeps the receiver.
+pub type AuditSender = tokio::sync::mpsc::Sender<AuditRecord>;

@@ -1,0 +1,452 @@
+//! The admission decision as a pure, synchronous function: the bytes of an AdmissionReview,
+//! the index and the time in; the HTTP status, the answer's bytes and an [`Outcome`] (for
+//! metrics and the audit hand-off) out. No I/O, no locks, no clock, no panics on any input.
+//!
+//! What is judged:
+//! - Pods and every pod controller (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+//!   CronJob) on CREATE and UPDATE, by [`evaluate`] — the same verdict as `stance check` and
+//!   the operator. On UPDATE, `oldObject` is the running revision for `newRiskOnly`.
+//! - Stance's GuardrailPolicies and RiskExceptions, by the index's own compilers.
+//!
+//! Admitted without evaluation (and said so in the [`Outcome`]):
+//! - other kinds, DELETE and CONNECT;
+//! - workloads in exempt namespaces (`IndexConfig::exempt_namespaces`);
+//! - subresources other than `ephemeralcontainers` (`status`, `scale`, …: they do not change
+//!   what runs, and denying a controller's status write would wedge it);
+//! - objects being deleted (`deletionTimestamp` set: denying the finalizer removal would
+//!   wedge the deletion);
+//! - UPDATEs that change nothing guardrails look at (the workload read from `object` equals
+//!   the one from `oldObject`: replica counts, annotations, `kubectl rollout restart`);
+//! - objects whose controller (`ownerReferences[controller=true]`, same uid) is a workload the
+//!   index knows: the controller was judged when it was admitted, and denying its Pods or
+//!   ReplicaSets would wedge a rollout that admission allowed (`newRiskOnly`, exceptions
+//!   scoped to the controller's name).
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::review::{self, RequestIn, ReviewIn, StatusOut};
+use super::stance_objects;
+use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
+use crate::model::{ObjectRef, WorkloadKind};
+use crate::policy::{Violation, evaluate};
+use crate::posture::PostureIndex;
+
+/// Limits of what an answer carries.
+#[derive(Clone, Debug)]
+pub struct HandlerOptions {
+    /// Longest denial `status.message`, in bytes.
+    pub message_limit: usize,
+    /// Longest single warning, in bytes.
+    pub warning_limit: usize,
+    /// Most warnings in one answer.
+    pub max_warnings: usize,
+}
+
+impl Default for HandlerOptions {
+    fn default() -> Self {
+        HandlerOptions {
+            message_limit: review::MAX_MESSAGE_BYTES,
+            warning_limit: review::MAX_WARNING_BYTES,
+            max_warnings: review::MAX_WARNINGS,
+        }
+    }
+}
+
+/// Why a request could not be judged.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BadRequest {
+    InvalidJson,
+    WrongApiVersion,
+    WrongKind,
+    MissingRequest,
+    MissingUid,
+    /// A known kind whose `object` is missing or not that kind (answered with an
+    /// AdmissionResponse that refuses it: Stance cannot vouch for what it cannot read).
+    InvalidObject,
+    /// More than the body limit (answered 413 by the server, before the handler).
+    BodyTooLarge,
+}
+
+impl BadRequest {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BadRequest::InvalidJson => "invalid_json",
+            BadRequest::WrongApiVersion => "wrong_api_version",
+            BadRequest::WrongKind => "wrong_kind",
+            BadRequest::MissingRequest => "missing_request",
+            BadRequest::MissingUid => "missing_uid",
+            BadRequest::InvalidObject => "invalid_object",
+            BadRequest::BodyTooLarge => "body_too_large",
+        }
+    }
+}
+
+/// The answer given.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Allowed with warnings.
+    Warn,
+    Deny,
+    /// Not judged: the request itself was wrong.
+    Invalid(BadRequest),
+}
+
+impl Decision {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Warn => "warn",
+            Decision::Deny => "deny",
+            Decision::Invalid(_) => "invalid",
+        }
+    }
+}
+
+/// What happened to one request.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub decision: Decision,
+    /// The object's kind as a bounded metric label: a workload kind, `GuardrailPolicy`,
+    /// `RiskException`, `other` or `unknown` (not read).
+    pub kind: &'static str,
+    /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`, `other` or `unknown` (not read).
+    pub operation: &'static str,
+    /// Why guardrails were not evaluated, when they were not (see the module documentation).
+    pub skipped: Option<&'static str>,
+    pub dry_run: bool,
+    pub uid: String,
+    pub user: String,
+    /// The evaluated workload.
+    pub workload: Option<ObjectRef>,
+    /// Every violation of the verdict (blocking or not).
+    pub violations: Vec<Violation>,
+}
+
+impl Outcome {
+    fn new(decision: Decision) -> Outcome {
+        Outcome {
+            decision,
+            kind: "unknown",
+            operation: "unknown",
+            skipped: None,
+            dry_run: false,
+            uid: String::new(),
+            user: String::new(),
+            workload: None,
+            violations: Vec::new(),
+        }
+    }
+
+    /// A request that could not be evaluated (the caller sets the decision).
+    pub(super) fn failed(uid: String) -> Outcome {
+        let mut o = Outcome::new(Decision::Deny);
+        o.uid = uid;
+        o.skipped = Some("evaluation failed");
+        o
+    }
+
+    /// The record for the operator: admitted, not a dry run, with non-blocking violations.
+    pub fn audit_record(&self, at: Timestamp) -> Option<super::AuditRecord> {
+        if self.dry_run || !matches!(self.decision, Decision::Allow | Decision::Warn) {
+            return None;
+        }
+        let workload = self.workload.clone()?;
+        let violations: Vec<Violation> = self.violations.iter().filter(|v| !v.blocks()).cloned().collect();
+        if violations.is_empty() {
+            return None;
+        }
+        Some(super::AuditRecord {
+            uid: self.uid.clone(),
+            operation: self.operation,
+            user: self.user.clone(),
+            workload,
+            violations,
+            at,
+        })
+    }
+}
+
+/// The handler's result: what to send and what happened.
+#[derive(Clone, Debug)]
+pub struct Handled {
+    pub status: u16,
+    /// JSON: an AdmissionReview answer (also for 400s, so a human with curl sees why).
+    pub body: Vec<u8>,
+    pub outcome: Outcome,
+}
+
+/// What the request is about.
+enum Target {
+    Workload(WorkloadKind),
+    Policy,
+    Exception,
+    Other,
+}
+
+impl Target {
+    fn of(gvk: &review::GroupVersionKind) -> Target {
+        match (gvk.group.as_str(), gvk.kind.as_str()) {
+            ("aspm.stance.dev", "GuardrailPolicy") => Target::Policy,
+            ("aspm.stance.dev", "RiskException") => Target::Exception,
+            ("" | "apps" | "batch", kind) => match WorkloadKind::parse(kind) {
+                Some(k) if group_of(k) == gvk.group => Target::Workload(k),
+                _ => Target::Other,
+            },
+            _ => Target::Other,
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Target::Workload(k) => k.as_str(),
+            Target::Policy => "GuardrailPolicy",
+            Target::Exception => "RiskException",
+            Target::Other => "other",
+        }
+    }
+}
+
+fn group_of(k: WorkloadKind) -> &'static str {
+    match k {
+        WorkloadKind::Pod => "",
+        WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet | WorkloadKind::ReplicaSet => {
+            "apps"
+        }
+        WorkloadKind::Job | WorkloadKind::CronJob => "batch",
+    }
+}
+
+fn operation_label(op: &str) -> &'static str {
+    match op {
+        "CREATE" => "CREATE",
+        "UPDATE" => "UPDATE",
+        "DELETE" => "DELETE",
+        "CONNECT" => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// Answers one AdmissionReview (see the module documentation).
+pub fn handle(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerOptions) -> Handled {
+    let req = match envelope(body) {
+        Ok(r) => r,
+        Err((reason, message)) => return bad_request(reason, message),
+    };
+    let target = Target::of(&req.kind);
+    let mut outcome = Outcome::new(Decision::Allow);
+    outcome.kind = target.label();
+    outcome.operation = operation_label(&req.operation);
+    outcome.dry_run = req.dry_run;
+    outcome.uid = req.uid.clone();
+    outcome.user = req.user_info.username.clone();
+    if !matches!(outcome.operation, "CREATE" | "UPDATE") {
+        return allow_unjudged(outcome, "operation not judged");
+    }
+    match target {
+        Target::Workload(kind) => workload(&req, kind, index, now, opts, outcome),
+        Target::Policy => {
+            let checked = stance_objects::check_policy(object_or_null(&req)).map(|()| vec![]);
+            stance_object(&req, checked, opts, outcome)
+        }
+        Target::Exception => {
+            let checked = stance_objects::check_exception(object_or_null(&req), now, index.config.max_exception_days);
+            stance_object(&req, checked, opts, outcome)
+        }
+        Target::Other => allow_unjudged(outcome, "kind not judged"),
+    }
+}
+
+/// The benchmark baseline behind `POST /validate-noop`: reads the review exactly as
+/// [`handle`] does (object included) and allows it without evaluating anything.
+pub fn handle_noop(body: &[u8]) -> Handled {
+    match envelope(body) {
+        Ok(req) => {
+            let mut outcome = Outcome::new(Decision::Allow);
+            outcome.kind = Target::of(&req.kind).label();
+            outcome.operation = operation_label(&req.operation);
+            outcome.uid = req.uid.clone();
+            outcome.skipped = Some("noop endpoint");
+            Handled { status: 200, body: review::render(&req.uid, true, StatusOut::ok(), vec![]), outcome }
+        }
+        Err((reason, message)) => bad_request(reason, message),
+    }
+}
+
+/// Reads and checks the AdmissionReview envelope.
+fn envelope(body: &[u8]) -> Result<RequestIn, (BadRequest, String)> {
+    let parsed: ReviewIn = serde_json::from_slice(body)
+        .map_err(|e| (BadRequest::InvalidJson, format!("the body is not an AdmissionReview JSON document: {e}")))?;
+    match parsed.api_version.as_deref() {
+        Some(review::API_VERSION) => {}
+        other => {
+            return Err((
+                BadRequest::WrongApiVersion,
+                format!(
+                    "apiVersion is {}; Stance serves {} (set admissionReviewVersions: [v1] in the \
+                     ValidatingWebhookConfiguration)",
+                    other.map_or_else(|| "missing".to_string(), |v| format!("{v:?}")),
+                    review::API_VERSION
+                ),
+            ));
+        }
+    }
+    if parsed.kind.as_deref() != Some(review::KIND) {
+        let kind = parsed.kind.as_deref().map_or_else(|| "missing".to_string(), |k| format!("{k:?}"));
+        return Err((BadRequest::WrongKind, format!("kind is {kind}; expected {}", review::KIND)));
+    }
+    let req = parsed
+        .request
+        .ok_or_else(|| (BadRequest::MissingRequest, "the AdmissionReview has no request to answer".to_string()))?;
+    if req.uid.is_empty() {
+        return Err((BadRequest::MissingUid, "request.uid is missing or empty".into()));
+    }
+    Ok(req)
+}
+
+/// HTTP 400 with an AdmissionReview body that says why.
+pub fn bad_request(reason: BadRequest, message: String) -> Handled {
+    let status = if reason == BadRequest::BodyTooLarge { 413 } else { 400 };
+    let body = review::render("", false, StatusOut::failure(status, "BadRequest", message), vec![]);
+    Handled { status, body, outcome: Outcome::new(Decision::Invalid(reason)) }
+}
+
+fn object_or_null(req: &RequestIn) -> &Value {
+    req.object.as_ref().map_or(&Value::Null, |o| &o.0)
+}
+
+fn allow_unjudged(mut outcome: Outcome, why: &'static str) -> Handled {
+    outcome.decision = Decision::Allow;
+    outcome.skipped = Some(why);
+    let body = review::render(&outcome.uid, true, StatusOut::ok(), vec![]);
+    Handled { status: 200, body, outcome }
+}
+
+/// A refusal of an object Stance cannot read (still an AdmissionResponse: the API server
+/// shows the message).
+fn invalid_object(mut outcome: Outcome, message: String) -> Handled {
+    outcome.decision = Decision::Invalid(BadRequest::InvalidObject);
+    let body = review::render(&outcome.uid, false, StatusOut::failure(400, "BadRequest", message), vec![]);
+    Handled { status: 200, body, outcome }
+}
+
+fn workload(
+    req: &RequestIn,
+    kind: WorkloadKind,
+    index: &PostureIndex,
+    now: Timestamp,
+    opts: &HandlerOptions,
+    mut outcome: Outcome,
+) -> Handled {
+    let Some(object) = req.object.as_ref().map(|o| &o.0).filter(|o| o.is_object()) else {
+        return invalid_object(
+            outcome,
+            format!("Stance cannot judge this {}: request.object is missing", kind.as_str()),
+        );
+    };
+    let namespace = req
+        .namespace
+        .as_deref()
+        .or_else(|| object.pointer("/metadata/namespace").and_then(Value::as_str))
+        .filter(|n| !n.is_empty())
+        .unwrap_or(DEFAULT_NAMESPACE);
+    if index.config.exempt_namespaces.iter().any(|n| n == namespace) {
+        return allow_unjudged(outcome, "exempt namespace");
+    }
+    if req.sub_resource.as_deref().is_some_and(|s| !s.is_empty() && s != "ephemeralcontainers") {
+        return allow_unjudged(outcome, "subresource");
+    }
+    if object.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return allow_unjudged(outcome, "being deleted");
+    }
+    let w = match workload_from_value(kind, object, namespace) {
+        Ok(w) => w,
+        Err(e) => {
+            let message = format!("Stance cannot read this object as a {}: {e}", kind.as_str());
+            return invalid_object(outcome, review::truncate(&message, opts.message_limit));
+        }
+    };
+    outcome.workload = Some(w.object_ref());
+    if known_controller(object, namespace, index) {
+        return allow_unjudged(outcome, "controller already admitted");
+    }
+    let old = match (outcome.operation, &req.old_object) {
+        ("UPDATE", Some(o)) => workload_from_value(kind, &o.0, namespace).ok(),
+        _ => None,
+    };
+    if old.as_ref().is_some_and(|o| *o == w) {
+        return allow_unjudged(outcome, "no change guardrails judge");
+    }
+    let verdict = evaluate(&w, old.as_ref(), index, now);
+    // Only the lines shown are formatted (a verdict can hold dozens of violations).
+    let warnings = review::warnings(
+        verdict.warnings().map(Violation::line),
+        verdict.warnings().count(),
+        opts.warning_limit,
+        opts.max_warnings,
+    );
+    let denials = verdict.denials().count();
+    if denials == 0 {
+        outcome.decision = if warnings.is_empty() { Decision::Allow } else { Decision::Warn };
+        outcome.violations = verdict.violations;
+        let body = review::render(&outcome.uid, true, StatusOut::ok(), warnings);
+        return Handled { status: 200, body, outcome };
+    }
+    outcome.decision = Decision::Deny;
+    let header = format!(
+        "Stance guardrails deny {} ({denials} blocking violation{}):",
+        outcome.workload.as_ref().map(ToString::to_string).unwrap_or_default(),
+        if denials == 1 { "" } else { "s" }
+    );
+    let message = review::denial_message(&header, verdict.denials().map(Violation::line), denials, opts.message_limit);
+    outcome.violations = verdict.violations;
+    let body = review::render(&outcome.uid, false, StatusOut::failure(403, "Forbidden", message), warnings);
+    Handled { status: 200, body, outcome }
+}
+
+/// True when the object's controller is a workload the index knows, with the same uid.
+fn known_controller(object: &Value, namespace: &str, index: &PostureIndex) -> bool {
+    let Some(refs) = object.pointer("/metadata/ownerReferences").and_then(Value::as_array) else { return false };
+    let Some(owner) = refs.iter().find(|r| r.get("controller").and_then(Value::as_bool) == Some(true)) else {
+        return false;
+    };
+    let field = |f: &str| owner.get(f).and_then(Value::as_str);
+    let (Some(kind), Some(name), Some(uid)) =
+        (field("kind").and_then(WorkloadKind::parse), field("name"), field("uid"))
+    else {
+        return false;
+    };
+    index.workload(kind, namespace, name).is_some_and(|w| w.uid.as_deref() == Some(uid))
+}
+
+fn stance_object(
+    req: &RequestIn,
+    checked: Result<Vec<String>, String>,
+    opts: &HandlerOptions,
+    mut outcome: Outcome,
+) -> Handled {
+    let what = format!(
+        "{} {}",
+        outcome.kind,
+        req.object.as_ref().and_then(|o| o.0.pointer("/metadata/name")).and_then(Value::as_str).unwrap_or(&req.name)
+    );
+    match checked {
+        Ok(warnings) => {
+            outcome.decision = if warnings.is_empty() { Decision::Allow } else { Decision::Warn };
+            let total = warnings.len();
+            let warnings = review::warnings(warnings.into_iter(), total, opts.warning_limit, opts.max_warnings);
+            let body = review::render(&outcome.uid, true, StatusOut::ok(), warnings);
+            Handled { status: 200, body, outcome }
+        }
+        Err(e) => {
+            outcome.decision = Decision::Deny;
+            let message =
+                review::truncate(&format!("{what} is invalid, so Stance would ignore it: {e}"), opts.message_limit);
+            let body = review::render(&outcome.uid, false, StatusOut::failure(422, "Invalid", message), vec![]);
+            Handled { status: 200, body, outcome }
+        }
+    }
+}

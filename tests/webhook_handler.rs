@@ -1,0 +1,556 @@
+//! The admission handler in-process (no socket): the real kubewarden AdmissionReviews and
+//! AdmissionRequests against indexes built from real scanner output (Trivy JSON goldens, a
+//! Trivy Operator VulnerabilityReport, the CISA KEV catalog), plus reviews of every workload
+//! kind, enforcement mode, exception state, dry run, unscanned image, the `newRiskOnly`
+//! ratchet, exempt namespaces and Stance's own objects. Every answer is read back with
+//! kube's admission types.
+
+mod webhook_support;
+
+use serde_json::{Value, json};
+use stance::model::ObjectRef;
+use stance::webhook::{Decision, HandlerOptions, handle, handle_noop};
+use webhook_support::*;
+
+/// Policies over the real reports: deny known-exploited and fixable CRITICAL
+/// vulnerabilities (unscanned images allowed), warn on `latest` tags, audit hardening.
+fn guardrails() -> String {
+    [
+        policy("no-kev", "Enforce", "  onUnscanned: allow\n", KEV_RULE),
+        policy(
+            "no-fixable-critical",
+            "Enforce",
+            "  onUnscanned: allow\n",
+            "  - vulnerabilities: {maxSeverity: HIGH, fixAvailableOnly: true}\n",
+        ),
+        policy("no-latest", "Warn", "", "  - imageReference: {disallowLatest: true}\n"),
+        policy("hardening", "Audit", "", "  - workloadSecurity: {requireResourceLimits: false}\n"),
+    ]
+    .concat()
+}
+
+/// Replaces the image of the named container of a kubewarden Pod review.
+fn with_image(mut review: Value, container: &str, image: &str) -> Value {
+    let containers = review.pointer_mut("/request/object/spec/containers").unwrap().as_array_mut().unwrap();
+    let c = containers.iter_mut().find(|c| c["name"] == container).unwrap();
+    c["image"] = json!(image);
+    review
+}
+
+#[test]
+fn kubewarden_load_testing_reviews_are_warned_and_audited_as_they_are() {
+    let index = mk_index(&guardrails(), &REPORTS);
+    for rel in LOAD_TESTING {
+        let review = fixture_json(rel);
+        let uid = review["request"]["uid"].as_str().unwrap().to_string();
+        let h = run(&index, &review);
+        assert_eq!(h.status, 200, "{rel}");
+        let a = answer(&h);
+        assert_eq!(a.uid, uid, "{rel}: uid echoed");
+        assert!(a.allowed, "{rel}: unscanned images are allowed by onUnscanned: allow: {a:?}");
+        // Every container runs an image without a tag or tagged `latest`.
+        let warnings = a.warnings.clone().unwrap_or_default();
+        assert_eq!(warnings.len(), 2, "{rel}: {warnings:#?}");
+        assert!(warnings.iter().all(|w| w.starts_with("[no-latest/imageReference] ") && w.contains("latest")));
+        assert_eq!(h.outcome.decision, Decision::Warn);
+        assert_eq!((h.outcome.kind, h.outcome.operation), ("Pod", "CREATE"));
+        assert_eq!(h.outcome.workload, Some(ObjectRef::new("Pod", Some("default"), "nginx")));
+        assert_eq!(h.outcome.user, "kubernetes-admin");
+        // The hardening (Audit) findings are recorded, not shown.
+        let audit = h.outcome.audit_record(now()).expect("an audit record");
+        assert!(audit.violations.iter().any(|v| v.policy.as_ref() == "hardening"), "{rel}: {audit:#?}");
+        assert!(audit.violations.iter().all(|v| !v.blocks()));
+        assert_eq!(
+            (audit.uid.as_str(), audit.operation, audit.user.as_str()),
+            (uid.as_str(), "CREATE", "kubernetes-admin")
+        );
+        assert!(warnings.iter().all(|w| !w.contains("hardening")));
+    }
+}
+
+#[test]
+fn kubewarden_reviews_with_vulnerable_images_are_denied_with_an_actionable_message() {
+    let index = mk_index(&guardrails(), &REPORTS);
+    // Spring4Shell (KEV-listed) in the nginx container of the real review.
+    let review = with_image(fixture_json(LOAD_TESTING[0]), "nginx", SPRING);
+    let h = run(&index, &review);
+    let a = answer(&h);
+    assert!(!a.allowed);
+    assert_eq!(a.result.code, 403);
+    let m = &a.result.message;
+    assert!(m.starts_with("Stance guardrails deny Pod/default/nginx (2 blocking violations):\n"), "{m}");
+    for needle in [
+        "[no-kev/kev]",
+        "CVE-2022-22965",
+        "spring-beans 5.3.15",
+        "fixed in 5.3.18",
+        "known exploited",
+        SPRING,
+        "container nginx",
+        "To accept the risk, ask for a RiskException in namespace stance-system (policy: no-kev, rules: [kev])",
+        "[no-fixable-critical/vulnerabilities]",
+    ] {
+        assert!(m.contains(needle), "message lacks {needle:?}:\n{m}");
+    }
+    assert!(m.len() < 4096);
+    // The other container still gets its warning; the denied request is not audited.
+    assert_eq!(a.warnings.as_ref().map(Vec::len), Some(1), "{a:?}");
+    assert_eq!(h.outcome.decision, Decision::Deny);
+    assert!(h.outcome.audit_record(now()).is_none());
+
+    // nginx:alpine, scanned by the Trivy Operator: a fixable CRITICAL in curl, not on KEV.
+    let review = with_image(fixture_json(LOAD_TESTING[4]), "nginx", NGINX_ALPINE);
+    let a = answer(&run(&index, &review));
+    assert!(!a.allowed);
+    let m = &a.result.message;
+    for needle in [
+        "1 blocking violation)",
+        "[no-fixable-critical/vulnerabilities]",
+        "CVE-2023-23914 CRITICAL in curl 7.87.0-r1 (fixed in 7.87.0-r2)",
+        "nginx:alpine",
+        "RiskException",
+    ] {
+        assert!(m.contains(needle), "message lacks {needle:?}:\n{m}");
+    }
+    assert!(!m.contains("[no-kev"), "{m}");
+    // A scanned image with only MEDIUM findings passes.
+    let a = answer(&run(&index, &with_image(fixture_json(LOAD_TESTING[1]), "nginx", ALPINE)));
+    assert!(a.allowed);
+}
+
+#[test]
+fn verify_image_signatures_requests_of_every_kind() {
+    // Enforce with onUnscanned: deny: none of these images has a scan report.
+    let index = mk_index(
+        &policy("scanned-only", "Enforce", "  onUnscanned: deny\n", "  - vulnerabilities: {maxSeverity: HIGH}\n"),
+        &REPORTS,
+    );
+    let cases = [
+        ("cronjob_creation_unsigned.json", "CronJob", "ghcr.io/kubewarden/test-verify-image-signatures:unsigned", 1),
+        ("deployment_creation_signed.json", "Deployment", "ghcr.io/kubewarden/test-verify-image-signatures:signed", 1),
+        (
+            "deployment_creation_unsigned.json",
+            "Deployment",
+            "ghcr.io/kubewarden/test-verify-image-signatures:unsigned",
+            1,
+        ),
+        (
+            "pod_creation_with_digest.json",
+            "Pod",
+            "nginx:v1.26@sha256:89102e348749bb17a6a651a4b2a17420e1a66d2a44a675b981973d49a5af3a5e",
+            1,
+        ),
+        ("pod_creation_with_init_container.json", "Pod", "init", 2),
+        (
+            "statefulset_creation_unsigned.json",
+            "StatefulSet",
+            "ghcr.io/kubewarden/test-verify-image-signatures:unsigned",
+            1,
+        ),
+    ];
+    for (file, kind, image, denials) in cases {
+        let request = fixture_json(&format!("kubewarden-verify-image-signatures/{file}"));
+        let h = run(&index, &wrap(request));
+        let a = answer(&h);
+        assert!(!a.allowed, "{file}");
+        assert_eq!(a.uid, "1299d386-525b-4032-98ae-1949f69f9cfc");
+        assert_eq!(h.outcome.kind, kind, "{file}");
+        assert_eq!(h.outcome.user, "alice");
+        // The bare requests carry no namespace: the object lands in `default`.
+        assert_eq!(h.outcome.workload.as_ref().unwrap().to_string(), format!("{kind}/default/nginx"));
+        let m = &a.result.message;
+        assert_eq!(m.matches("[scanned-only/vulnerabilities]").count(), denials, "{file}: {m}");
+        assert!(m.contains("has no scan report yet"), "{file}: {m}");
+        let short = image.split('@').next().unwrap().split(':').next().unwrap().rsplit('/').next().unwrap();
+        assert!(m.contains(short), "{file}: {m} names {short}");
+    }
+    // The same requests under onUnscanned: warn are admitted with a warning per image.
+    let index = mk_index(
+        &policy("scanned-only", "Enforce", "  onUnscanned: warn\n", "  - vulnerabilities: {maxSeverity: HIGH}\n"),
+        &REPORTS,
+    );
+    let request = fixture_json("kubewarden-verify-image-signatures/pod_creation_with_init_container.json");
+    let a = answer(&run(&index, &wrap(request)));
+    assert!(a.allowed);
+    let warnings = a.warnings.unwrap();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(warnings.iter().any(|w| w.contains("(container init)")), "{warnings:#?}");
+}
+
+#[test]
+fn every_workload_kind_and_container_list_is_judged() {
+    let index = mk_index(&policy("no-kev", "Enforce", "", KEV_RULE), &REPORTS);
+    let pod_spec = json!({
+        "initContainers": [{"name": "init", "image": SPRING}],
+        "containers": [{"name": "app", "image": ALPINE}],
+        "ephemeralContainers": [{"name": "dbg", "image": SPRING}],
+    });
+    let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": pod_spec});
+    let objects = [
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "x"}, "spec": pod_spec}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "x"}, "spec": {"selector": {}, "template": template}}),
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s", "namespace": "x"}, "spec": {"serviceName": "s", "selector": {}, "template": template}}),
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds", "namespace": "x"}, "spec": {"selector": {}, "template": template}}),
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs", "namespace": "x"}, "spec": {"selector": {}, "template": template}}),
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "x"}, "spec": {"template": template}}),
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj", "namespace": "x"}, "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}),
+    ];
+    let mut kinds = Vec::new();
+    for o in objects {
+        let kind = o["kind"].as_str().unwrap().to_string();
+        let h = run(&index, &review_of("CREATE", o, None));
+        let a = answer(&h);
+        assert!(!a.allowed, "{kind}");
+        assert_eq!(h.outcome.kind, kind);
+        let containers: Vec<&str> = h.outcome.violations.iter().filter_map(|v| v.container.as_deref()).collect();
+        assert_eq!(containers, ["init", "dbg"], "{kind}");
+        assert!(a.result.message.contains("(container init)") && a.result.message.contains("(container dbg)"));
+        kinds.push(kind);
+    }
+    assert_eq!(kinds, ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"]);
+}
+
+#[test]
+fn enforcement_modes() {
+    for (mode, allowed, warnings, audited) in
+        [("Enforce", false, 0, false), ("Warn", true, 1, true), ("Audit", true, 0, true)]
+    {
+        let index = mk_index(&policy("p", mode, "", KEV_RULE), &REPORTS);
+        let h = run(&index, &review_of("CREATE", deployment("pay", "api", SPRING), None));
+        let a = answer(&h);
+        assert_eq!(a.allowed, allowed, "{mode}");
+        assert_eq!(a.warnings.as_ref().map_or(0, Vec::len), warnings, "{mode}");
+        if warnings > 0 {
+            let w = &a.warnings.as_ref().unwrap()[0];
+            assert!(w.starts_with("[p/kev] image ") && w.contains("CVE-2022-22965") && w.len() <= 512, "{w}");
+        }
+        assert_eq!(h.outcome.audit_record(now()).is_some(), audited, "{mode}");
+        assert_eq!(
+            h.outcome.decision.as_str(),
+            ["deny", "warn", "allow"][usize::from(allowed) + usize::from(mode == "Audit")]
+        );
+    }
+}
+
+#[test]
+fn exceptions_active_expired_and_in_the_wrong_namespace() {
+    let base = policy("no-kev", "Enforce", "", KEV_RULE);
+    let cases = [
+        (
+            exception(
+                "stance-system",
+                "ok",
+                "[CVE-2022-22965]",
+                "2026-12-15T00:00:00Z",
+                "  match: {namespaces: [pay]}\n",
+            ),
+            true,
+            "active",
+        ),
+        (
+            exception(
+                "stance-system",
+                "old",
+                "[CVE-2022-22965]",
+                "2026-11-01T00:00:00Z",
+                "  match: {namespaces: [pay]}\n",
+            ),
+            false,
+            "expired",
+        ),
+        (
+            exception("pay", "self", "[CVE-2022-22965]", "2026-12-15T00:00:00Z", ""),
+            false,
+            "in the application's namespace",
+        ),
+        (
+            exception(
+                "stance-system",
+                "other",
+                "[CVE-2022-22965]",
+                "2026-12-15T00:00:00Z",
+                "  match: {namespaces: [shop]}\n",
+            ),
+            false,
+            "for another namespace",
+        ),
+    ];
+    for (exc, allowed, why) in cases {
+        let index = mk_index(&format!("{base}{exc}"), &REPORTS);
+        let h = run(&index, &review_of("CREATE", deployment("pay", "api", SPRING), None));
+        let a = answer(&h);
+        assert_eq!(a.allowed, allowed, "{why}: {a:?}");
+        if allowed {
+            // Excepted: no warning, but recorded for the operator with the exception's name.
+            assert!(a.warnings.is_none(), "{why}");
+            let record = h.outcome.audit_record(now()).unwrap();
+            assert_eq!(record.violations[0].excepted_by, ["stance-system/ok"]);
+        } else {
+            assert!(a.result.message.contains("CVE-2022-22965"), "{why}");
+        }
+    }
+}
+
+#[test]
+fn dry_run_gets_the_same_verdict_and_no_audit_record() {
+    let index = mk_index(
+        &[policy("no-kev", "Enforce", "", KEV_RULE), policy("hardening", "Audit", "", "  - workloadSecurity: {}\n")]
+            .concat(),
+        &REPORTS,
+    );
+    for image in [SPRING, ALPINE] {
+        let mut review = review_of("CREATE", deployment("pay", "api", image), None);
+        let wet = run(&index, &review);
+        review["request"]["dryRun"] = json!(true);
+        let dry = run(&index, &review);
+        assert_eq!(answer(&wet).allowed, answer(&dry).allowed, "{image}");
+        assert_eq!(answer(&wet).result.message, answer(&dry).result.message);
+        assert!(dry.outcome.dry_run && dry.outcome.audit_record(now()).is_none(), "{image}");
+    }
+    // A real review whose privileged container breaks the Audit policy: recorded only when wet.
+    let mut review = fixture_json(LOAD_TESTING[4]);
+    let wet = run(&index, &review);
+    assert!(answer(&wet).allowed);
+    let record = wet.outcome.audit_record(now()).expect("audited");
+    assert!(record.violations.iter().any(|v| v.policy.as_ref() == "hardening" && v.audits()), "{record:#?}");
+    review["request"]["dryRun"] = json!(true);
+    let dry = run(&index, &review);
+    assert_eq!(answer(&dry).allowed, answer(&wet).allowed);
+    assert_eq!(dry.outcome.violations, wet.outcome.violations);
+    assert!(dry.outcome.audit_record(now()).is_none());
+}
+
+#[test]
+fn unscanned_images_follow_on_unscanned() {
+    let review = review_of("CREATE", deployment("shop", "new", "ghcr.io/acme/brand-new:1.0"), None);
+    for (mode, allowed, warnings) in [("deny", false, 0), ("warn", true, 1), ("allow", true, 0)] {
+        let index = mk_index(&policy("p", "Enforce", &format!("  onUnscanned: {mode}\n"), KEV_RULE), &REPORTS);
+        let a = answer(&run(&index, &review));
+        assert_eq!((a.allowed, a.warnings.as_ref().map_or(0, Vec::len)), (allowed, warnings), "{mode}: {a:?}");
+        let text = if allowed { a.warnings.unwrap_or_default().join("") } else { a.result.message };
+        assert_eq!(
+            text.contains("ghcr.io/acme/brand-new:1.0 (container main) has no scan report yet"),
+            mode != "allow",
+            "{mode}: {text}"
+        );
+    }
+}
+
+#[test]
+fn new_risk_only_ratchet_on_update() {
+    let index = mk_index(&policy("p", "Enforce", "  newRiskOnly: true\n", KEV_RULE), &REPORTS);
+    let running = deployment("pay", "api", SPRING);
+    // An unrelated change (a label) to a workload that already had the problem: allowed, warned.
+    let mut relabelled = running.clone();
+    relabelled["metadata"]["labels"]["hotfix"] = json!("1");
+    let h = run(&index, &review_of("UPDATE", relabelled.clone(), Some(running.clone())));
+    let a = answer(&h);
+    assert!(a.allowed, "{a:?}");
+    let w = a.warnings.unwrap();
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("already present in the running revision"), "{w:?}");
+    assert_eq!((h.outcome.decision, h.outcome.operation), (Decision::Warn, "UPDATE"));
+    // Introducing the vulnerable image in an update is denied.
+    let a = answer(&run(&index, &review_of("UPDATE", running.clone(), Some(deployment("pay", "api", ALPINE)))));
+    assert!(!a.allowed && a.result.message.contains("CVE-2022-22965"));
+    // The same update on CREATE (no running revision) is denied too.
+    assert!(!answer(&run(&index, &review_of("CREATE", relabelled.clone(), None))).allowed);
+    // Without the ratchet, the label change is denied…
+    let strict = mk_index(&policy("p", "Enforce", "", KEV_RULE), &REPORTS);
+    assert!(!answer(&run(&strict, &review_of("UPDATE", relabelled, Some(running.clone())))).allowed);
+    // …but an update guardrails cannot tell apart (an annotation, the replica count) never is.
+    let mut restarted = running.clone();
+    restarted["spec"]["replicas"] = json!(3);
+    restarted["spec"]["template"]["metadata"]["annotations"] = json!({"kubectl.kubernetes.io/restartedAt": NOW});
+    let h = run(&strict, &review_of("UPDATE", restarted, Some(running)));
+    assert!(answer(&h).allowed);
+    assert_eq!(h.outcome.skipped, Some("no change guardrails judge"));
+}
+
+#[test]
+fn exempt_namespaces_subresources_deletions_and_other_kinds_are_admitted_unjudged() {
+    let index = mk_index(&policy("no-kev", "Enforce", "", KEV_RULE), &REPORTS);
+    let risky = deployment("kube-system", "api", SPRING);
+    let h = run(&index, &review_of("CREATE", risky, None));
+    assert!(answer(&h).allowed);
+    assert_eq!(h.outcome.skipped, Some("exempt namespace"));
+
+    let mut status = review_of("UPDATE", deployment("pay", "api", SPRING), Some(deployment("pay", "api", ALPINE)));
+    status["request"]["subResource"] = json!("status");
+    let h = run(&index, &status);
+    assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("subresource")));
+
+    let mut deleting = deployment("pay", "api", SPRING);
+    deleting["metadata"]["deletionTimestamp"] = json!(NOW);
+    let h = run(&index, &review_of("UPDATE", deleting, Some(deployment("pay", "api", ALPINE))));
+    assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("being deleted")));
+
+    let mut delete = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    delete["request"]["operation"] = json!("DELETE");
+    let h = run(&index, &delete);
+    assert_eq!((answer(&h).allowed, h.outcome.operation), (true, "DELETE"));
+
+    let service =
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "pay"}, "spec": {}});
+    let h = run(&index, &review_of("CREATE", service, None));
+    assert_eq!((answer(&h).allowed, h.outcome.kind, h.outcome.skipped), (true, "other", Some("kind not judged")));
+    // A workload kind name in a foreign API group is not a workload.
+    let mut foreign = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    foreign["request"]["kind"]["group"] = json!("example.com");
+    assert_eq!(run(&index, &foreign).outcome.kind, "other");
+}
+
+#[test]
+fn pods_of_a_known_controller_are_not_judged_again() {
+    let rs = "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: api-5d4f8, namespace: pay, uid: 0b1c}\nspec:\n  selector: {}\n  template:\n    spec:\n      containers: [{name: main, image: ghcr.io/aquasecurity/trivy-test-images:spring4shell-jre11}]\n";
+    let index = mk_index(&format!("{}{rs}", policy("no-kev", "Enforce", "", KEV_RULE)), &REPORTS);
+    let pod = |uid: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "api-5d4f8-x7k2p", "namespace": "pay",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-5d4f8", "uid": uid, "controller": true}]},
+            "spec": {"containers": [{"name": "main", "image": SPRING}]}})
+    };
+    let h = run(&index, &review_of("CREATE", pod("0b1c"), None));
+    assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("controller already admitted")));
+    // A forged owner (unknown uid) does not help.
+    assert!(!answer(&run(&index, &review_of("CREATE", pod("forged"), None))).allowed);
+}
+
+#[test]
+fn stance_objects_are_admitted_only_when_the_index_accepts_them() {
+    let index = mk_index("", &[]);
+    let review = |kind: &str, ns: Option<&str>, object: Value| {
+        wrap(json!({
+            "uid": "u1", "kind": {"group": "aspm.stance.dev", "version": "v1alpha1", "kind": kind},
+            "resource": {"group": "aspm.stance.dev", "version": "v1alpha1", "resource": "x"},
+            "namespace": ns, "operation": "CREATE", "userInfo": {"username": "platform"}, "object": object,
+        }))
+    };
+    let good_policy = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "GuardrailPolicy", "metadata": {"name": "p"},
+        "spec": {"enforcement": "Enforce", "rules": [{"vulnerabilities": {"maxSeverity": "HIGH"}}]}});
+    let h = run(&index, &review("GuardrailPolicy", None, good_policy));
+    assert!(answer(&h).allowed);
+    assert_eq!(h.outcome.kind, "GuardrailPolicy");
+    let bad_policy = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "GuardrailPolicy", "metadata": {"name": "p"},
+        "spec": {"rules": [{"components": {"banned": [{"purl": "log4j", "versions": "<2"}]}}]}});
+    let a = answer(&run(&index, &review("GuardrailPolicy", None, bad_policy)));
+    assert!(!a.allowed);
+    assert_eq!(a.result.code, 422);
+    assert!(
+        a.result.message.starts_with(
+            "GuardrailPolicy p is invalid, so Stance would ignore it: spec.rules[0].components.banned[0].purl"
+        ),
+        "{}",
+        a.result.message
+    );
+
+    // RiskExceptions live in stance-system, an exempt namespace: they are validated all the same.
+    let exc = |expires: &str, justification: &str| {
+        json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "RiskException",
+            "metadata": {"name": "waiver", "namespace": "stance-system"},
+            "spec": {"findings": ["CVE-2022-22965"], "justification": justification, "expires": expires}})
+    };
+    assert!(
+        answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", "waf"))))
+            .allowed
+    );
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2027-06-01T00:00:00Z", "waf"))));
+    assert!(!a.allowed && a.result.message.contains("exceptions may last at most 90 days"), "{}", a.result.message);
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", " "))));
+    assert!(!a.allowed && a.result.message.contains("spec.justification is empty"), "{}", a.result.message);
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-11-01T00:00:00Z", "waf"))));
+    assert!(a.allowed);
+    assert!(a.warnings.unwrap()[0].contains("it will never apply"));
+}
+
+#[test]
+fn unreadable_objects_of_known_kinds_are_refused_with_a_reason() {
+    let index = mk_index(&policy("no-kev", "Enforce", "", KEV_RULE), &REPORTS);
+    let mut review = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    review["request"]["object"]["spec"]["template"]["spec"]["containers"] = json!("not a list");
+    let h = run(&index, &review);
+    let a = answer(&h);
+    assert_eq!(h.status, 200, "the API server expects an AdmissionResponse");
+    assert!(!a.allowed);
+    assert_eq!(a.result.code, 400);
+    assert!(a.result.message.starts_with("Stance cannot read this object as a Deployment: "), "{}", a.result.message);
+    assert_eq!(h.outcome.decision.as_str(), "invalid");
+    review["request"]["object"] = Value::Null;
+    assert!(answer(&run(&index, &review)).result.message.contains("request.object is missing"));
+}
+
+#[test]
+fn envelope_errors_are_400_with_a_clear_message() {
+    let index = mk_index("", &[]);
+    let good = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    let mut wrong_version = good.clone();
+    wrong_version["apiVersion"] = json!("admission.k8s.io/v1beta1");
+    let mut wrong_kind = good.clone();
+    wrong_kind["kind"] = json!("ConversionReview");
+    let mut no_request = good.clone();
+    no_request.as_object_mut().unwrap().remove("request");
+    let mut no_uid = good.clone();
+    no_uid["request"]["uid"] = json!("");
+    let cases: [(Vec<u8>, &str, &str); 6] = [
+        (b"{not json".to_vec(), "invalid_json", "not an AdmissionReview JSON document"),
+        (b"[1,2,3]".to_vec(), "invalid_json", "not an AdmissionReview JSON document"),
+        (
+            serde_json::to_vec(&wrong_version).unwrap(),
+            "wrong_api_version",
+            "apiVersion is \"admission.k8s.io/v1beta1\"; Stance serves admission.k8s.io/v1",
+        ),
+        (
+            serde_json::to_vec(&wrong_kind).unwrap(),
+            "wrong_kind",
+            "kind is \"ConversionReview\"; expected AdmissionReview",
+        ),
+        (serde_json::to_vec(&no_request).unwrap(), "missing_request", "no request"),
+        (serde_json::to_vec(&no_uid).unwrap(), "missing_uid", "request.uid is missing"),
+    ];
+    for (body, reason, message) in cases {
+        for h in [handle(&body, &index, now(), &HandlerOptions::default()), handle_noop(&body)] {
+            assert_eq!(h.status, 400, "{reason}");
+            match h.outcome.decision {
+                Decision::Invalid(r) => assert_eq!(r.as_str(), reason),
+                other => panic!("{reason}: {other:?}"),
+            }
+            let a = answer(&h);
+            assert!(
+                !a.allowed && a.result.code == 400 && a.result.message.contains(message),
+                "{reason}: {}",
+                a.result.message
+            );
+        }
+    }
+}
+
+#[test]
+fn answers_stay_within_the_size_caps() {
+    // 40 containers, each with two violations: far more than fits in 4 KiB.
+    let index = mk_index(
+        &[
+            policy("no-kev", "Enforce", "", KEV_RULE),
+            policy("latest", "Warn", "", "  - imageReference: {disallowLatest: true}\n"),
+        ]
+        .concat(),
+        &REPORTS,
+    );
+    let containers: Vec<Value> = (0..40)
+        .flat_map(|i| {
+            [json!({"name": format!("c{i}"), "image": SPRING}), json!({"name": format!("l{i}"), "image": "busybox"})]
+        })
+        .collect();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "pay"}, "spec": {"containers": containers}});
+    let a = answer(&run(&index, &review_of("CREATE", pod, None)));
+    assert!(!a.allowed);
+    let m = &a.result.message;
+    assert!(m.len() < 4096, "{}", m.len());
+    assert!(m.starts_with("Stance guardrails deny Pod/pay/big (40 blocking violations):"), "{m}");
+    assert!(m.contains("more violations not shown (run `stance check` on the manifest for all of them)"), "{m}");
+    let w = a.warnings.unwrap();
+    assert_eq!(w.len(), 20);
+    assert!(w.iter().all(|w| w.len() <= 512));
+    // 40 `latest` warnings and one for busybox having no scan report (no-kev's default
+    // onUnscanned: warn, once per image): 19 shown, 22 summarised.
+    assert!(w[19].starts_with("… and 22 more Stance warnings"), "{}", w[19]);
+}
