@@ -133,7 +133,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn rss_mib(pid: u32) -> (f64, f64) {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb = |key: &str| s.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
+    let kb = |key: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
     (kb("VmRSS:"), kb("VmHWM:"))
 }
 
@@ -154,7 +160,14 @@ async fn main() {
 
     let t = Instant::now();
     let ns_name = |i: usize| format!("load-{i:03}");
-    create_all(&client, None, (0..namespaces).map(|i| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name(i)}})).collect()).await;
+    create_all(
+        &client,
+        None,
+        (0..namespaces)
+            .map(|i| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name(i)}}))
+            .collect(),
+    )
+    .await;
     let mut deps = Vec::new();
     let mut posture = Vec::new();
     for d in 0..deployments {
@@ -180,7 +193,8 @@ async fn main() {
     let rs_api: Api<ReplicaSet> = Api::all(client.clone());
     let replicasets = loop {
         let rs: Vec<ReplicaSet> = rs_api.list(&ListParams::default().labels("group")).await.unwrap().items;
-        let ours: Vec<ReplicaSet> = rs.into_iter().filter(|r| r.namespace().is_some_and(|n| n.starts_with("load-"))).collect();
+        let ours: Vec<ReplicaSet> =
+            rs.into_iter().filter(|r| r.namespace().is_some_and(|n| n.starts_with("load-"))).collect();
         if ours.len() >= deployments {
             break ours;
         }
@@ -194,9 +208,23 @@ async fn main() {
         // 50–500 vulnerabilities, spread evenly.
         let n = 50 + (i * 7919) % 451;
         sizes.push(n);
-        reports.push(report(&ns, &rs.name_any(), &rs.uid().unwrap(), "app", (&format!("team-{}/svc-{d}", d % namespaces), "1.0"), vulnerabilities(&pool, n, i)));
+        reports.push(report(
+            &ns,
+            &rs.name_any(),
+            &rs.uid().unwrap(),
+            "app",
+            (&format!("team-{}/svc-{d}", d % namespaces), "1.0"),
+            vulnerabilities(&pool, n, i),
+        ));
         let side = d % SIDECARS;
-        reports.push(report(&ns, &rs.name_any(), &rs.uid().unwrap(), "proxy", ("envoyproxy/envoy", &format!("v1.{side}")), vulnerabilities(&pool, 120, side * 13)));
+        reports.push(report(
+            &ns,
+            &rs.name_any(),
+            &rs.uid().unwrap(),
+            "proxy",
+            ("envoyproxy/envoy", &format!("v1.{side}")),
+            vulnerabilities(&pool, 120, side * 13),
+        ));
         sizes.push(120);
     }
     let total: usize = sizes.iter().sum();
@@ -223,7 +251,15 @@ async fn main() {
         let done = list
             .iter()
             .filter(|a| a.namespace().is_some_and(|n| n.starts_with("load-")))
-            .filter(|a| a.status.as_ref().is_some_and(|s| s.findings.total > 0 && s.last_evaluated.as_deref().and_then(|t| t.parse::<jiff::Timestamp>().ok()).is_some_and(|t| t >= started_at)))
+            .filter(|a| {
+                a.status.as_ref().is_some_and(|s| {
+                    s.findings.total > 0
+                        && s.last_evaluated
+                            .as_deref()
+                            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                            .is_some_and(|t| t >= started_at)
+                })
+            })
             .count();
         if done >= apps {
             break start.elapsed();
@@ -232,13 +268,24 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let (rss_after_sync, _) = rss_mib(child.id());
-    println!("initial convergence: {:.1}s (all {apps} statuses written); RSS {rss_after_sync:.0} MiB", converged.as_secs_f64());
+    println!(
+        "initial convergence: {:.1}s (all {apps} statuses written); RSS {rss_after_sync:.0} MiB",
+        converged.as_secs_f64()
+    );
 
     // Change-to-status latency: add a unique CRITICAL to a report, time until the app's status lists it.
-    let vr: Vec<DynamicObject> = Api::<DynamicObject>::all_with(client.clone(), &vr_resource()).list(&ListParams::default()).await.unwrap().items;
+    let vr: Vec<DynamicObject> = Api::<DynamicObject>::all_with(client.clone(), &vr_resource())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items;
     let mut latencies = Vec::new();
     for i in 0..40 {
-        let target = vr.iter().filter(|r| r.name_any().ends_with("-app")).nth(i * 37 % vr.len().max(1) % (deployments.max(1))).unwrap();
+        let target = vr
+            .iter()
+            .filter(|r| r.name_any().ends_with("-app"))
+            .nth(i * 37 % vr.len().max(1) % (deployments.max(1)))
+            .unwrap();
         let ns = target.namespace().unwrap();
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &vr_resource());
         let mut obj = api.get(&target.name_any()).await.unwrap();

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod controller;
 pub mod ingest;
 pub mod model;
 pub mod output;
@@ -16,4 +17,3 @@ pub mod selector;
 pub mod synthetic;
 pub mod telemetry;
 pub mod webhook;
-pub mod controller;

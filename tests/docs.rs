@@ -22,7 +22,9 @@ fn paths(schema: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
 
 #[test]
 fn every_crd_spec_field_is_in_the_reference() {
-    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy-reference.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy-reference.md"))
+            .unwrap();
     let mut missing = Vec::new();
     for crd in stance::api::crds() {
         let v = serde_json::to_value(&crd.spec.versions[0].schema.as_ref().unwrap().open_api_v3_schema).unwrap();
