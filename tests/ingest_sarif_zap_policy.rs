@@ -87,7 +87,7 @@ fn sarif_every_real_file_parses_with_expected_counts_and_severities() {
         assert_eq!(severities(&r.findings), sev(spread), "{rel}");
         assert_eq!(r.scanned.len(), 1, "{rel}");
         assert!(r.subject.is_none(), "{rel}");
-        assert!(r.findings.iter().all(|f| f.artifact == r.scanned[0] && !f.title.is_empty()), "{rel}");
+        assert!(r.findings.iter().all(|f| *f.artifact == r.scanned[0] && !f.title.is_empty()), "{rel}");
     }
 }
 
@@ -340,7 +340,7 @@ fn zap_json_report_alerts_per_site() {
     assert_eq!(r.scanned_at.unwrap().to_string(), "2023-04-15T18:23:09Z"); // "Sat, 15 Apr 2023 18:23:09"
     let got: Vec<(&str, Severity)> = r.findings.iter().map(|f| (&*f.id, f.severity)).collect();
     assert_eq!(got, [("10098", Medium), ("10027", Info), ("10049", Info), ("10049", Info), ("10031", Info)]);
-    assert!(r.findings.iter().all(|f| f.kind == FindingKind::Dast && f.vex.is_none() && f.artifact == r.scanned[0]));
+    assert!(r.findings.iter().all(|f| f.kind == FindingKind::Dast && f.vex.is_none() && *f.artifact == r.scanned[0]));
 
     let f = &r.findings[0];
     assert_eq!(&*f.title, "Cross-Domain Misconfiguration");
@@ -384,7 +384,7 @@ fn policy_report_kube_bench_adapter_122_checks() {
         &*f.title,
         "Ensure that the API server pod specification file permissions are set to 644 or more restrictive (Automated)"
     );
-    assert_eq!(f.artifact, other(&format!("{rel}#0/items[0]")));
+    assert_eq!(*f.artifact, other(&format!("{rel}#0/items[0]")));
     assert_eq!(find(&r, "1.1.9").severity, Low); // warn
     assert_eq!(find(&r, "1.2.6").severity, Medium); // fail
     assert!(r.findings.iter().all(|f| &*f.id != "1.2.2")); // pass
@@ -407,7 +407,7 @@ fn policy_report_trivy_adapter_vulnerabilities_in_yaml_and_json() {
         let zipkin = pod(Some("default"), "zipkin-6b59cc5ddb-bp9h8");
         assert_eq!(r.scanned, vec![zipkin.clone()]);
         let f = &r.findings[0];
-        assert_eq!((&*f.id, &*f.title, f.artifact.clone()), ("CVE-2021-30139", "CVE-2021-30139", zipkin));
+        assert_eq!((&*f.id, &*f.title, (*f.artifact).clone()), ("CVE-2021-30139", "CVE-2021-30139", zipkin));
         let p = f.package.as_ref().unwrap();
         assert_eq!(
             (&*p.name, p.installed_version.as_deref(), p.fixed_version.as_deref()),
@@ -435,8 +435,8 @@ fn policy_report_kubearmor_runtime_alerts() {
         && &*f.id == "ksp-group-1-proc-path-block"
         && &*f.title == "block the sleep command"
         && f.severity == Medium));
-    assert_eq!(r.findings[0].artifact, pod(Some("multiubuntu"), "ubuntu-1-deployment-5d6b975744-rrkhh"));
-    assert_eq!(r.findings[1].artifact, pod(Some("multiubuntu"), "ubuntu-2-deployment-bc58cf44-sfr9s"));
+    assert_eq!(*r.findings[0].artifact, pod(Some("multiubuntu"), "ubuntu-1-deployment-5d6b975744-rrkhh"));
+    assert_eq!(*r.findings[1].artifact, pod(Some("multiubuntu"), "ubuntu-2-deployment-bc58cf44-sfr9s"));
     assert_eq!(r.scanned.len(), 2);
     // nanos equal to the seconds (out of range) are ignored.
     assert_eq!(r.findings[0].first_seen.unwrap().as_second(), 1637497885);
@@ -474,18 +474,18 @@ fn policy_report_samples() {
     assert_eq!(falco.len(), 2);
     let f = &falco[0].findings[0];
     assert_eq!((&*f.id, f.kind, f.severity), ("Change thread namespace", FindingKind::Policy, Low)); // properties.severity
-    assert_eq!(f.artifact, pod(Some("my-namespace"), "a-pod"));
+    assert_eq!(*f.artifact, pod(Some("my-namespace"), "a-pod"));
     assert_eq!(&*f.sources[0].scanner, "falco-agent");
     let f = &falco[1].findings[0];
     assert_eq!((&*f.id, f.severity), ("audit", Medium));
-    assert_eq!(f.artifact, other("wg-policy-prototypes/samples/sample-falco-policy.yaml#1"));
+    assert_eq!(*f.artifact, other("wg-policy-prototypes/samples/sample-falco-policy.yaml#1"));
 
     let rhacm = single("wg-policy-prototypes/samples/sample-rhacm-policy.yaml");
     let f = &rhacm.findings[0];
     assert_eq!((&*f.id, f.severity, f.kind), ("mustnothaveimagevuln", High, FindingKind::Policy));
     let vuln = "sha256.8d104847fc2371a983f7cb01c7c0a3ab35b7381d6bf7ce355d9b32a08c0031f0";
     assert_eq!(
-        f.artifact,
+        *f.artifact,
         Artifact::Object(ObjectRef::new("ImageManifestVuln", Some("openshift-cluster-version"), vuln))
     );
 
@@ -508,14 +508,14 @@ fn policy_report_kyverno_chainsaw_partial_reports() {
     let f = &r.findings[0];
     assert_eq!((&*f.id, &*f.title), ("ivpol-report-admission-sample", "failed to verify image with notary cert"));
     assert_eq!(&*f.sources[0].scanner, "KyvernoImageValidatingPolicy");
-    assert_eq!(f.artifact, Artifact::Object(ObjectRef::new("Deployment", None, "test-deployment")));
+    assert_eq!(*f.artifact, Artifact::Object(ObjectRef::new("Deployment", None, "test-deployment")));
 
     let r = single(
         "kyverno-chainsaw-reports/reports/background/multiple-exceptions-with-pod-security/report-fail-assert.yaml",
     );
     let f = &r.findings[0];
     assert_eq!((&*f.id, f.severity, &*f.sources[0].scanner), ("psp-baseline/baseline", Medium, "kyverno"));
-    assert_eq!(f.artifact, pod(None, "test-pod"));
+    assert_eq!(*f.artifact, pod(None, "test-pod"));
     // A 256-character message, cut to 200 characters.
     assert!(f.title.starts_with("Validation rule 'baseline' failed. It violates PodSecurity \"baseline:v1.29\""));
     assert!(f.title.ends_with('…') && f.title.chars().count() <= 201, "{}", f.title);
@@ -523,7 +523,7 @@ fn policy_report_kyverno_chainsaw_partial_reports() {
     let r = single("kyverno-chainsaw-reports/reports/background/test-report-background-mode/report-assert.yaml");
     let f = &r.findings[0];
     assert_eq!((&*f.id, f.severity), ("podsecurity-subrule-restricted/restricted", Medium));
-    assert_eq!(f.artifact, pod(Some("default"), "badpod01"));
+    assert_eq!(*f.artifact, pod(Some("default"), "badpod01"));
 
     // A `v1` list without `kind`: one report per item.
     let rel = "kyverno-chainsaw-reports/validating-policies/report/message-exp/report.yaml";
@@ -555,7 +555,7 @@ fn openreports_samples() {
     let falco = reports("openreports/sample-falco-policy.yaml");
     assert_eq!(falco.len(), 2);
     assert!(falco.iter().all(|r| r.source.format == Format::OpenReports && r.findings.len() == 1));
-    assert_eq!(falco[0].findings[0].artifact, pod(Some("my-namespace"), "a-pod"));
+    assert_eq!(*falco[0].findings[0].artifact, pod(Some("my-namespace"), "a-pod"));
 
     let kyverno = single("openreports/sample-v1beta2-kyverno.yaml");
     assert!(kyverno.findings.is_empty());

@@ -91,7 +91,7 @@ fn trivy_npm_cyclonedx_has_the_jquery_vulnerability() {
     assert_eq!(f.first_seen, ts("2021-08-25T12:20:30Z"));
     assert!(f.title.starts_with("jQuery before 3.4.0, as used in Drupal"), "{}", f.title);
     assert!(f.title.chars().count() <= 201);
-    assert_eq!(f.artifact, r.scanned[0]);
+    assert_eq!(*f.artifact, r.scanned[0]);
     assert!(f.vex.is_none());
 }
 
@@ -260,7 +260,7 @@ fn defectdojo_trivy_bom_one_finding_per_affected_package() {
     assert_eq!(f.severity, Severity::Low);
     assert_eq!(f.cvss, None);
     assert_eq!(f.primary_url, opt("https://security-tracker.debian.org/tracker/TEMP-0290435-0B57B5"));
-    assert_eq!(f.artifact, r.scanned[0]);
+    assert_eq!(*f.artifact, r.scanned[0]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ fn operator_vulnerability_report_nginx_alpine() {
         severities(&r.findings),
         BTreeMap::from([(Severity::Critical, 2), (Severity::High, 3), (Severity::Medium, 25), (Severity::Low, 11)])
     );
-    assert!(r.findings.iter().all(|f| f.artifact == Artifact::Image(nginx.clone())));
+    assert!(r.findings.iter().all(|f| *f.artifact == Artifact::Image(nginx.clone())));
     let mut per_pkg = BTreeMap::new();
     for f in &r.findings {
         *per_pkg.entry(f.package.as_ref().unwrap().name.to_string()).or_insert(0) += 1;
@@ -167,7 +167,7 @@ fn operator_config_audit_report_failed_checks() {
     assert_eq!(r.scanned_at, ts("2023-03-23T16:22:54Z"));
     assert_eq!(r.findings.len(), 13, "all 13 checks have success: false");
     assert!(r.findings.iter().all(|f| f.kind == FindingKind::Misconfiguration));
-    assert!(r.findings.iter().all(|f| f.artifact == Artifact::Object(rs.clone())));
+    assert!(r.findings.iter().all(|f| *f.artifact == Artifact::Object(rs.clone())));
     assert_eq!(severities(&r.findings), BTreeMap::from([(Severity::Medium, 2), (Severity::Low, 11)]));
     assert_eq!(
         ids(&r),
@@ -484,7 +484,7 @@ fn trivy_helm_misconfigurations() {
     assert_eq!(r.scanned, vec![repo.clone()]);
     assert_eq!(kinds(&r.findings), BTreeMap::from([(FindingKind::Misconfiguration, 6)]));
     assert_eq!(ids(&r), ["KSV-0001", "KSV-0030", "KSV-0104", "KSV-0110", "KSV-0117", "KSV-0118"]);
-    assert!(r.findings.iter().all(|f| f.artifact == repo));
+    assert!(r.findings.iter().all(|f| *f.artifact == repo));
     let ksv1 = by_id(&r, "KSV-0001");
     assert_eq!(ksv1.aliases, vec![Arc::<str>::from("KSV001")], "the Rego namespace's short id");
     assert_eq!(&*ksv1.title, "Can elevate its own privileges");
@@ -556,12 +556,12 @@ fn trivy_k8s_cluster_report() {
         BTreeMap::from([(FindingKind::Vulnerability, 5), (FindingKind::Misconfiguration, 5)])
     );
     let apt = find(follower, "CVE-2020-27350", "apt");
-    assert_eq!(apt.artifact, follower_image);
+    assert_eq!(*apt.artifact, follower_image);
     assert_eq!(apt.aliases, vec![Arc::<str>::from("DSA-4808-1")]);
     assert_eq!((apt.severity, apt.cvss), (Severity::Medium, Some(5.7)));
     assert_eq!(apt.package.as_ref().unwrap().fixed_version.as_deref(), Some("1.8.2.2"));
     let ksv1 = by_id(follower, "KSV001");
-    assert_eq!(ksv1.artifact, deploy);
+    assert_eq!(*ksv1.artifact, deploy);
     assert_eq!(ksv1.severity, Severity::Medium);
     assert_eq!(
         ksv1.location.as_deref(),

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
-use crate::ingest::load_paths;
 use crate::output::findings::FindingLine;
 use crate::output::table;
 use crate::posture::PostureIndex;
@@ -31,9 +30,8 @@ pub struct FindingsArgs {
 }
 
 pub fn run(args: &FindingsArgs) -> Result<ExitCode, CliError> {
-    let loaded = load_paths(&args.paths)?;
-    let warnings = loaded.warnings.clone();
-    let index = PostureIndex::from_loaded(args.policy.config(), loaded);
+    let (index, summary) = PostureIndex::load(args.policy.config(), &args.paths)?;
+    let warnings = summary.warnings;
     let ctx = RiskContext::unknown(args.policy.now());
     let mut lines: Vec<FindingLine> = index
         .artifacts()

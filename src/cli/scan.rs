@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
-use crate::ingest::load_paths;
-use crate::output::scan::{LoadSummary, build};
+use crate::output::scan::build;
 use crate::output::{policy_report, sarif, table};
 use crate::posture::PostureIndex;
 
@@ -34,9 +33,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
-    let loaded = load_paths(&args.paths)?;
-    let summary = LoadSummary::of(&loaded);
-    let index = PostureIndex::from_loaded(args.policy.config(), loaded);
+    let (index, summary) = PostureIndex::load(args.policy.config(), &args.paths)?;
     let now = args.policy.now();
     let text = match args.format {
         ScanFormat::Table => table::scan(&build(&index, &summary, now, args.top)),

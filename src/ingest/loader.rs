@@ -48,6 +48,26 @@ impl Loaded {
     }
 }
 
+/// What a load saw, once its reports and objects have moved into an index.
+#[derive(Clone, Debug, Default)]
+pub struct LoadSummary {
+    pub files: usize,
+    pub reports: usize,
+    pub warnings: Vec<Warning>,
+    pub ignored: BTreeMap<String, usize>,
+}
+
+impl LoadSummary {
+    pub fn of(loaded: &Loaded) -> LoadSummary {
+        LoadSummary {
+            files: loaded.files,
+            reports: loaded.reports.len(),
+            warnings: loaded.warnings.clone(),
+            ignored: loaded.ignored.clone(),
+        }
+    }
+}
+
 /// A path given on the command line that cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -59,6 +79,23 @@ pub enum LoadError {
 /// order, skipping hidden entries and files without a known ending). A path that does
 /// not exist is an error; a file that cannot be parsed is a warning.
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Loaded, LoadError> {
+    let mut loaded = Loaded::default();
+    for_each_file(paths, |_, parsed, warnings| {
+        loaded.add(parsed);
+        loaded.warnings.extend(warnings);
+        loaded.files += 1;
+    })?;
+    Ok(loaded)
+}
+
+/// Reads the files under `paths` one at a time and hands each file's documents and
+/// warnings to `visit` (with the file's path), so a caller can index them and drop the
+/// parsed form before the next file is read. Errors as [`load_paths`].
+pub fn for_each_file<P, F>(paths: &[P], mut visit: F) -> Result<(), LoadError>
+where
+    P: AsRef<Path>,
+    F: FnMut(&str, Vec<Parsed>, Vec<Warning>),
+{
     let mut files = Vec::new();
     for p in paths {
         let p = p.as_ref();
@@ -69,15 +106,17 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Loaded, LoadError> {
             files.push(p.to_path_buf());
         }
     }
-    let mut loaded = Loaded::default();
     for f in files {
         let origin = f.display().to_string();
+        let mut parsed = Vec::new();
+        let mut warnings = Vec::new();
         match std::fs::read(&f) {
-            Ok(bytes) => loaded.add_bytes(&origin, &bytes),
-            Err(e) => loaded.warnings.push(Warning { origin, message: format!("cannot read: {e}") }),
+            Ok(bytes) => parse_bytes(&origin, &bytes, &mut parsed, &mut warnings),
+            Err(e) => warnings.push(Warning { origin: origin.clone(), message: format!("cannot read: {e}") }),
         }
+        visit(&origin, parsed, warnings);
     }
-    Ok(loaded)
+    Ok(())
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {

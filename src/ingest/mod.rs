@@ -36,7 +36,7 @@ pub use document::{Parsed, parse_bytes, parse_value};
 pub use epss::Epss;
 pub use kev::Kev;
 pub use kubernetes::KubeObject;
-pub use loader::{LoadError, Loaded, load_paths};
+pub use loader::{LoadError, LoadSummary, Loaded, for_each_file, load_paths};
 
 use std::sync::Arc;
 

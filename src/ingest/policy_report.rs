@@ -505,7 +505,7 @@ mod tests {
         assert_eq!((&*f[3].id, f[3].kind, f[3].severity), ("KSV012", FindingKind::Misconfiguration, Severity::Low));
         assert_eq!((&*f[4].id, f[4].severity, &*f[4].sources[0].scanner), ("p3", Severity::High, "falco"));
         // No namespace, no scope, no owner: the document itself.
-        assert_eq!(f[4].artifact, Artifact::Other(Arc::from("pr.yaml")));
+        assert_eq!(*f[4].artifact, Artifact::Other(Arc::from("pr.yaml")));
         assert_eq!((&*f[5].id, f[5].kind), ("p5", FindingKind::Policy));
         assert_eq!((&*f[6].id, f[6].kind), ("CVE-2021-44228", FindingKind::Vulnerability));
         assert_eq!(&*f[6].package.as_ref().unwrap().name, "log4j-core");

@@ -153,13 +153,11 @@ pub struct Vex {
     pub justification: Option<Arc<str>>,
 }
 
-/// One issue in one artifact, scanner-independent.
-///
-/// Parsers return one `Finding` per scanner statement; correlation merges the ones with
-/// the same identity (see `posture::correlate`) so each issue appears once with every
-/// source that reported it.
+/// What an issue is, independent of where it was found: the same CVE entry (id, package,
+/// versions, severity, title…) in a thousand images is one `FindingDetail`, shared.
+/// [`Finding`] dereferences to it, so `finding.id`, `finding.severity` read through.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
+pub struct FindingDetail {
     pub kind: FindingKind,
     /// The preferred identifier: a CVE id if any alias is one, else the scanner's id
     /// (GHSA, check id such as `KSV001`, SARIF `ruleId`, ZAP plugin id).
@@ -170,7 +168,6 @@ pub struct Finding {
     /// CVSS base score (the highest v3 score any source gives), when known.
     pub cvss: Option<f32>,
     pub title: Arc<str>,
-    pub artifact: Artifact,
     pub package: Option<Package>,
     /// Where in the artifact: `file:line`, URL, or the object field a check looked at.
     pub location: Option<Arc<str>>,
@@ -180,14 +177,67 @@ pub struct Finding {
     pub primary_url: Option<Arc<str>>,
     /// When the vulnerability was published (for SLA / age), if known.
     pub published: Option<Timestamp>,
-    /// When a scanner first reported it (report creation), if known.
-    pub first_seen: Option<Timestamp>,
-    pub vex: Option<Vex>,
-    pub sources: Vec<Arc<Source>>,
     /// On CISA's Known Exploited Vulnerabilities list (set by enrichment).
     pub kev: bool,
     /// FIRST EPSS probability 0–1 (set by enrichment).
     pub epss: Option<f32>,
+}
+
+// Details are interned (hash-consed) by the index: equal details share one allocation.
+// Scores are compared bit for bit; parsers never produce NaN (it would only stop sharing).
+impl Eq for FindingDetail {}
+
+impl std::hash::Hash for FindingDetail {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.kind.hash(h);
+        self.id.hash(h);
+        self.aliases.hash(h);
+        self.severity.hash(h);
+        self.cvss.map(f32::to_bits).hash(h);
+        self.title.hash(h);
+        self.package.hash(h);
+        self.location.hash(h);
+        self.fingerprint.hash(h);
+        self.primary_url.hash(h);
+        self.published.hash(h);
+        self.kev.hash(h);
+        self.epss.map(f32::to_bits).hash(h);
+    }
+}
+
+/// The sources of a finding: one, for a finding as a parser returns it.
+pub type Sources = smallvec::SmallVec<[Arc<Source>; 1]>;
+
+/// One issue in one artifact, scanner-independent: a shared [`FindingDetail`] plus what
+/// belongs to this occurrence (the artifact, a VEX statement about it, when it was first
+/// reported, and who reported it).
+///
+/// Parsers return one `Finding` per scanner statement; correlation merges the ones with
+/// the same identity (see `posture::correlate`) so each issue appears once with every
+/// source that reported it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    detail: Arc<FindingDetail>,
+    pub artifact: Arc<Artifact>,
+    /// A VEX statement about this finding in this artifact.
+    pub vex: Option<Vex>,
+    /// When a scanner first reported it (report creation), if known.
+    pub first_seen: Option<Timestamp>,
+    pub sources: Sources,
+}
+
+impl std::ops::Deref for Finding {
+    type Target = FindingDetail;
+    fn deref(&self) -> &FindingDetail {
+        &self.detail
+    }
+}
+
+/// Mutating a field of the detail copies it first if it is shared (copy on write).
+impl std::ops::DerefMut for Finding {
+    fn deref_mut(&mut self) -> &mut FindingDetail {
+        Arc::make_mut(&mut self.detail)
+    }
 }
 
 impl Finding {
@@ -197,38 +247,67 @@ impl Finding {
         id: &str,
         severity: Severity,
         title: &str,
-        artifact: Artifact,
+        artifact: impl Into<Arc<Artifact>>,
         source: Arc<Source>,
     ) -> Finding {
         Finding {
-            kind,
-            id: Arc::from(id.trim()),
-            aliases: Vec::new(),
-            severity,
-            cvss: None,
-            title: Arc::from(title.trim()),
-            artifact,
-            package: None,
-            location: None,
-            fingerprint: None,
-            primary_url: None,
-            published: None,
-            first_seen: None,
+            detail: Arc::new(FindingDetail {
+                kind,
+                id: Arc::from(id.trim()),
+                aliases: Vec::new(),
+                severity,
+                cvss: None,
+                title: Arc::from(title.trim()),
+                package: None,
+                location: None,
+                fingerprint: None,
+                primary_url: None,
+                published: None,
+                kev: false,
+                epss: None,
+            }),
+            artifact: artifact.into(),
             vex: None,
-            sources: vec![source],
-            kev: false,
-            epss: None,
+            first_seen: None,
+            sources: smallvec::smallvec![source],
         }
     }
 
-    /// True when a fixed version of the package is known.
-    pub fn fix_available(&self) -> bool {
-        self.package.as_ref().is_some_and(|p| p.fixed_version.is_some())
+    /// The shared detail.
+    pub fn detail(&self) -> &Arc<FindingDetail> {
+        &self.detail
+    }
+
+    /// Replaces the detail (the index swaps in its shared copy of an equal one).
+    pub fn set_detail(&mut self, detail: Arc<FindingDetail>) {
+        self.detail = detail;
     }
 
     /// True when a VEX statement says this finding does not apply.
     pub fn suppressed(&self) -> bool {
         self.vex.as_ref().is_some_and(|v| v.state.suppresses())
+    }
+
+    /// [`FindingDetail::add_alias`] without copying a shared detail when nothing changes.
+    pub fn add_alias(&mut self, alias: &str) {
+        let alias = alias.trim();
+        if !alias.is_empty() && !self.ids().any(|i| i.eq_ignore_ascii_case(alias)) {
+            Arc::make_mut(&mut self.detail).add_alias(alias);
+        }
+    }
+
+    /// [`FindingDetail::prefer_cve_id`] without copying a shared detail when nothing changes.
+    pub fn prefer_cve_id(&mut self) {
+        if !is_cve(&self.id) && self.aliases.iter().any(|a| is_cve(a)) {
+            Arc::make_mut(&mut self.detail).prefer_cve_id();
+        }
+    }
+}
+
+impl FindingDetail {
+    /// True when a fixed version of the package is known.
+    pub fn fix_available(&self) -> bool {
+        self.package.as_ref().is_some_and(|p| p.fixed_version.is_some())
     }
 
     /// Every identifier of this finding: `id` then the aliases.

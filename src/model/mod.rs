@@ -11,7 +11,7 @@ pub mod workload;
 
 pub use artifact::{Artifact, ArtifactKey, ObjectRef};
 pub use component::{Component, PurlParts};
-pub use finding::{Finding, FindingKind, Format, Package, Source, Vex, VexState};
+pub use finding::{Finding, FindingDetail, FindingKind, Format, Package, Source, Sources, Vex, VexState};
 pub use image::{ImageKey, ImageRef};
 pub use network::{Namespace, Route, Service};
 pub use report::Report;

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::api::app_posture::{ImageStatus, RankedFinding, SeverityCounts};
 use crate::api::{AppPosture, RiskExceptionState};
-use crate::ingest::{Loaded, Warning};
+pub use crate::ingest::LoadSummary;
+use crate::ingest::Warning;
 use crate::model::Workload;
 use crate::policy::{Violation, evaluate};
 use crate::posture::PostureIndex;
@@ -190,26 +191,6 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
         policies,
         exceptions,
         warnings: loaded_summary.warnings.clone(),
-    }
-}
-
-/// What the loader read, kept after the reports and objects moved into the index.
-#[derive(Clone, Debug, Default)]
-pub struct LoadSummary {
-    pub files: usize,
-    pub reports: usize,
-    pub warnings: Vec<Warning>,
-    pub ignored: BTreeMap<String, usize>,
-}
-
-impl LoadSummary {
-    pub fn of(loaded: &Loaded) -> LoadSummary {
-        LoadSummary {
-            files: loaded.files,
-            reports: loaded.reports.len(),
-            warnings: loaded.warnings.clone(),
-            ignored: loaded.ignored.clone(),
-        }
     }
 }
 

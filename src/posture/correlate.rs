@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Artifact, ArtifactKey, Finding, FindingKind, Package};
+use crate::model::{Artifact, ArtifactKey, Finding, FindingDetail, FindingKind, Package};
 
 /// The part of the identity that is not the id: what a finding is *in*.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -62,7 +62,7 @@ where
     let mut findings: Vec<Finding> = findings.into_iter().collect();
     for f in &mut findings {
         if let Some(a) = resolve(&f.artifact) {
-            f.artifact = a;
+            f.artifact = Arc::new(a);
         }
         f.prefer_cve_id();
     }
@@ -96,9 +96,9 @@ where
     let rekeyed: Vec<Option<Finding>> = findings
         .iter()
         .map(|f| {
-            resolve(&f.artifact).filter(|a| *a != f.artifact).map(|a| {
+            resolve(&f.artifact).filter(|a| *a != *f.artifact).map(|a| {
                 let mut copy = (**f).clone();
-                copy.artifact = a;
+                copy.artifact = Arc::new(a);
                 copy
             })
         })
@@ -172,42 +172,49 @@ fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
 
 /// Folds `other` (same identity) into `into`.
 pub fn merge_into(into: &mut Finding, other: Finding) {
-    for id in other.ids() {
-        into.add_alias(id);
-    }
-    into.prefer_cve_id();
-    into.severity = into.severity.max(other.severity);
-    into.cvss = match (into.cvss, other.cvss) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    if into.title.is_empty() || *into.title == *into.id {
-        into.title = other.title.clone();
-    }
-    match (&mut into.package, other.package) {
-        (Some(p), Some(o)) => {
-            p.purl = p.purl.take().or(o.purl);
-            p.fixed_version = p.fixed_version.take().or(o.fixed_version);
-            p.installed_version = p.installed_version.take().or(o.installed_version);
+    // The detail: only when the two differ (merging a shared detail with itself is a no-op).
+    if !Arc::ptr_eq(into.detail(), other.detail()) && **into.detail() != **other.detail() {
+        let o: &FindingDetail = &other;
+        let d: &mut FindingDetail = &mut *into;
+        for id in o.ids() {
+            d.add_alias(id);
         }
-        (p @ None, o) => *p = o,
-        _ => {}
+        d.prefer_cve_id();
+        d.severity = d.severity.max(o.severity);
+        d.cvss = max_opt(d.cvss, o.cvss);
+        if d.title.is_empty() || *d.title == *d.id {
+            d.title = o.title.clone();
+        }
+        match (&mut d.package, &o.package) {
+            (Some(p), Some(op)) => {
+                p.purl = p.purl.take().or_else(|| op.purl.clone());
+                p.fixed_version = p.fixed_version.take().or_else(|| op.fixed_version.clone());
+                p.installed_version = p.installed_version.take().or_else(|| op.installed_version.clone());
+            }
+            (p @ None, op) => *p = op.clone(),
+            _ => {}
+        }
+        d.location = d.location.take().or_else(|| o.location.clone());
+        d.fingerprint = d.fingerprint.take().or_else(|| o.fingerprint.clone());
+        d.primary_url = d.primary_url.take().or_else(|| o.primary_url.clone());
+        d.published = min_opt(d.published, o.published);
+        d.kev |= o.kev;
+        d.epss = max_opt(d.epss, o.epss);
     }
-    into.location = into.location.take().or(other.location);
-    into.fingerprint = into.fingerprint.take().or(other.fingerprint);
-    into.primary_url = into.primary_url.take().or(other.primary_url);
-    into.published = min_opt(into.published, other.published);
+    // The occurrence.
     into.first_seen = min_opt(into.first_seen, other.first_seen);
     into.vex = into.vex.take().or(other.vex);
-    into.kev |= other.kev;
-    into.epss = match (into.epss, other.epss) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
     for s in other.sources {
         if !into.sources.iter().any(|x| **x == *s) {
             into.sources.push(s);
         }
+    }
+}
+
+fn max_opt(a: Option<f32>, b: Option<f32>) -> Option<f32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -15,7 +15,7 @@ use super::correlate::correlate_shared;
 use super::exposure::Detected;
 use super::interner::Interner;
 use crate::api::{AppPosture, Asset, GuardrailPolicy, RiskException};
-use crate::ingest::{Epss, Kev};
+use crate::ingest::{Epss, Kev, LoadSummary};
 use crate::model::artifact::image_artifact_key;
 use crate::model::{
     Artifact, ArtifactKey, Component, Finding, ImageKey, ImageRef, Namespace, ObjectRef, Report, Route, Service,
@@ -168,6 +168,45 @@ impl PostureIndex {
         index
     }
 
+    /// Reads files and folders straight into an index, one file at a time (the parsed form
+    /// of a file is dropped before the next is read, so peak memory is the index plus one
+    /// file). Returns what the loader saw besides the indexed content.
+    pub fn load<P: AsRef<std::path::Path>>(
+        config: IndexConfig,
+        paths: &[P],
+    ) -> Result<(PostureIndex, LoadSummary), crate::ingest::LoadError> {
+        let mut index = PostureIndex::new(config);
+        let mut summary = LoadSummary::default();
+        crate::ingest::for_each_file(paths, |_, parsed, warnings| {
+            let mut file = crate::ingest::Loaded::default();
+            file.add(parsed);
+            summary.files += 1;
+            summary.warnings.extend(warnings);
+            for (k, v) in file.ignored {
+                *summary.ignored.entry(k).or_default() += v;
+            }
+            if !file.kev.is_empty() {
+                let mut kev = std::mem::take(&mut index.kev);
+                kev.merge(file.kev);
+                index.set_kev(kev);
+            }
+            if !file.epss.is_empty() {
+                let mut epss = std::mem::take(&mut index.epss);
+                epss.merge(file.epss);
+                index.set_epss(epss);
+            }
+            for r in file.reports {
+                index.apply_report(&format!("{}#{}", r.source.origin, summary.reports), r);
+                summary.reports += 1;
+            }
+            for o in file.objects {
+                index.apply_object(o);
+            }
+        })?;
+        index.refresh();
+        Ok((index, summary))
+    }
+
     /// Increases on every change; readers can tell whether anything moved.
     pub fn generation(&self) -> u64 {
         self.generation
@@ -199,15 +238,18 @@ impl PostureIndex {
                 stored.scanned.push(k);
             }
         }
+        // Parsers give every finding its own copy of the report's artifact: share one.
+        let mut shared_artifacts: FxHashMap<ArtifactKey, Arc<Artifact>> = FxHashMap::default();
         for mut f in report.findings {
             let k = f.artifact.key();
             if !stored.artifacts.contains_key(&k) {
                 self.learn_artifact(&f.artifact, report.scanned_at);
-                stored.artifacts.insert(k.clone(), f.artifact.clone());
+                stored.artifacts.insert(k.clone(), (*f.artifact).clone());
             }
+            f.artifact = shared_artifacts.entry(k.clone()).or_insert_with(|| f.artifact.clone()).clone();
             f.prefer_cve_id();
-            self.strings.intern_finding(&mut f);
             enrich(&mut f, &self.kev, &self.epss);
+            self.strings.intern_all(&mut f);
             stored.by_artifact.entry(k).or_default().push(Arc::new(f));
         }
         if let (Some(components), Some(first)) = (report.components, report.scanned.first()) {
@@ -448,14 +490,23 @@ impl PostureIndex {
                 for f in fs.iter_mut() {
                     let kev = f.ids().any(|id| self.kev.contains(id));
                     let epss = best_epss(f, &self.epss);
-                    if f.kev != kev || (epss.is_some() && f.epss != epss) {
-                        enrich(Arc::make_mut(f), &self.kev, &self.epss);
+                    if f.kind == crate::model::FindingKind::Vulnerability
+                        && (f.kev != kev || (epss.is_some() && f.epss != epss))
+                    {
+                        let f = Arc::make_mut(f);
+                        enrich(f, &self.kev, &self.epss);
+                        self.strings.intern_all(f);
                     }
                 }
             }
         }
         self.dirty.extend(self.reports_by_key.keys().cloned());
         self.generation += 1;
+    }
+
+    /// Distinct finding details held (shared across reports and images).
+    pub fn distinct_details(&self) -> usize {
+        self.strings.details()
     }
 
     // ---- queries -------------------------------------------------------------------

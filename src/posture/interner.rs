@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
-use crate::model::Finding;
+use crate::model::{Finding, FindingDetail};
 
 /// A set of shared strings. Entries nobody else holds any more are dropped by a sweep
 /// after enough findings were released.
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: FxHashSet<Arc<str>>,
+    /// Finding details (what an issue is): the same CVE entry in many images and many
+    /// reports of one image is one allocation.
+    details: FxHashSet<Arc<FindingDetail>>,
     released_since_sweep: usize,
 }
 
@@ -54,11 +57,30 @@ impl Interner {
         self.intern_opt(&mut f.location);
     }
 
+    /// Interns a finding: its strings, then its whole detail. Call after the detail is final
+    /// (enriched): a later change copies it out of the shared set again.
+    pub fn intern_all(&mut self, f: &mut Finding) {
+        if let Some(shared) = self.details.get(&**f.detail()) {
+            if !Arc::ptr_eq(shared, f.detail()) {
+                f.set_detail(shared.clone());
+            }
+            return;
+        }
+        self.intern_finding(f);
+        self.details.insert(f.detail().clone());
+    }
+
+    /// Number of distinct finding details.
+    pub fn details(&self) -> usize {
+        self.details.len()
+    }
+
     /// Notes that `n` findings were dropped; sweeps when as many were released as there
     /// are shared strings (amortised O(1) per released finding).
     pub fn released(&mut self, n: usize) {
         self.released_since_sweep += n;
-        if self.released_since_sweep > self.strings.len().max(1024) {
+        if self.released_since_sweep > (self.strings.len() + self.details.len()).max(1024) {
+            self.details.retain(|d| Arc::strong_count(d) > 1);
             self.strings.retain(|s| Arc::strong_count(s) > 1);
             self.released_since_sweep = 0;
         }

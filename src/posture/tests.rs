@@ -158,6 +158,10 @@ fn single_source_findings_are_shared_not_copied() {
     let t1 = &one.findings.iter().find(|f| &*f.id == "CVE-2024-0001").unwrap().title;
     let t2 = &two.findings[0].title;
     assert!(Arc::ptr_eq(t1, t2));
+    // The same vulnerability entry in two images is one shared detail.
+    let d1 = one.findings.iter().find(|f| &*f.id == "CVE-2024-0001").unwrap();
+    assert!(Arc::ptr_eq(d1.detail(), two.findings[0].detail()));
+    assert_eq!(index.distinct_details(), 2);
     // A finding one report states is held once (report + correlated view share it).
     assert!(one.findings.iter().all(|f| Arc::strong_count(f) == 2), "stored report + correlated view");
 }
