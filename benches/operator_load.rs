@@ -158,8 +158,84 @@ async fn main() {
     let pool = pool();
     println!("vulnerability pool from the fixtures: {} real entries", pool.len());
 
+    if already_seeded(&client, deployments).await {
+        println!("reusing the {} VulnerabilityReports already in the cluster (STANCE_LOAD_KEEP run)", deployments * 2);
+    } else {
+        seed(&client, &pool, deployments, namespaces, apps).await;
+    }
+    let rounds: usize = std::env::var("STANCE_LOAD_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let mut results = Vec::new();
+    for round in 0..rounds {
+        let r = measure(&client, &kubeconfig, round, deployments, namespaces, apps).await;
+        println!(
+            "round {}: watches synced {:.1}s, all {apps} statuses written {:.1}s (RSS {:.0} MiB); change-to-status over {} changes p50 {:.3}s p99 {:.3}s max {:.3}s; RSS {:.0} MiB now, {:.0} MiB peak",
+            round + 1,
+            r.synced,
+            r.converged,
+            r.rss_converged,
+            r.latencies.len(),
+            percentile(&r.latencies, 0.5),
+            percentile(&r.latencies, 0.99),
+            r.latencies.last().copied().unwrap_or(0.0),
+            r.rss,
+            r.hwm
+        );
+        for l in r.metrics.lines().filter(|l| l.starts_with("stance_operator_index_")) {
+            println!("  {l}");
+        }
+        results.push(r);
+    }
+    let median = |f: &dyn Fn(&Round) -> f64| {
+        let mut v: Vec<f64> = results.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "median of {rounds} rounds: watches synced {:.1}s, initial convergence {:.1}s, change-to-status p50 {:.3}s p99 {:.3}s, RSS at convergence {:.0} MiB, peak RSS {:.0} MiB",
+        median(&|r| r.synced),
+        median(&|r| r.converged),
+        median(&|r| percentile(&r.latencies, 0.5)),
+        median(&|r| percentile(&r.latencies, 0.99)),
+        median(&|r| r.rss_converged),
+        median(&|r| r.hwm),
+    );
+    if std::env::var_os("STANCE_LOAD_KEEP").is_some() {
+        println!("STANCE_LOAD_KEEP set: the seeded objects stay for the next run");
+        return;
+    }
+    // Leave the cluster clean.
+    let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    futures::stream::iter(0..namespaces)
+        .map(|i| {
+            let nss = nss.clone();
+            async move { nss.delete(&ns_name(i), &Default::default()).await.map(|_| ()) }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await
+        .ok();
+}
+
+/// True when an earlier `STANCE_LOAD_KEEP=1` run left the full data set in the cluster.
+async fn already_seeded(client: &Client, deployments: usize) -> bool {
+    let api = Api::<DynamicObject>::all_with(client.clone(), &vr_resource());
+    let mut count = 0;
+    let mut params = ListParams::default().limit(1000);
+    loop {
+        let Ok(page) = api.list_metadata(&params).await else { return false };
+        count += page.items.iter().filter(|r| r.namespace().is_some_and(|n| n.starts_with("load-"))).count();
+        match page.metadata.continue_ {
+            Some(c) if !c.is_empty() => params = params.continue_token(&c),
+            _ => break,
+        }
+    }
+    count >= deployments * 2
+}
+
+/// Creates the namespaces, Deployments, AppPostures and (once the ReplicaSets exist) reports.
+async fn seed(client: &Client, pool: &[Value], deployments: usize, namespaces: usize, apps: usize) {
+    let client = client.clone();
     let t = Instant::now();
-    let ns_name = |i: usize| format!("load-{i:03}");
     create_all(
         &client,
         None,
@@ -214,7 +290,7 @@ async fn main() {
             &rs.uid().unwrap(),
             "app",
             (&format!("team-{}/svc-{d}", d % namespaces), "1.0"),
-            vulnerabilities(&pool, n, i),
+            vulnerabilities(pool, n, i),
         ));
         let side = d % SIDECARS;
         reports.push(report(
@@ -223,7 +299,7 @@ async fn main() {
             &rs.uid().unwrap(),
             "proxy",
             ("envoyproxy/envoy", &format!("v1.{side}")),
-            vulnerabilities(&pool, 120, side * 13),
+            vulnerabilities(pool, 120, side * 13),
         ));
         sizes.push(120);
     }
@@ -234,19 +310,50 @@ async fn main() {
         t.elapsed().as_secs_f64(),
         replicasets.len() * 2
     );
+}
 
-    // Start the operator and wait until every AppPosture has a status with findings.
+/// What one operator start measured.
+struct Round {
+    /// Seconds from start until `/readyz` answered 200 (every watch listed and synced).
+    synced: f64,
+    /// Seconds from start until every AppPosture had a status written by this process.
+    converged: f64,
+    rss_converged: f64,
+    /// Sorted change-to-status latencies, seconds.
+    latencies: Vec<f64>,
+    rss: f64,
+    hwm: f64,
+    metrics: String,
+}
+
+fn ns_name(i: usize) -> String {
+    format!("load-{i:03}")
+}
+
+/// Starts the release operator, measures convergence and change latency, stops it.
+async fn measure(
+    client: &Client,
+    kubeconfig: &std::ffi::OsStr,
+    round: usize,
+    deployments: usize,
+    namespaces: usize,
+    apps: usize,
+) -> Round {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/stance");
+    let started_at = jiff::Timestamp::now();
     let start = Instant::now();
     let mut child = std::process::Command::new(&bin)
         .args(["operator", "--metrics-listen", "127.0.0.1:19876", "--namespace", "default", "--identity", "load"])
-        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECONFIG", kubeconfig)
         .env("STANCE_LOG", "warn")
         .spawn()
         .expect("target/release/stance (cargo build --release)");
     let apps_api: Api<AppPosture> = Api::all(client.clone());
-    let started_at = jiff::Timestamp::now();
+    let mut synced = None;
     let converged = loop {
+        if synced.is_none() && http_get("/readyz").await.starts_with("HTTP/1.1 200") {
+            synced = Some(start.elapsed().as_secs_f64());
+        }
         let list = apps_api.list(&ListParams::default()).await.unwrap().items;
         let done = list
             .iter()
@@ -262,45 +369,41 @@ async fn main() {
             })
             .count();
         if done >= apps {
-            break start.elapsed();
+            break start.elapsed().as_secs_f64();
         }
         assert!(start.elapsed() < Duration::from_secs(900), "not converged after 15 minutes ({done}/{apps})");
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let (rss_after_sync, _) = rss_mib(child.id());
-    println!(
-        "initial convergence: {:.1}s (all {apps} statuses written); RSS {rss_after_sync:.0} MiB",
-        converged.as_secs_f64()
-    );
+    let (rss_converged, _) = rss_mib(child.id());
 
-    // Change-to-status latency: add a unique CRITICAL to a report, time until the app's status lists it.
-    let vr: Vec<DynamicObject> = Api::<DynamicObject>::all_with(client.clone(), &vr_resource())
-        .list(&ListParams::default())
+    // Change-to-status latency: add a unique CRITICAL to a report, time until the app's status
+    // lists it. Names only (metadata list): the full list is hundreds of MB.
+    let vr: Vec<String> = Api::<DynamicObject>::all_with(client.clone(), &vr_resource())
+        .list_metadata(&ListParams::default().limit(500))
         .await
         .unwrap()
-        .items;
+        .items
+        .iter()
+        .filter(|r| r.name_any().ends_with("-app"))
+        .map(|r| format!("{}/{}", r.namespace().unwrap_or_default(), r.name_any()))
+        .collect();
     let mut latencies = Vec::new();
-    for i in 0..40 {
-        let target = vr
-            .iter()
-            .filter(|r| r.name_any().ends_with("-app"))
-            .nth(i * 37 % vr.len().max(1) % (deployments.max(1)))
-            .unwrap();
-        let ns = target.namespace().unwrap();
-        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &vr_resource());
-        let mut obj = api.get(&target.name_any()).await.unwrap();
-        let marker = format!("CVE-2099-{:05}", i);
+    for i in 0..20 {
+        let (ns, name) = vr[(i * 37 + round * 11) % vr.len().min(deployments).max(1)].split_once('/').unwrap();
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &vr_resource());
+        let mut obj = api.get(name).await.unwrap();
+        let marker = format!("CVE-2099-{round}{i:04}");
         obj.data["report"]["vulnerabilities"].as_array_mut().unwrap().push(json!({
             "vulnerabilityID": marker, "resource": "marker", "installedVersion": "1", "fixedVersion": "2",
             "severity": "CRITICAL", "title": "load test marker", "score": 9.8, "publishedDate": " ", "lastModifiedDate": " ", "target": " ", "links": []
         }));
-        let rs = target.labels()["trivy-operator.resource.name"].clone();
+        let rs = obj.labels()["trivy-operator.resource.name"].clone();
         let d: usize = rs.trim_start_matches("svc-").split('-').next().unwrap().parse().unwrap();
         let app = format!("app-{}", d % apps);
         let app_ns = ns_name((d % apps) % namespaces);
         let app_api: Api<AppPosture> = Api::namespaced(client.clone(), &app_ns);
         let t0 = Instant::now();
-        api.replace(&target.name_any(), &PostParams::default(), &obj).await.unwrap();
+        api.replace(name, &PostParams::default(), &obj).await.unwrap();
         loop {
             let s = app_api.get(&app).await.unwrap().status.unwrap_or_default();
             if s.critical_findings.iter().any(|c| c.starts_with(&marker)) {
@@ -313,37 +416,17 @@ async fn main() {
     }
     latencies.sort_by(f64::total_cmp);
     let (rss, hwm) = rss_mib(child.id());
-    println!(
-        "change-to-status over {} changes: p50 {:.3}s, p99 {:.3}s, max {:.3}s",
-        latencies.len(),
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        latencies.last().unwrap()
-    );
-    println!("operator RSS: {rss:.0} MiB now, {hwm:.0} MiB peak");
-    let metrics = reqwest_metrics().await;
-    for l in metrics.lines().filter(|l| l.starts_with("stance_operator_index_")) {
-        println!("{l}");
-    }
+    let metrics = http_get("/metrics").await;
     let _ = child.kill();
     let _ = child.wait();
-    // Leave the cluster clean.
-    let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    futures::stream::iter(0..namespaces)
-        .map(|i| {
-            let nss = nss.clone();
-            async move { nss.delete(&ns_name(i), &Default::default()).await.map(|_| ()) }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await
-        .ok();
+    Round { synced: synced.unwrap_or(converged), converged, rss_converged, latencies, rss, hwm, metrics }
 }
 
-async fn reqwest_metrics() -> String {
+/// A plain HTTP/1.0 GET on the operator's metrics port (no HTTP client dependency).
+async fn http_get(path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut s) = tokio::net::TcpStream::connect("127.0.0.1:19876").await else { return String::new() };
-    let _ = s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").await;
+    let _ = s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).await;
     let mut buf = String::new();
     let _ = s.read_to_string(&mut buf).await;
     buf
