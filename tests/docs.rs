@@ -1,4 +1,5 @@
-//! The documentation stays true to the code: every CRD field is in the reference.
+//! The documentation stays true to the code: every CRD field is in the reference, every
+//! exposed metric in the operations handbook.
 
 use std::collections::BTreeSet;
 
@@ -54,4 +55,125 @@ fn risk_doc_budgets_match_the_code() {
     ] {
         assert!(doc.contains(&format!("| **{name}** | {max} |")), "docs/risk.md budget for {name} is not {max}");
     }
+}
+
+/// Every metric `stance run` exposes, as it appears on /metrics: name → (type, label keys).
+/// Counters carry the `_total` suffix prometheus-client adds to their samples.
+fn exposed_metrics() -> std::collections::BTreeMap<String, (String, BTreeSet<String>)> {
+    use stance::controller::metrics::{ControllerMetrics, EventLabels, KindLabel, ReasonLabel, ResultLabels};
+    use stance::webhook::metrics::{EnforcementLabel, RequestLabels, ViolationLabels};
+    use std::sync::Arc;
+
+    // One registry holding both components, as `stance run` builds it (src/cli/run.rs).
+    let mut registry = prometheus_client::registry::Registry::default();
+    let op = ControllerMetrics::register(&mut registry);
+    let wh = stance::webhook::WebhookMetrics::register(&mut registry);
+    // prometheus-client leaves a labelled family out of the encoding until it has a series,
+    // so record one in each: the handbook must list them before their first sample.
+    let kind = || KindLabel { kind: "Pod".into() };
+    op.watch_events.get_or_create(&EventLabels { kind: "Pod".into(), event: "apply".into() }).inc();
+    op.watch_errors.get_or_create(&kind()).inc();
+    op.rejected_objects.get_or_create(&kind()).inc();
+    op.reconciles.get_or_create(&ResultLabels { kind: "AppPosture".into(), result: "written".into() }).inc();
+    op.events_published.get_or_create(&ReasonLabel { reason: "CriticalFinding".into() }).inc();
+    op.ingest_uploads.get_or_create(&ResultLabels { kind: "upload".into(), result: "stored".into() }).inc();
+    wh.requests.get_or_create(&RequestLabels { decision: "allow", kind: "Pod", operation: "CREATE" }).inc();
+    let violation = ViolationLabels { policy: Arc::from("p"), enforcement: EnforcementLabel::Enforce, effect: "deny" };
+    wh.violations.get_or_create(&violation).inc();
+    wh.observe_latency("validate", 0.001);
+    wh.bad_request("invalid_json");
+    wh.evaluation_error("timeout");
+
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let mut exposed = std::collections::BTreeMap::new();
+    let mut family = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            family = name.to_string();
+            exposed.insert(name.to_string(), (kind.to_string(), BTreeSet::new()));
+        } else if let Some((_, labels)) = line.split_once('{').filter(|_| !line.starts_with('#')) {
+            // The test's own label values contain no commas or quotes: splitting is enough.
+            let keys = labels.split('}').next().unwrap().split(',').map(|kv| kv.split('=').next().unwrap());
+            let entry = &mut exposed.get_mut(&family).unwrap().1;
+            entry.extend(keys.filter(|k| *k != "le").map(str::to_string));
+        }
+    }
+
+    // A family added to the code but not sampled above would be missing from `exposed` and so
+    // escape the check: compare with every registered name. The registry offers no iterator;
+    // its Debug form lists each sub-registry's prefix before that sub-registry's descriptors.
+    let debug = format!("{registry:?}");
+    let mut registered = BTreeSet::new();
+    let mut prefix = String::new();
+    let mut rest = debug.as_str();
+    loop {
+        let (p, d) = (rest.find("Prefix(\""), rest.find("Descriptor { name: \""));
+        let (at, is_prefix) = match (p, d) {
+            (Some(p), Some(d)) if p < d => (p + "Prefix(\"".len(), true),
+            (Some(p), None) => (p + "Prefix(\"".len(), true),
+            (_, Some(d)) => (d + "Descriptor { name: \"".len(), false),
+            (None, None) => break,
+        };
+        let value = &rest[at..at + rest[at..].find('"').unwrap()];
+        if is_prefix {
+            prefix = format!("{value}_");
+        } else {
+            registered.insert(format!("{prefix}{value}"));
+        }
+        rest = &rest[at..];
+    }
+    let sampled: BTreeSet<String> = exposed.keys().cloned().collect();
+    assert!(registered.len() > 20, "cannot read the registered metric names from {debug}");
+    let unsampled: Vec<_> = registered.difference(&sampled).collect();
+    assert!(
+        unsampled.is_empty() && sampled.is_subset(&registered),
+        "registered metrics without a series in this test: {unsampled:?}; record one above (and document the \
+         metric in docs/operations.md)"
+    );
+    exposed
+        .into_iter()
+        .map(|(name, (kind, labels))| (if kind == "counter" { format!("{name}_total") } else { name }, (kind, labels)))
+        .collect()
+}
+
+#[test]
+fn every_exposed_metric_is_in_the_operations_handbook() {
+    let doc =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md")).unwrap();
+    let start = doc.find("\n## Metrics\n").expect("docs/operations.md has a `## Metrics` section");
+    let section = &doc[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |end| end + 3)];
+    // Rows: | `name` | type | labels | meaning |
+    let rows: std::collections::BTreeMap<&str, Vec<&str>> = section
+        .lines()
+        .filter(|l| l.starts_with("| `stance_"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            (cells[0].trim_start_matches("| ").trim_matches('`'), cells)
+        })
+        .collect();
+    let exposed = exposed_metrics();
+    let mut problems = Vec::new();
+    for (name, (kind, labels)) in &exposed {
+        let Some(cells) = rows.get(name.as_str()) else {
+            problems.push(format!("{name} ({kind}) has no row"));
+            continue;
+        };
+        if cells.get(1) != Some(&kind.as_str()) {
+            problems.push(format!("{name}: the type column should say {kind}"));
+        }
+        for label in labels {
+            if !cells.get(2).is_some_and(|c| c.contains(&format!("`{label}`"))) {
+                problems.push(format!("{name}: the labels column does not name `{label}`"));
+            }
+        }
+    }
+    for name in rows.keys() {
+        if !exposed.contains_key(*name) {
+            problems.push(format!("{name} is documented but not exposed"));
+        }
+    }
+    assert!(problems.is_empty(), "docs/operations.md's metrics tables disagree with the code: {problems:#?}");
 }

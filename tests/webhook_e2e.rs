@@ -2,7 +2,8 @@
 //! (`--self-signed --ca-bundle-out`) trusted by a client that trusts nothing else; deny,
 //! allow, warn and 400 answers to real reviews over HTTP/1.1 and HTTP/2; /healthz and
 //! /readyz; the counters on the plain-HTTP metrics port; a clean stop on SIGTERM. And a
-//! certificate rotated on disk is served without a restart (a broken one is not).
+//! certificate rotated on disk is served without a restart (a broken one is not); after SIGTERM
+//! with a shutdown delay, requests are still judged while /readyz says "shutting down".
 
 mod webhook_support;
 
@@ -346,4 +347,66 @@ async fn the_library_server_shares_its_port_with_extra_routes_and_drains_on_shut
     tokio::time::timeout(Duration::from_secs(15), task).await.expect("drained in time").unwrap();
     assert!(readiness.pending().contains(&LISTENER_CONDITION.to_string()), "not ready once stopped");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the port is closed");
+}
+
+/// After SIGTERM with `--shutdown-delay-seconds`, the replica reports not ready but keeps
+/// judging requests until the delay is over (so a rollout under `failurePolicy: Fail` does not
+/// refuse requests that still reach the old pod), then exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_answering_while_draining_after_sigterm() {
+    let state = state_dir();
+    let ca_path = state.path().join("ca.pem");
+    let mut server = start(
+        state.path(),
+        &[
+            "--self-signed".into(),
+            "--ca-bundle-out".into(),
+            ca_path.display().to_string(),
+            "--shutdown-delay-seconds".into(),
+            "3".into(),
+        ],
+    );
+    let client = https_client(&std::fs::read(&ca_path).unwrap());
+    let base = format!("https://localhost:{}", server.addr.port());
+    assert_eq!(get_plain(server.metrics, "/readyz").await.0, 200);
+
+    let signalled = Instant::now();
+    let ok = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let (status, text) = loop {
+        let (status, text) = get_plain(server.metrics, "/readyz").await;
+        if status != 200 || signalled.elapsed() > Duration::from_secs(2) {
+            break (status, text);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status, 503, "not ready once shutting down: {text}");
+    assert!(text.contains("shutting down"), "{text}");
+
+    // Still judging, with the real verdict.
+    let allow = review_of("CREATE", deployment("shop", "web", ALPINE), None);
+    let (status, body) = send(&client, "POST", format!("{base}/validate"), serde_json::to_vec(&allow).unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(response(&body)["allowed"], true);
+    assert!(signalled.elapsed() < Duration::from_secs(3), "the request must land inside the delay");
+
+    let exit = sigterm_and_wait_exit(&mut server);
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(2900),
+        "exited {:?} after SIGTERM, before the 3 s delay",
+        signalled.elapsed()
+    );
+}
+
+/// Waits (at most 20 s) for the process to exit, without signalling it again.
+fn sigterm_and_wait_exit(server: &mut webhook_support::process::Server) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the webhook did not stop within 20 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

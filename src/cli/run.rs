@@ -120,7 +120,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let extra = (!args.no_ingest).then(|| {
             webhook::warp_routes(ingest_api::route(Arc::new(KubeBackend(client.clone())), controller_metrics.clone()))
         });
+        // The webhook outlives the signal by --shutdown-delay-seconds (see `drain`); the
+        // controller stops at once, so the Lease is handed over without waiting.
         let shutdown = token.clone();
+        let draining = readiness.clone();
+        let delay = Duration::from_secs(args.serve.shutdown_delay_seconds);
         let (addr, server) = webhook::serve_with(
             webhook_opts,
             index.clone(),
@@ -128,13 +132,16 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
             readiness.clone(),
             Some(audit_tx),
             extra,
-            async move { shutdown.cancelled().await },
+            async move {
+                shutdown.cancelled().await;
+                super::webhook::drain(&draining, delay).await;
+            },
         )
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
         tracing::info!(%addr, ingest = !args.no_ingest, "stance run: operator + webhook");
         controller::run(client, options, index, controller_metrics, readiness, token).await;
-        let _ = tokio::time::timeout(Duration::from_secs(15), server).await;
+        let _ = tokio::time::timeout(delay + Duration::from_secs(15), server).await;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -73,6 +73,12 @@ pub struct WebhookServeArgs {
     /// Most evaluations at once (default: twice the CPUs).
     #[arg(long)]
     pub max_in_flight: Option<usize>,
+    /// After SIGTERM, keep answering admission requests for this many seconds while /readyz
+    /// reports "shutting down", so the API server and kube-proxy stop sending requests to this
+    /// replica before it closes its listener (with failurePolicy Fail, a request that reaches a
+    /// closed listener is refused). Keep it below the pod's terminationGracePeriodSeconds.
+    #[arg(long, default_value_t = 0)]
+    pub shutdown_delay_seconds: u64,
 }
 
 impl WebhookServeArgs {
@@ -167,7 +173,8 @@ pub fn run(args: &WebhookArgs) -> Result<ExitCode, CliError> {
     readiness.set(INDEX_CONDITION, true);
     let opts = args.serve.options(args.policy.now)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args.metrics_listen, opts, index, readiness))?;
+    let delay = Duration::from_secs(args.serve.shutdown_delay_seconds);
+    runtime.block_on(serve(args.metrics_listen, opts, index, readiness, delay))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -176,7 +183,9 @@ async fn serve(
     opts: WebhookOptions,
     index: PostureIndex,
     readiness: Readiness,
+    shutdown_delay: Duration,
 ) -> Result<(), CliError> {
+    let readiness_handle = readiness.clone();
     let mut registry = Registry::default();
     let metrics = WebhookMetrics::register(&mut registry);
     let registry = Arc::new(registry);
@@ -197,11 +206,26 @@ async fn serve(
             .map_err(|e| CliError::Usage(e.to_string()))?;
     print(&format!("listening on https://{addr}\nmetrics on http://{metrics_addr}/metrics\n"))?;
     shutdown_signal().await;
-    tracing::info!("shutdown requested");
+    tracing::info!(delay_seconds = shutdown_delay.as_secs(), "shutdown requested");
+    drain(&readiness_handle, shutdown_delay).await;
     stop.cancel();
     let _ = server.await;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
     Ok(())
+}
+
+/// The readiness condition that turns false once shutdown has begun.
+pub const SHUTDOWN_CONDITION: &str = "shutting down";
+
+/// Marks the replica not ready and keeps serving for `delay` (`--shutdown-delay-seconds`):
+/// Kubernetes removes a terminating pod from the Service's endpoints asynchronously, so
+/// admission requests keep arriving for a few seconds after SIGTERM.
+pub async fn drain(readiness: &Readiness, delay: Duration) {
+    readiness.set(SHUTDOWN_CONDITION, false);
+    if !delay.is_zero() {
+        tracing::info!(seconds = delay.as_secs(), "still serving while the endpoints update");
+        tokio::time::sleep(delay).await;
+    }
 }
 
 /// Resolves on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
