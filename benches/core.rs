@@ -12,6 +12,10 @@ use stance::posture::correlate::correlate;
 use stance::posture::{IndexConfig, PostureIndex};
 use stance::synthetic::{self, Spec};
 
+/// The allocator the `stance` binary ships with (src/main.rs), so the numbers are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fixture(rel: &str) -> Vec<u8> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))

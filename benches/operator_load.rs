@@ -312,6 +312,16 @@ async fn seed(client: &Client, pool: &[Value], deployments: usize, namespaces: u
     );
 }
 
+/// The operator process; killed when dropped, also when a measurement panics.
+struct Operator(std::process::Child);
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// What one operator start measured.
 struct Round {
     /// Seconds from start until `/readyz` answered 200 (every watch listed and synced).
@@ -342,12 +352,14 @@ async fn measure(
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/stance");
     let started_at = jiff::Timestamp::now();
     let start = Instant::now();
-    let mut child = std::process::Command::new(&bin)
-        .args(["operator", "--metrics-listen", "127.0.0.1:19876", "--namespace", "default", "--identity", "load"])
-        .env("KUBECONFIG", kubeconfig)
-        .env("STANCE_LOG", "warn")
-        .spawn()
-        .expect("target/release/stance (cargo build --release)");
+    let child = Operator(
+        std::process::Command::new(&bin)
+            .args(["operator", "--metrics-listen", "127.0.0.1:19876", "--namespace", "default", "--identity", "load"])
+            .env("KUBECONFIG", kubeconfig)
+            .env("STANCE_LOG", "warn")
+            .spawn()
+            .expect("target/release/stance (cargo build --release)"),
+    );
     let apps_api: Api<AppPosture> = Api::all(client.clone());
     let mut synced = None;
     let converged = loop {
@@ -374,7 +386,12 @@ async fn measure(
         assert!(start.elapsed() < Duration::from_secs(900), "not converged after 15 minutes ({done}/{apps})");
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let (rss_converged, _) = rss_mib(child.id());
+    let (rss_converged, _) = rss_mib(child.0.id());
+    println!(
+        "round {}: watches synced {:.1}s, all {apps} statuses written {converged:.1}s, RSS {rss_converged:.0} MiB",
+        round + 1,
+        synced.unwrap_or(converged)
+    );
 
     // Change-to-status latency: add a unique CRITICAL to a report, time until the app's status
     // lists it. Names only (metadata list): the full list is hundreds of MB.
@@ -402,11 +419,14 @@ async fn measure(
         let app = format!("app-{}", d % apps);
         let app_ns = ns_name((d % apps) % namespaces);
         let app_api: Api<AppPosture> = Api::namespaced(client.clone(), &app_ns);
+        // The marker is one more distinct CRITICAL: the count moves (the status lists only
+        // the top critical findings, which the marker need not be among at this size).
+        let before = app_api.get(&app).await.unwrap().status.unwrap_or_default().findings.critical;
         let t0 = Instant::now();
         api.replace(name, &PostParams::default(), &obj).await.unwrap();
         loop {
             let s = app_api.get(&app).await.unwrap().status.unwrap_or_default();
-            if s.critical_findings.iter().any(|c| c.starts_with(&marker)) {
+            if s.findings.critical > before {
                 latencies.push(t0.elapsed().as_secs_f64());
                 break;
             }
@@ -415,10 +435,9 @@ async fn measure(
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let (rss, hwm) = rss_mib(child.id());
+    let (rss, hwm) = rss_mib(child.0.id());
     let metrics = http_get("/metrics").await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     Round { synced: synced.unwrap_or(converged), converged, rss_converged, latencies, rss, hwm, metrics }
 }
 

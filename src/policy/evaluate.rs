@@ -101,15 +101,20 @@ pub fn honours(p: &Policy, e: &Exception, workload_ns: &str, default_namespaces:
     allowed.iter().any(|n| **n == *e.namespace) || (settings.allow_same_namespace && *e.namespace == *workload_ns)
 }
 
-/// Where to ask for an exception, for messages.
-fn exception_hint(p: &Policy, rule: &Rule, default_namespaces: &[String]) -> String {
+/// Appends where to ask for an exception, for messages.
+fn write_exception_hint(out: &mut String, p: &Policy, rule: &Rule, default_namespaces: &[String]) {
     let ns =
         if p.exceptions.allowed_namespaces.is_empty() { default_namespaces } else { &p.exceptions.allowed_namespaces };
-    let where_ = match ns.first() {
-        Some(n) => format!(" in namespace {n}"),
-        None => String::new(),
-    };
-    format!("To accept the risk, ask for a RiskException{where_} (policy: {}, rules: [{}])", p.name, rule.name)
+    out.push_str("To accept the risk, ask for a RiskException");
+    if let Some(n) = ns.first() {
+        out.push_str(" in namespace ");
+        out.push_str(n);
+    }
+    out.push_str(" (policy: ");
+    out.push_str(&p.name);
+    out.push_str(", rules: [");
+    out.push_str(&rule.name);
+    out.push_str("])");
 }
 
 /// The violations of one policy, exceptions applied, ratchet not applied.
@@ -228,13 +233,16 @@ fn finish(
             partly.push(format!("{} excepted by {}", before - hit.items.len(), e.id()));
         }
     }
-    let mut message = rules::message(&hit.header, &hit.items, &hit.advice);
+    let mut message = String::with_capacity(hit.header.len() + hit.advice.len() + 160 + hit.items.len().min(5) * 96);
+    rules::write_message(&mut message, &hit.header, &hit.items, &hit.advice);
     if !partly.is_empty() {
-        message.push_str(&format!(" ({})", partly.join(", ")));
+        message.push_str(" (");
+        message.push_str(&partly.join(", "));
+        message.push(')');
     }
     if excepted_by.is_empty() && enforcement != Enforcement::Audit {
         message.push_str(". ");
-        message.push_str(&exception_hint(p, rule, defaults));
+        write_exception_hint(&mut message, p, rule, defaults);
     }
     Violation {
         policy: p.name.clone(),

@@ -28,13 +28,24 @@ pub enum ItemText<'a> {
 
 impl ItemText<'_> {
     pub fn render(&self) -> String {
+        let mut s = String::new();
+        self.render_into(&mut s);
+        s
+    }
+
+    /// Appends the text to `s`.
+    pub fn render_into(&self, s: &mut String) {
+        use std::fmt::Write;
         match self {
-            ItemText::Plain(s) => s.clone(),
-            ItemText::Vulnerability(f) => vulnerabilities::describe(f),
+            ItemText::Plain(text) => s.push_str(text),
+            ItemText::Vulnerability(f) => vulnerabilities::describe_into(s, f),
             ItemText::Risk(f, ctx) => {
                 let r = risk::score(f, ctx);
-                let factors: Vec<String> = r.factors.iter().map(ToString::to_string).collect();
-                format!("{} risk {} ({})", f.id, r.score, factors.join(" "))
+                let _ = write!(s, "{} risk {} (", f.id, r.score);
+                for (n, factor) in r.factors.iter().enumerate() {
+                    let _ = write!(s, "{}{factor}", if n == 0 { "" } else { " " });
+                }
+                s.push(')');
             }
         }
     }
@@ -87,20 +98,27 @@ pub const MAX_LISTED: usize = 5;
 
 /// `header: a; b; c; and 4 more. advice`
 pub fn message(header: &str, items: &[Item<'_>], advice: &str) -> String {
-    let mut s = header.to_string();
-    if !items.is_empty() {
-        s.push_str(": ");
-        let listed: Vec<String> = items.iter().take(MAX_LISTED).map(|i| i.text.render()).collect();
-        s.push_str(&listed.join("; "));
-        if items.len() > MAX_LISTED {
-            s.push_str(&format!("; and {} more", items.len() - MAX_LISTED));
-        }
+    let mut s = String::with_capacity(header.len() + advice.len() + 2 + items.len().min(MAX_LISTED) * 96);
+    write_message(&mut s, header, items, advice);
+    s
+}
+
+/// [`message`] appended to `s`: the evaluator writes each violation's message into one
+/// buffer (admission renders dozens per request; intermediate strings were most of its cost).
+pub fn write_message(s: &mut String, header: &str, items: &[Item<'_>], advice: &str) {
+    use std::fmt::Write;
+    s.push_str(header);
+    for (n, item) in items.iter().take(MAX_LISTED).enumerate() {
+        s.push_str(if n == 0 { ": " } else { "; " });
+        item.text.render_into(s);
+    }
+    if items.len() > MAX_LISTED {
+        let _ = write!(s, "; and {} more", items.len() - MAX_LISTED);
     }
     if !advice.is_empty() {
         s.push_str(". ");
         s.push_str(advice);
     }
-    s
 }
 
 /// "image X (container c)" for messages.
@@ -110,4 +128,17 @@ pub fn image_label(image: &ImageRef, container: &Container) -> String {
 
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// `n` and the singular or plural of `qualifier noun`, without building both forms.
+pub(crate) fn plural_qualified(n: usize, qualifiers: &[&str], one: &str, many: &str) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(48);
+    let _ = write!(s, "{n} ");
+    for q in qualifiers {
+        s.push_str(q);
+        s.push(' ');
+    }
+    s.push_str(if n == 1 { one } else { many });
+    s
 }

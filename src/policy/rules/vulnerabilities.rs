@@ -1,6 +1,6 @@
 //! `vulnerabilities`: no vulnerability above a severity (with optional filters).
 
-use super::{Hit, Item, ItemText, image_label, plural};
+use super::{Hit, Item, ItemText, image_label, plural_qualified};
 use crate::api::guardrail_policy::VulnerabilityRule;
 use crate::model::{Finding, FindingKind};
 use crate::policy::context::ImageCtx;
@@ -21,8 +21,14 @@ pub fn counts(rule: &VulnerabilityRule, f: &Finding, now: jiff::Timestamp) -> bo
 
 /// How a finding is listed in messages: `CVE-… CRITICAL in pkg 1.0 (fixed in 1.1; KEV)`.
 pub fn describe(f: &Finding) -> String {
-    use std::fmt::Write;
     let mut s = String::with_capacity(96);
+    describe_into(&mut s, f);
+    s
+}
+
+/// [`describe`] appended to `s`.
+pub fn describe_into(s: &mut String, f: &Finding) {
+    use std::fmt::Write;
     let _ = write!(s, "{} {}", f.id, f.severity);
     if let Some(p) = &f.package {
         let _ = write!(s, " in {}", p.name);
@@ -37,20 +43,19 @@ pub fn describe(f: &Finding) -> String {
         sep = ", ";
     };
     match f.package.as_ref().and_then(|p| p.fixed_version.as_deref()) {
-        Some(fix) => note(&mut s, format_args!("fixed in {fix}")),
-        None if f.kind == FindingKind::Vulnerability => note(&mut s, format_args!("no fix yet")),
+        Some(fix) => note(s, format_args!("fixed in {fix}")),
+        None if f.kind == FindingKind::Vulnerability => note(s, format_args!("no fix yet")),
         None => {}
     }
     if f.kev {
-        note(&mut s, format_args!("known exploited"));
+        note(s, format_args!("known exploited"));
     }
     if let Some(e) = f.epss.filter(|e| *e >= 0.1) {
-        note(&mut s, format_args!("EPSS {e:.2}"));
+        note(s, format_args!("EPSS {e:.2}"));
     }
     if sep == ", " {
         s.push(')');
     }
-    s
 }
 
 pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
@@ -71,11 +76,7 @@ pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timest
     let header = format!(
         "{} has {} above {}",
         image_label(img.image, img.container),
-        plural(
-            hits.len(),
-            &format!("{}vulnerability", with_space(&qualifiers)),
-            &format!("{}vulnerabilities", with_space(&qualifiers))
-        ),
+        plural_qualified(hits.len(), &qualifiers, "vulnerability", "vulnerabilities"),
         rule.max_severity
     );
     let advice: std::borrow::Cow<'static, str> = if fixable == hits.len() {
@@ -90,8 +91,4 @@ pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timest
     };
     let items = hits.iter().map(|f| Item::finding(f, ItemText::Vulnerability(f))).collect();
     Some(Hit { container: Some(img.container), image: Some(img.image), header, items, advice })
-}
-
-fn with_space(words: &[&str]) -> String {
-    if words.is_empty() { String::new() } else { format!("{} ", words.join(" ")) }
 }
