@@ -349,6 +349,15 @@ async fn measure(
     namespaces: usize,
     apps: usize,
 ) -> Round {
+    // Statuses left by an earlier start would be "unchanged" and never rewritten: clear them,
+    // so every round measures the full initial convergence.
+    let apps_api: Api<AppPosture> = Api::all(client.clone());
+    for a in apps_api.list_metadata(&ListParams::default()).await.unwrap().items {
+        let Some(ns) = a.namespace().filter(|n| n.starts_with("load-")) else { continue };
+        let api: Api<AppPosture> = Api::namespaced(client.clone(), &ns);
+        let clear = kube::api::Patch::Merge(json!({"status": null}));
+        api.patch_status(&a.name_any(), &kube::api::PatchParams::default(), &clear).await.unwrap();
+    }
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/stance");
     let started_at = jiff::Timestamp::now();
     let start = Instant::now();
@@ -360,7 +369,6 @@ async fn measure(
             .spawn()
             .expect("target/release/stance (cargo build --release)"),
     );
-    let apps_api: Api<AppPosture> = Api::all(client.clone());
     let mut synced = None;
     let converged = loop {
         if synced.is_none() && http_get("/readyz").await.starts_with("HTTP/1.1 200") {
@@ -409,7 +417,8 @@ async fn measure(
         let (ns, name) = vr[(i * 37 + round * 11) % vr.len().min(deployments).max(1)].split_once('/').unwrap();
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &vr_resource());
         let mut obj = api.get(name).await.unwrap();
-        let marker = format!("CVE-2099-{round}{i:04}");
+        // Unique per run: a kept cluster still holds the markers of earlier runs.
+        let marker = format!("CVE-2099-{}{round}{i:03}", std::process::id());
         obj.data["report"]["vulnerabilities"].as_array_mut().unwrap().push(json!({
             "vulnerabilityID": marker, "resource": "marker", "installedVersion": "1", "fixedVersion": "2",
             "severity": "CRITICAL", "title": "load test marker", "score": 9.8, "publishedDate": " ", "lastModifiedDate": " ", "target": " ", "links": []

@@ -43,6 +43,14 @@ impl Readiness {
         !m.is_empty() && m.values().all(|v| *v)
     }
 
+    /// True when every registered condition whose name starts with `prefix` is met (and
+    /// there is at least one).
+    pub fn ready_with_prefix(&self, prefix: &str) -> bool {
+        let m = self.lock();
+        let mut matching = m.iter().filter(|(k, _)| k.starts_with(prefix)).peekable();
+        matching.peek().is_some() && matching.all(|(_, v)| *v)
+    }
+
     /// The conditions not yet met (for the `/readyz` body).
     pub fn pending(&self) -> Vec<String> {
         self.lock().iter().filter(|(_, v)| !**v).map(|(k, _)| k.clone()).collect()
@@ -118,6 +126,22 @@ mod tests {
         assert_eq!(r.pending(), ["listener"]);
         r.set("listener", true);
         assert!(r.is_ready());
+    }
+
+    #[test]
+    fn a_prefix_is_ready_when_its_conditions_are() {
+        let r = Readiness::default();
+        assert!(!r.ready_with_prefix("watch:"), "no watch registered yet");
+        r.register("watch:Pod");
+        r.register("watch:VulnerabilityReport");
+        r.register("listener");
+        r.set("watch:Pod", true);
+        assert!(!r.ready_with_prefix("watch:"));
+        r.set("watch:VulnerabilityReport", true);
+        assert!(r.ready_with_prefix("watch:"), "the listener does not count");
+        assert!(!r.is_ready());
+        r.register("watch:HTTPRoute");
+        assert!(!r.ready_with_prefix("watch:"), "a kind found later holds writes until it lists");
     }
 
     #[tokio::test]

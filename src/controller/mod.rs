@@ -84,6 +84,10 @@ pub async fn run(
         });
     }
     tokio::spawn(feeds(opts.feeds.clone(), index.clone(), changes_tx.clone(), token.clone()));
+    // Status, Events and Assets are written only by the leader, and only once every watch
+    // has listed: a status computed from a half-listed index would undercount, then
+    // announce the rest as "new" critical findings, on every start and failover.
+    let writer_rx = writer(leader_rx.clone(), changes_rx.clone(), readiness.clone(), token.clone());
     let wctx = watch::WatchContext {
         client: client.clone(),
         index: index.clone(),
@@ -97,7 +101,7 @@ pub async fn run(
         index.clone(),
         metrics.clone(),
         changes_rx.clone(),
-        leader_rx.clone(),
+        writer_rx.clone(),
         opts.policy_reports,
         token.clone(),
     ));
@@ -108,12 +112,12 @@ pub async fn run(
         index,
         recorder: Recorder::new(client.clone(), reporter),
         metrics,
-        leader: leader_rx.clone(),
+        leader: writer_rx.clone(),
     });
     // Re-run every AppPosture when the index changes or this replica becomes leader.
     let index_changed =
         futures::stream::unfold(changes_rx, |mut rx| async move { rx.changed().await.ok().map(|_| ((), rx)) });
-    let became_leader = futures::stream::unfold(leader_rx, |mut rx| async move {
+    let became_leader = futures::stream::unfold(writer_rx, |mut rx| async move {
         loop {
             rx.changed().await.ok()?;
             if *rx.borrow() {
@@ -138,6 +142,29 @@ pub async fn run(
     if let Some(task) = leader_task {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
+}
+
+/// True while this replica may write: it leads and every watch has synced.
+fn writer(
+    mut leader: channel::Receiver<bool>,
+    mut changes: channel::Receiver<u64>,
+    readiness: Readiness,
+    token: CancellationToken,
+) -> channel::Receiver<bool> {
+    let (tx, rx) = channel::channel(false);
+    tokio::spawn(async move {
+        loop {
+            changes.borrow_and_update();
+            let may = *leader.borrow_and_update() && readiness.ready_with_prefix(watch::CONDITION_PREFIX);
+            tx.send_if_modified(|v| std::mem::replace(v, may) != may);
+            tokio::select! {
+                _ = token.cancelled() => return,
+                r = leader.changed() => if r.is_err() { return },
+                r = changes.changed() => if r.is_err() { return },
+            }
+        }
+    });
+    rx
 }
 
 /// Loads KEV / EPSS files and reloads them when they change (checked every minute).

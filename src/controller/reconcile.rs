@@ -2,7 +2,8 @@
 //! result into `status` with server-side apply, and publish Events for what is new.
 //!
 //! Re-triggered whenever the index changes (debounced) and at the next exception expiry,
-//! so an exception stops applying on time. Only the leader writes.
+//! so an exception stops applying on time. Only the leader writes, and only once every
+//! watch has listed (`controller::run` gates `Context::leader` on both).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,7 +35,7 @@ pub struct Context {
     pub index: SharedIndex,
     pub recorder: Recorder,
     pub metrics: Arc<ControllerMetrics>,
-    /// True while this replica holds the leader Lease.
+    /// True while this replica may write: it holds the leader Lease and every watch has synced.
     pub leader: watch::Receiver<bool>,
 }
 

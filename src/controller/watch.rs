@@ -29,6 +29,8 @@ use crate::telemetry::Readiness;
 pub const REDISCOVERY: Duration = Duration::from_secs(60);
 /// Most events applied under one index lock.
 const BATCH: usize = 256;
+/// Batches fetched ahead of the one being applied.
+const PREFETCH: usize = 4;
 
 /// What every watch needs.
 #[derive(Clone)]
@@ -41,9 +43,12 @@ pub struct WatchContext {
     pub metrics: Arc<ControllerMetrics>,
 }
 
+/// Prefix of the readiness conditions of the watches.
+pub const CONDITION_PREFIX: &str = "watch:";
+
 /// Readiness condition of a target's watch.
 fn condition(t: &Target) -> String {
-    format!("watch:{}", t.name())
+    format!("{CONDITION_PREFIX}{}", t.name())
 }
 
 /// Starts a watch for every served target and keeps looking for the others until
@@ -143,14 +148,31 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
     let name = target.name();
     let kind_label = KindLabel { kind: name.clone() };
     let label = |event: &str| EventLabels { kind: name.clone(), event: event.to_string() };
-    let mut stream = watcher::watcher(api, config).default_backoff().ready_chunks(BATCH).boxed();
+    // The watcher is pulled by its own task into a small buffer, so the next page of a list
+    // is being fetched while this one is parsed and applied (a lazy stream would leave the
+    // connection idle meanwhile: initial sync of large report lists took 3x the API server's
+    // own listing time, BENCHMARKS.md).
+    let (tx, mut stream) = tokio::sync::mpsc::channel(PREFETCH);
+    let pump_token = token.clone();
+    tokio::spawn(async move {
+        let mut events = watcher::watcher(api, config).default_backoff().ready_chunks(BATCH).boxed();
+        loop {
+            let batch = tokio::select! {
+                _ = pump_token.cancelled() => return,
+                b = events.next() => match b { Some(b) => b, None => return },
+            };
+            if tx.send(batch).await.is_err() {
+                return;
+            }
+        }
+    });
     let mut state = FeedState::default();
     let mut known: HashSet<ObjKey> = HashSet::new();
     let mut relisting: Option<HashSet<ObjKey>> = None;
     loop {
         let batch = tokio::select! {
             _ = token.cancelled() => return,
-            b = stream.next() => match b { Some(b) => b, None => return },
+            b = stream.recv() => match b { Some(b) => b, None => return },
         };
         // Parse outside the lock.
         let mut changes = Vec::with_capacity(batch.len());
@@ -231,12 +253,21 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                     (Change::Apply(_), None) => {}
                 }
             }
-            index.refresh();
+            // While a list is in progress the correlated views are recomputed once, when it
+            // completes: refreshing after every page re-correlated images shared by many
+            // reports (a sidecar in every pod) once per page. Until then the index answers
+            // from the views of the previous list (or not at all: not ready at start-up).
+            if relisting.is_none() {
+                index.refresh();
+            }
             ctx.metrics.observe_index(&index);
             ctx.changes.send_replace(index.generation());
         }
         if synced_now {
             ctx.readiness.set(&condition(&target), true);
+            // Wake the writers again: they wait for every watch to be synced (see
+            // `controller::run`), which the notification of the batch above preceded.
+            ctx.changes.send_modify(|_| {});
             tracing::info!(kind = %name, objects = known.len(), "synced");
         }
     }
