@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
-use webhook_support::process::{sigterm_and_wait, start, state_dir};
+use webhook_support::process::{sigterm, sigterm_and_wait, start, state_dir, wait_exit};
 use webhook_support::*;
 
 fn client_config(ca_pem: &[u8], alpn: &[&[u8]]) -> rustls::ClientConfig {
@@ -371,8 +371,7 @@ async fn keeps_answering_while_draining_after_sigterm() {
     assert_eq!(get_plain(server.metrics, "/readyz").await.0, 200);
 
     let signalled = Instant::now();
-    let ok = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
-    assert!(ok.success());
+    sigterm(&server);
     let (status, text) = loop {
         let (status, text) = get_plain(server.metrics, "/readyz").await;
         if status != 200 || signalled.elapsed() > Duration::from_secs(2) {
@@ -390,23 +389,11 @@ async fn keeps_answering_while_draining_after_sigterm() {
     assert_eq!(response(&body)["allowed"], true);
     assert!(signalled.elapsed() < Duration::from_secs(3), "the request must land inside the delay");
 
-    let exit = sigterm_and_wait_exit(&mut server);
+    let exit = wait_exit(&mut server);
     assert!(exit.success(), "{exit:?}");
     assert!(
         signalled.elapsed() >= Duration::from_millis(2900),
         "exited {:?} after SIGTERM, before the 3 s delay",
         signalled.elapsed()
     );
-}
-
-/// Waits (at most 20 s) for the process to exit, without signalling it again.
-fn sigterm_and_wait_exit(server: &mut webhook_support::process::Server) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the webhook did not stop within 20 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

@@ -72,8 +72,18 @@ pub fn start(state: &Path, tls_args: &[String]) -> Server {
 
 /// Sends SIGTERM and waits (at most 20 s) for the process to exit.
 pub fn sigterm_and_wait(server: &mut Server) -> std::process::ExitStatus {
+    sigterm(server);
+    wait_exit(server)
+}
+
+/// Sends SIGTERM without waiting.
+pub fn sigterm(server: &Server) {
     let ok = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
     assert!(ok.success());
+}
+
+/// Waits (at most 20 s) for the process to exit.
+pub fn wait_exit(server: &mut Server) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = server.child.try_wait().unwrap() {
