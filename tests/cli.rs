@@ -267,3 +267,20 @@ fn crds_command_prints_the_crds_directory() {
     }
     assert_eq!(printed, on_disk);
 }
+
+/// The README's quick start shows the demo's ranking: it must be what `stance scan` prints.
+#[test]
+fn readme_quick_start_table_is_what_scan_prints() {
+    let out = stance().args(["scan", "--now", NOW]).arg(demo()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table: Vec<&str> = printed.lines().skip_while(|l| !l.starts_with("APPLICATION ")).take(5).collect();
+    assert_eq!(table.len(), 5, "no application table in:\n{printed}");
+    for line in table {
+        assert!(
+            readme.contains(line.trim_end()),
+            "README.md does not show this line of `stance scan examples/demo`:\n{line}"
+        );
+    }
+}
