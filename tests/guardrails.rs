@@ -19,16 +19,7 @@ fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
-/// An index of the given YAML documents plus real fixtures (paths under ../shared/fixtures).
-fn mk_index(yaml: &str, fixtures: &[&str]) -> PostureIndex {
-    let mut loaded = Loaded::default();
-    loaded.add_bytes("test.yaml", yaml.as_bytes());
-    for f in fixtures {
-        loaded.add_bytes(f, &common::fixture_bytes(f));
-    }
-    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
-    PostureIndex::from_loaded(IndexConfig::default(), loaded)
-}
+use common::mk_index;
 
 fn mk_workload(yaml: &str) -> Workload {
     let mut loaded = Loaded::default();

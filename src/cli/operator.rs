@@ -96,13 +96,18 @@ pub fn cancel_on_signals(token: CancellationToken) {
     });
 }
 
+/// A client from the in-cluster config or KUBECONFIG (`stance operator` and `stance run`).
+pub async fn connect() -> Result<kube::Client, CliError> {
+    kube::Client::try_default()
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot connect to Kubernetes (in-cluster config or KUBECONFIG): {e}")))
+}
+
 pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
     telemetry::init_tracing(args.operator.log_format == LogFormat::Json);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let client = kube::Client::try_default().await.map_err(|e| {
-            CliError::Usage(format!("cannot connect to Kubernetes (in-cluster config or KUBECONFIG): {e}"))
-        })?;
+        let client = connect().await?;
         let mut registry = Registry::default();
         let metrics = ControllerMetrics::register(&mut registry);
         let registry = Arc::new(registry);

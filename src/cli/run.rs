@@ -11,7 +11,7 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
-use super::operator::{LogFormat, OperatorArgs, cancel_on_signals};
+use super::operator::{LogFormat, OperatorArgs, cancel_on_signals, connect};
 use super::webhook::WebhookServeArgs;
 use super::{CliError, PolicyArgs};
 use crate::controller::ingest_api::{self, KubeBackend};
@@ -94,9 +94,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     let webhook_opts = args.serve.options(args.policy.now)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let client = kube::Client::try_default().await.map_err(|e| {
-            CliError::Usage(format!("cannot connect to Kubernetes (in-cluster config or KUBECONFIG): {e}"))
-        })?;
+        let client = connect().await?;
         let mut registry = Registry::default();
         let controller_metrics = ControllerMetrics::register(&mut registry);
         let webhook_metrics = WebhookMetrics::register(&mut registry);

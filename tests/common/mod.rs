@@ -36,3 +36,14 @@ pub fn reports(rel: &str) -> Vec<Report> {
 
 pub mod cluster;
 pub mod operator;
+
+/// An index of the given YAML documents plus real fixtures (paths under ../shared/fixtures).
+pub fn mk_index(yaml: &str, fixtures: &[&str]) -> stance::posture::PostureIndex {
+    let mut loaded = Loaded::default();
+    loaded.add_bytes("test.yaml", yaml.as_bytes());
+    for f in fixtures {
+        loaded.add_bytes(f, &fixture_bytes(f));
+    }
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    stance::posture::PostureIndex::from_loaded(stance::posture::IndexConfig::default(), loaded)
+}

@@ -8,8 +8,7 @@ use jiff::Timestamp;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionResponse, AdmissionReview};
 use serde_json::{Value, json};
-use stance::ingest::Loaded;
-use stance::posture::{IndexConfig, PostureIndex};
+use stance::posture::PostureIndex;
 use stance::webhook::{Handled, HandlerOptions, handle};
 
 #[path = "../common/mod.rs"]
@@ -40,16 +39,8 @@ pub fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
-/// An index of the YAML documents plus fixture files (paths under ../shared/fixtures).
-pub fn mk_index(yaml: &str, fixtures: &[&str]) -> PostureIndex {
-    let mut loaded = Loaded::default();
-    loaded.add_bytes("test.yaml", yaml.as_bytes());
-    for f in fixtures {
-        loaded.add_bytes(f, &common::fixture_bytes(f));
-    }
-    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
-    PostureIndex::from_loaded(IndexConfig::default(), loaded)
-}
+#[allow(unused_imports)] // not every test binary that includes this module builds indexes
+pub use common::mk_index;
 
 /// A GuardrailPolicy document.
 pub fn policy(name: &str, enforcement: &str, extra: &str, rules: &str) -> String {
