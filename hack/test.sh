@@ -47,4 +47,4 @@ if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
 fi
 
 echo "== cargo test"
-cargo test --locked "${cluster_args[@]}"
+cargo test --locked --no-fail-fast "${cluster_args[@]}"

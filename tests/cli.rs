@@ -178,8 +178,10 @@ fn findings_deduplicate_across_formats() {
     assert_eq!(f["package"]["installedVersion"], "3.3.9");
     assert_eq!(f["package"]["fixedVersion"], "3.4.0");
     assert_eq!(f["package"]["purl"], "pkg:npm/jquery@3.3.9");
-    let formats: Vec<&str> = f["sources"].as_array().unwrap().iter().map(|s| s["format"].as_str().unwrap()).collect();
-    assert_eq!(formats, ["trivy-json", "cyclonedx"]);
+    let mut formats: Vec<&str> =
+        f["sources"].as_array().unwrap().iter().map(|s| s["format"].as_str().unwrap()).collect();
+    formats.sort_unstable();
+    assert_eq!(formats, ["cyclonedx", "trivy-json"]);
     assert_eq!(f["id"].as_str().unwrap().len(), 16);
     assert!(f["riskScore"].as_u64().unwrap() > 0 && !f["factors"].as_array().unwrap().is_empty());
 }

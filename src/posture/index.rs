@@ -383,27 +383,33 @@ impl PostureIndex {
         let mut last_scanned: Option<Timestamp> = None;
         let mut components: Option<(Option<Timestamp>, Arc<Vec<Component>>)> = None;
         let mut best_artifact: Option<Artifact> = None;
-        for rk in &raw {
-            for id in self.reports_by_key.get(rk).into_iter().flatten() {
-                let Some(r) = self.reports.get(id) else { continue };
-                if let Some(fs) = r.by_artifact.get(rk) {
-                    findings.extend(fs.iter().cloned());
-                }
-                if r.scanned.contains(rk) {
-                    scanned = true;
-                    last_scanned = last_scanned.max(r.scanned_at);
-                }
-                if let Some((ck, comps)) = &r.components
-                    && ck == rk
-                    && components.as_ref().is_none_or(|(at, _)| r.scanned_at >= *at)
-                {
-                    components = Some((r.scanned_at, comps.clone()));
-                }
-                if let Some(a) = r.artifacts.get(rk)
-                    && best_artifact.as_ref().is_none_or(|b| completeness(a) > completeness(b))
-                {
-                    best_artifact = Some(a.clone());
-                }
+        // Reports in id order, not hash order: merging keeps the first report's fields and
+        // lists sources in merge order, and hash order depends on the report paths, so the
+        // same inputs under another folder would otherwise merge differently.
+        let mut contributing: Vec<(&Arc<str>, &ArtifactKey)> = raw
+            .iter()
+            .flat_map(|rk| self.reports_by_key.get(rk).into_iter().flatten().map(move |id| (id, rk)))
+            .collect();
+        contributing.sort_unstable();
+        for (id, rk) in contributing {
+            let Some(r) = self.reports.get(id) else { continue };
+            if let Some(fs) = r.by_artifact.get(rk) {
+                findings.extend(fs.iter().cloned());
+            }
+            if r.scanned.contains(rk) {
+                scanned = true;
+                last_scanned = last_scanned.max(r.scanned_at);
+            }
+            if let Some((ck, comps)) = &r.components
+                && ck == rk
+                && components.as_ref().is_none_or(|(at, _)| r.scanned_at >= *at)
+            {
+                components = Some((r.scanned_at, comps.clone()));
+            }
+            if let Some(a) = r.artifacts.get(rk)
+                && best_artifact.as_ref().is_none_or(|b| completeness(a) > completeness(b))
+            {
+                best_artifact = Some(a.clone());
             }
         }
         if findings.is_empty() && !scanned && components.is_none() {
