@@ -7,7 +7,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use stance::ingest::{Loaded, parse_bytes};
-use stance::policy::evaluate;
+use stance::policy::{evaluate, judge};
 use stance::posture::correlate::correlate;
 use stance::posture::{IndexConfig, PostureIndex};
 use stance::synthetic::{self, Spec};
@@ -110,6 +110,13 @@ fn evaluate_pod(c: &mut Criterion) {
     assert!(!verdict.violations.is_empty(), "the bench must exercise real violations");
     c.bench_function("evaluate_pod_3_containers_20_policies_100k_findings", |b| {
         b.iter(|| evaluate(black_box(&pod), None, black_box(&index), now))
+    });
+    // What admission does: judge, then word only the first 20 warnings (as the webhook).
+    c.bench_function("judge_pod_3_containers_20_policies_100k_findings_20_lines", |b| {
+        b.iter(|| {
+            let j = judge(black_box(&pod), None, black_box(&index), now);
+            j.warnings().chain(j.denials()).take(20).map(|v| v.line().len()).sum::<usize>()
+        })
     });
 }
 

@@ -554,3 +554,81 @@ fn answers_stay_within_the_size_caps() {
     // onUnscanned: warn, once per image): 19 shown, 22 summarised.
     assert!(w[19].starts_with("… and 22 more Stance warnings"), "{}", w[19]);
 }
+
+#[test]
+fn the_answer_shows_the_verdicts_own_lines_and_audits_carry_the_first_messages() {
+    // Admission writes only the messages it shows; they must read exactly as the full
+    // verdict `stance check` prints, partial exceptions, ratchet and all.
+    let index = mk_index(
+        &[
+            policy("no-kev", "Enforce", "", KEV_RULE),
+            policy("latest", "Warn", "", "  - imageReference: {disallowLatest: true}\n"),
+            policy("hardening", "Audit", "", "  - workloadSecurity: {}\n"),
+        ]
+        .concat(),
+        &REPORTS,
+    );
+    let containers: Vec<Value> = (0..24)
+        .flat_map(|i| {
+            [json!({"name": format!("c{i}"), "image": SPRING}), json!({"name": format!("l{i}"), "image": "busybox"})]
+        })
+        .collect();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "pay"}, "spec": {"containers": containers}});
+    let w = stance::ingest::kubernetes::workload_from_value(stance::model::WorkloadKind::Pod, &pod, "pay").unwrap();
+    let verdict = stance::policy::evaluate(&w, None, &index, now());
+    let lines = |f: fn(&stance::policy::Violation) -> bool| -> Vec<String> {
+        verdict.violations.iter().filter(|v| f(v)).map(|v| v.line()).collect()
+    };
+    let (denials, warnings) = (lines(|v| v.blocks()), lines(|v| v.warns()));
+    assert!(denials.len() == 24 && warnings.len() > 20, "{} {}", denials.len(), warnings.len());
+
+    let h = run(&index, &review_of("CREATE", pod.clone(), None));
+    let a = answer(&h);
+    let shown: Vec<&str> = a.result.message.lines().skip(1).take_while(|l| l.starts_with('[')).collect();
+    assert!(!shown.is_empty() && shown.len() < denials.len(), "{}", a.result.message);
+    for (s, d) in shown.iter().zip(&denials) {
+        assert_eq!(*s, review_fit(d, 2000));
+    }
+    let got = a.warnings.unwrap();
+    for (g, want) in got.iter().zip(warnings.iter().take(19)) {
+        assert_eq!(*g, review_fit(want, 512));
+    }
+    // Every violation is counted; none of a denied request is worded for an audit.
+    assert_eq!(h.outcome.violations.len(), verdict.violations.len());
+    assert!(h.outcome.violations.iter().all(|v| v.message.is_empty()));
+
+    // Admitted (the KEV policy excepted by namespace): the audit record's first messages
+    // are the verdict's, the rest are left unwritten.
+    let exempt = mk_index(
+        &[
+            policy("latest", "Warn", "", "  - imageReference: {disallowLatest: true}\n"),
+            policy("hardening", "Audit", "", "  - workloadSecurity: {}\n"),
+        ]
+        .concat(),
+        &REPORTS,
+    );
+    let verdict = stance::policy::evaluate(&w, None, &exempt, now());
+    let h = run(&exempt, &review_of("CREATE", pod, None));
+    let record = h.outcome.audit_record(now()).expect("an audit record");
+    assert_eq!(record.violations.len(), verdict.violations.len());
+    let worded = stance::webhook::audit::WORDED_VIOLATIONS;
+    for (got, want) in record.violations.iter().zip(&verdict.violations) {
+        assert_eq!((&got.policy, &got.rule, &got.items), (&want.policy, &want.rule, &want.items));
+    }
+    assert!(record.violations[..worded].iter().zip(&verdict.violations).all(|(g, w)| g.message == w.message));
+    assert!(record.violations[worded..].iter().all(|v| v.message.is_empty()));
+}
+
+/// A line as the answer carries it (`review::fit` is the webhook's own; re-stated here so
+/// the test does not pass by calling the code under test).
+fn review_fit(line: &str, max: usize) -> String {
+    let s: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max - "…".len();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

@@ -64,7 +64,7 @@ async fn record_audits(
             tracing::debug!(workload = %record.workload, "admission audit: the workload belongs to no AppPosture");
             continue;
         }
-        for v in record.violations.iter().take(5) {
+        for v in record.violations.iter().take(webhook::audit::WORDED_VIOLATIONS) {
             let reason = if !v.excepted_by.is_empty() {
                 "AdmittedWithException"
             } else if v.warns() {

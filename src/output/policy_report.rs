@@ -68,7 +68,7 @@ fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<Value>
                 let mut props = BTreeMap::new();
                 props.insert("enforcement", v.enforcement.as_str().to_string());
                 if let Some(img) = &v.image {
-                    props.insert("image", img.clone());
+                    props.insert("image", img.to_string());
                 }
                 if !v.excepted_by.is_empty() {
                     props.insert("riskException", v.excepted_by.join(","));

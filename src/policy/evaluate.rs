@@ -2,16 +2,16 @@
 //! operator's audit of running workloads.
 
 use jiff::Timestamp;
-use std::collections::BTreeSet;
 
 use super::compile::{Check, Policy, Rule};
 use super::context::{ImageCtx, Subject};
 use super::exception::Exception;
+use super::judgement::{Judged, Judgement};
 use super::rules::{self, Hit};
 use super::verdict::{Verdict, Violation};
 use crate::api::Enforcement;
 use crate::api::guardrail_policy::OnUnscanned;
-use crate::model::Workload;
+use crate::model::{ImageRef, Workload};
 use crate::posture::PostureIndex;
 use crate::selector;
 
@@ -20,9 +20,15 @@ use crate::selector;
 ///
 /// Pure and synchronous: no I/O, no locks taken; the caller holds the index.
 pub fn evaluate(w: &Workload, old: Option<&Workload>, index: &PostureIndex, now: Timestamp) -> Verdict {
+    judge(w, old, index, now).into_verdict()
+}
+
+/// [`evaluate`] with the messages left unwritten until asked for: admission shows a few
+/// of what can be dozens of violations.
+pub fn judge<'a>(w: &'a Workload, old: Option<&'a Workload>, index: &'a PostureIndex, now: Timestamp) -> Judgement<'a> {
     if index.config.exempt_namespaces.iter().any(|n| **n == *w.namespace) {
-        return Verdict {
-            violations: Vec::new(),
+        return Judgement {
+            judged: Vec::new(),
             exempt: Some(format!("namespace {} is exempt from guardrails", w.namespace)),
         };
     }
@@ -34,7 +40,7 @@ pub fn evaluate(w: &Workload, old: Option<&Workload>, index: &PostureIndex, now:
         .filter(|e| e.is_active(now))
         .collect();
     let mut old_subject: Option<Subject<'_>> = None;
-    let mut violations = Vec::new();
+    let mut judged = Vec::new();
     for entry in index.policies() {
         let Ok(policy) = &entry.compiled else { continue };
         if !applies(policy, &subject) {
@@ -51,14 +57,15 @@ pub fn evaluate(w: &Workload, old: Option<&Workload>, index: &PostureIndex, now:
             && let Some(old) = old
         {
             let old_s = old_subject.get_or_insert_with(|| Subject::new(old, index, now));
-            let before = policy_violations(policy, old_s, &honoured, defaults);
-            for v in &mut found {
-                apply_ratchet(v, &before);
+            let before: Vec<Violation> =
+                policy_violations(policy, old_s, &honoured, defaults).into_iter().map(Judged::into_unworded).collect();
+            for j in &mut found {
+                apply_ratchet(j.violation_mut(), &before);
             }
         }
-        violations.extend(found);
+        judged.extend(found);
     }
-    Verdict { violations, exempt: None }
+    Judgement { judged, exempt: None }
 }
 
 /// True when the policy's `match` selects the subject (every given criterion must hold).
@@ -101,26 +108,15 @@ pub fn honours(p: &Policy, e: &Exception, workload_ns: &str, default_namespaces:
     allowed.iter().any(|n| **n == *e.namespace) || (settings.allow_same_namespace && *e.namespace == *workload_ns)
 }
 
-/// Appends where to ask for an exception, for messages.
-fn write_exception_hint(out: &mut String, p: &Policy, rule: &Rule, default_namespaces: &[String]) {
-    let ns =
-        if p.exceptions.allowed_namespaces.is_empty() { default_namespaces } else { &p.exceptions.allowed_namespaces };
-    out.push_str("To accept the risk, ask for a RiskException");
-    if let Some(n) = ns.first() {
-        out.push_str(" in namespace ");
-        out.push_str(n);
-    }
-    out.push_str(" (policy: ");
-    out.push_str(&p.name);
-    out.push_str(", rules: [");
-    out.push_str(&rule.name);
-    out.push_str("])");
-}
-
 /// The violations of one policy, exceptions applied, ratchet not applied.
-fn policy_violations(p: &Policy, s: &Subject<'_>, honoured: &[&Exception], defaults: &[String]) -> Vec<Violation> {
+fn policy_violations<'a>(
+    p: &'a Policy,
+    s: &Subject<'a>,
+    honoured: &[&Exception],
+    defaults: &'a [String],
+) -> Vec<Judged<'a>> {
     let mut out = Vec::new();
-    let mut unscanned_reported = BTreeSet::new();
+    let mut unscanned_reported = Vec::new();
     for rule in &p.rules {
         let mut hits: Vec<(Hit<'_>, Enforcement)> = Vec::new();
         match &rule.check {
@@ -177,15 +173,16 @@ fn policy_violations(p: &Policy, s: &Subject<'_>, honoured: &[&Exception], defau
 
 /// The violation for an image no scanner has reported on, per `onUnscanned` (once per
 /// policy and image).
-fn unscanned<'a>(p: &Policy, img: &ImageCtx<'a>, seen: &mut BTreeSet<String>) -> Option<(Hit<'a>, Enforcement)> {
+fn unscanned<'a>(p: &Policy, img: &ImageCtx<'a>, seen: &mut Vec<&'a ImageRef>) -> Option<(Hit<'a>, Enforcement)> {
     let enforcement = match p.on_unscanned {
         OnUnscanned::Allow => return None,
         OnUnscanned::Warn => Enforcement::Warn,
         OnUnscanned::Deny => p.enforcement,
     };
-    if !seen.insert(img.image.to_string()) {
+    if seen.contains(&img.image) {
         return None;
     }
+    seen.push(img.image);
     Some((
         Hit {
             container: Some(img.container),
@@ -201,15 +198,15 @@ fn unscanned<'a>(p: &Policy, img: &ImageCtx<'a>, seen: &mut BTreeSet<String>) ->
     ))
 }
 
-fn finish(
-    p: &Policy,
-    rule: &Rule,
-    mut hit: Hit<'_>,
+fn finish<'a>(
+    p: &'a Policy,
+    rule: &'a Rule,
+    mut hit: Hit<'a>,
     enforcement: Enforcement,
-    s: &Subject<'_>,
+    s: &Subject<'a>,
     honoured: &[&Exception],
-    defaults: &[String],
-) -> Violation {
+    defaults: &'a [String],
+) -> Judged<'a> {
     let mut excepted_by = Vec::new();
     let mut partly = Vec::new();
     for e in honoured {
@@ -233,30 +230,20 @@ fn finish(
             partly.push(format!("{} excepted by {}", before - hit.items.len(), e.id()));
         }
     }
-    let mut message = String::with_capacity(hit.header.len() + hit.advice.len() + 160 + hit.items.len().min(5) * 96);
-    rules::write_message(&mut message, &hit.header, &hit.items, &hit.advice);
-    if !partly.is_empty() {
-        message.push_str(" (");
-        message.push_str(&partly.join(", "));
-        message.push(')');
-    }
-    if excepted_by.is_empty() && enforcement != Enforcement::Audit {
-        message.push_str(". ");
-        write_exception_hint(&mut message, p, rule, defaults);
-    }
-    Violation {
+    let violation = Violation {
         policy: p.name.clone(),
         rule: rule.name.clone(),
         rule_type: rule.check.type_name(),
         enforcement,
         workload: s.workload_ref.clone(),
         container: hit.container.map(|c| c.name.clone()),
-        image: hit.image.map(ToString::to_string),
-        items: hit.items.into_iter().map(|i| i.key).collect(),
-        message,
+        image: hit.image.cloned(),
+        items: hit.items.iter().map(|i| i.key.clone()).collect(),
+        message: String::new(),
         excepted_by,
         preexisting: false,
-    }
+    };
+    Judged::new(violation, p, rule, hit.header, hit.items, hit.advice, partly, defaults)
 }
 
 /// Marks a violation pre-existing when the running revision had the same violation

@@ -5,11 +5,13 @@ pub mod compile;
 pub mod context;
 pub mod evaluate;
 pub mod exception;
+pub mod judgement;
 pub mod rules;
 pub mod verdict;
 pub mod version;
 
 pub use compile::{Check, Policy, Rule};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, judge};
+pub use judgement::{Judged, Judgement};
 pub use exception::Exception;
 pub use verdict::{Verdict, Violation};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::api::Enforcement;
+use crate::model::ImageRef;
 
 /// One rule broken by one workload (or one of its containers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -22,7 +23,7 @@ pub struct Violation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub image: Option<ImageRef>,
     /// The offending items: finding ids, package URLs, settings, labels.
     pub items: Vec<Arc<str>>,
     /// A message a developer can act on.
@@ -61,14 +62,28 @@ impl Violation {
 
     /// `[policy/rule] message` — the form used in admission responses and CLI output.
     pub fn line(&self) -> String {
-        let mut s = format!("[{}/{}] {}", self.policy, self.rule, self.message);
-        if self.preexisting {
-            s.push_str(" (already present in the running revision; not blocking under newRiskOnly)");
-        }
-        if !self.excepted_by.is_empty() {
-            s.push_str(&format!(" (excepted by RiskException {})", self.excepted_by.join(", ")));
-        }
+        let mut s = String::with_capacity(self.policy.len() + self.rule.len() + self.message.len() + 4);
+        write_line(&mut s, self, |s| s.push_str(&self.message));
         s
+    }
+}
+
+/// Appends `[policy/rule] message` to `out`, the message written by `message`, then why
+/// the violation does not block when it does not.
+pub(super) fn write_line(out: &mut String, v: &Violation, message: impl FnOnce(&mut String)) {
+    out.push('[');
+    out.push_str(&v.policy);
+    out.push('/');
+    out.push_str(&v.rule);
+    out.push_str("] ");
+    message(out);
+    if v.preexisting {
+        out.push_str(" (already present in the running revision; not blocking under newRiskOnly)");
+    }
+    if !v.excepted_by.is_empty() {
+        out.push_str(" (excepted by RiskException ");
+        out.push_str(&v.excepted_by.join(", "));
+        out.push(')');
     }
 }
 

@@ -23,11 +23,16 @@ pub struct AuditRecord {
     /// `request.userInfo.username`.
     pub user: String,
     pub workload: ObjectRef,
-    /// The verdict's non-blocking violations (none of them denied the request).
+    /// The verdict's non-blocking violations (none of them denied the request); the
+    /// first [`WORDED_VIOLATIONS`] carry their message, the others' messages are empty.
     pub violations: Vec<Violation>,
     /// The evaluation time.
     pub at: Timestamp,
 }
+
+/// How many violations of a record are published as Events (one each), and so how many
+/// carry their message: the webhook writes no message nobody reads.
+pub const WORDED_VIOLATIONS: usize = 5;
 
 /// The sending half the webhook is given; the operator keeps the receiver.
 pub type AuditSender = tokio::sync::mpsc::Sender<AuditRecord>;

@@ -4,8 +4,9 @@
 //!
 //! What is judged:
 //! - Pods and every pod controller (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
-//!   CronJob) on CREATE and UPDATE, by [`evaluate`] — the same verdict as `stance check` and
-//!   the operator. On UPDATE, `oldObject` is the running revision for `newRiskOnly`.
+//!   CronJob) on CREATE and UPDATE, by [`judge`] — the same verdict as `stance check` and
+//!   the operator, with only the messages the answer shows written. On UPDATE,
+//!   `oldObject` is the running revision for `newRiskOnly`.
 //! - Stance's GuardrailPolicies and RiskExceptions, by the index's own compilers.
 //!
 //! Admitted without evaluation (and said so in the [`Outcome`]):
@@ -29,7 +30,8 @@ use super::review::{self, RequestIn, ReviewIn, StatusOut};
 use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
 use crate::model::{ObjectRef, WorkloadKind};
-use crate::policy::{Violation, evaluate};
+use super::audit::WORDED_VIOLATIONS;
+use crate::policy::{Judged, Violation, judge};
 use crate::posture::PostureIndex;
 
 /// Limits of what an answer carries.
@@ -122,7 +124,9 @@ pub struct Outcome {
     pub user: String,
     /// The evaluated workload.
     pub workload: Option<ObjectRef>,
-    /// Every violation of the verdict (blocking or not).
+    /// Every violation of the verdict (blocking or not). Only the messages an audit record
+    /// publishes are written (the first [`WORDED_VIOLATIONS`] non-blocking ones); the
+    /// answer's own lines are written from the judgement.
     pub violations: Vec<Violation>,
 }
 
@@ -380,18 +384,18 @@ fn workload(
     if old.as_ref().is_some_and(|o| *o == w) {
         return allow_unjudged(outcome, "no change guardrails judge");
     }
-    let verdict = evaluate(&w, old.as_ref(), index, now);
-    // Only the lines shown are formatted (a verdict can hold dozens of violations).
+    let judgement = judge(&w, old.as_ref(), index, now);
+    // Only the messages shown are written (a verdict can hold dozens of violations).
     let warnings = review::warnings(
-        verdict.warnings().map(Violation::line),
-        verdict.warnings().count(),
+        judgement.warnings().map(Judged::line),
+        judgement.warnings().count(),
         opts.warning_limit,
         opts.max_warnings,
     );
-    let denials = verdict.denials().count();
+    let denials = judgement.denials().count();
     if denials == 0 {
         outcome.decision = if warnings.is_empty() { Decision::Allow } else { Decision::Warn };
-        outcome.violations = verdict.violations;
+        outcome.violations = judgement.into_violations(WORDED_VIOLATIONS);
         let body = review::render(&outcome.uid, true, StatusOut::ok(), warnings);
         return Handled { status: 200, body, outcome };
     }
@@ -401,8 +405,9 @@ fn workload(
         outcome.workload.as_ref().map(ToString::to_string).unwrap_or_default(),
         if denials == 1 { "" } else { "s" }
     );
-    let message = review::denial_message(&header, verdict.denials().map(Violation::line), denials, opts.message_limit);
-    outcome.violations = verdict.violations;
+    let message = review::denial_message(&header, judgement.denials().map(Judged::line), denials, opts.message_limit);
+    // A denied request is not audited: its violations only feed the metrics.
+    outcome.violations = judgement.into_violations(0);
     let body = review::render(&outcome.uid, false, StatusOut::failure(403, "Forbidden", message), warnings);
     Handled { status: 200, body, outcome }
 }
