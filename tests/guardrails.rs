@@ -428,3 +428,38 @@ fn exempt_namespaces_are_never_evaluated() {
     assert!(v.allowed() && v.violations.is_empty() && v.exempt.is_some());
     assert_eq!(Enforcement::default(), Enforcement::Enforce);
 }
+
+#[test]
+fn vulnerability_rules_see_every_finding_over_the_threshold() {
+    // The rule stops reading an image's findings at its threshold, trusting the index to
+    // list them worst first: check that order, and that every severity threshold finds
+    // exactly the findings a full scan of the real reports counts.
+    use stance::model::Severity;
+    use stance::policy::rules::vulnerabilities::counts;
+    let index = mk_index("", &[&FIXTURES[..], &["defectdojo/trivy_operator/vulnerabilityreport_many.json"]].concat());
+    let w = mk_deployment("a", "b", SPRING);
+    let image = stance::model::ImageRef::parse(SPRING).unwrap();
+    let mut checked = 0;
+    for (_, posture) in index.artifacts() {
+        let sev: Vec<Severity> = posture.findings.iter().map(|f| f.severity).collect();
+        assert!(sev.windows(2).all(|w| w[0] >= w[1]), "not worst first: {sev:?}");
+        for max in ["UNKNOWN", "INFO", "LOW", "MEDIUM", "HIGH"] {
+            let rule: stance::api::guardrail_policy::VulnerabilityRule =
+                serde_yaml::from_str(&format!("maxSeverity: {max}")).unwrap();
+            let mut want: Vec<&str> =
+                posture.findings.iter().filter(|f| counts(&rule, f, now())).map(|f| &*f.id).collect();
+            let img = stance::policy::context::ImageCtx {
+                container: &w.containers[0],
+                image: &image,
+                posture: Some(posture),
+            };
+            let hit = stance::policy::rules::vulnerabilities::check(&rule, &img, now());
+            let mut got: Vec<&str> = hit.iter().flat_map(|h| h.items.iter().map(|i| &*i.key)).collect();
+            want.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, want, "maxSeverity {max}");
+            checked += want.len();
+        }
+    }
+    assert!(checked > 100, "the fixtures must exercise the rule ({checked})");
+}

@@ -12,6 +12,6 @@ pub mod version;
 
 pub use compile::{Check, Policy, Rule};
 pub use evaluate::{evaluate, judge};
-pub use judgement::{Judged, Judgement};
 pub use exception::Exception;
+pub use judgement::{Judged, Judgement};
 pub use verdict::{Verdict, Violation};

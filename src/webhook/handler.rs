@@ -26,11 +26,11 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::audit::WORDED_VIOLATIONS;
 use super::review::{self, RequestIn, ReviewIn, StatusOut};
 use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
 use crate::model::{ObjectRef, WorkloadKind};
-use super::audit::WORDED_VIOLATIONS;
 use crate::policy::{Judged, Violation, judge};
 use crate::posture::PostureIndex;
 

@@ -60,7 +60,15 @@ pub fn describe_into(s: &mut String, f: &Finding) {
 
 pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
     let posture = img.posture?;
-    let mut hits: Vec<&Finding> = posture.findings.iter().map(|f| &**f).filter(|f| counts(rule, f, now)).collect();
+    // The posture lists findings worst severity first: stop at the threshold instead of
+    // testing every finding of the image (admission runs this per policy and image).
+    let mut hits: Vec<&Finding> = posture
+        .findings
+        .iter()
+        .map(|f| &**f)
+        .take_while(|f| f.severity > rule.max_severity)
+        .filter(|f| counts(rule, f, now))
+        .collect();
     if hits.is_empty() {
         return None;
     }
