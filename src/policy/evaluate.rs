@@ -243,7 +243,7 @@ fn finish<'a>(
         excepted_by,
         preexisting: false,
     };
-    Judged::new(violation, p, rule, hit.header, hit.items, hit.advice, partly, defaults)
+    Judged::new(violation, (p, rule), hit, partly, defaults)
 }
 
 /// Marks a violation pre-existing when the running revision had the same violation
