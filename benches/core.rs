@@ -94,18 +94,23 @@ fn correlate_million(c: &mut Criterion) {
     eprintln!("correlate: peak RSS of the bench process so far: {:.0} MiB", peak_rss_mib());
 }
 
-fn evaluate_pod(c: &mut Criterion) {
-    // 100k findings over 1,000 images, 20 policies; a Pod with 3 containers.
+/// 100k findings over 1,000 images and `policies` synthetic policies; a Pod with 3
+/// containers running scanned images; the evaluation time.
+fn pod_setup(policies: usize) -> (PostureIndex, stance::model::Workload, Timestamp) {
     let spec = Spec { images: 1_000, findings: 100_000, reports_per_image: 1, seed: 11 };
     let loaded = Loaded {
         reports: synthetic::reports(&spec),
-        objects: synthetic::policies(20).into_iter().map(stance::ingest::KubeObject::Policy).collect(),
+        objects: synthetic::policies(policies).into_iter().map(stance::ingest::KubeObject::Policy).collect(),
         ..Loaded::default()
     };
     let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
-    assert_eq!(index.policies().filter(|p| p.compiled.is_ok()).count(), 20);
+    assert_eq!(index.policies().filter(|p| p.compiled.is_ok()).count(), policies);
     let pod = synthetic::pod("shop", "web", &[1, 2, 3]);
-    let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+    (index, pod, "2026-11-27T00:00:00Z".parse().unwrap())
+}
+
+fn evaluate_pod(c: &mut Criterion) {
+    let (index, pod, now) = pod_setup(20);
     let verdict = evaluate(&pod, None, &index, now);
     assert!(!verdict.violations.is_empty(), "the bench must exercise real violations");
     c.bench_function("evaluate_pod_3_containers_20_policies_100k_findings", |b| {
@@ -116,15 +121,7 @@ fn evaluate_pod(c: &mut Criterion) {
 fn judge_pod(c: &mut Criterion) {
     // Admission's path against the full verdict, side by side, where it matters: 50
     // policies, so the Pod breaks more rules than an answer shows.
-    let spec = Spec { images: 1_000, findings: 100_000, reports_per_image: 1, seed: 11 };
-    let loaded = Loaded {
-        reports: synthetic::reports(&spec),
-        objects: synthetic::policies(50).into_iter().map(stance::ingest::KubeObject::Policy).collect(),
-        ..Loaded::default()
-    };
-    let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
-    let pod = synthetic::pod("shop", "web", &[1, 2, 3]);
-    let now: Timestamp = "2026-11-27T00:00:00Z".parse().unwrap();
+    let (index, pod, now) = pod_setup(50);
     let n = evaluate(&pod, None, &index, now).violations.len();
     assert!(n > 20, "the bench needs more violations than an answer shows ({n})");
     let mut g = c.benchmark_group(format!("pod_50_policies_{n}_violations"));
