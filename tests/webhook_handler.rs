@@ -524,6 +524,17 @@ fn envelope_errors_are_400_with_a_clear_message() {
     }
 }
 
+/// Pod `pay/big` with `pairs` containers running the vulnerable Spring image and as many
+/// running an untagged, unscanned `busybox`.
+fn big_pod(pairs: usize) -> Value {
+    let containers: Vec<Value> = (0..pairs)
+        .flat_map(|i| {
+            [json!({"name": format!("c{i}"), "image": SPRING}), json!({"name": format!("l{i}"), "image": "busybox"})]
+        })
+        .collect();
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "pay"}, "spec": {"containers": containers}})
+}
+
 #[test]
 fn answers_stay_within_the_size_caps() {
     // 40 containers, each with two violations: far more than fits in 4 KiB.
@@ -535,12 +546,7 @@ fn answers_stay_within_the_size_caps() {
         .concat(),
         &REPORTS,
     );
-    let containers: Vec<Value> = (0..40)
-        .flat_map(|i| {
-            [json!({"name": format!("c{i}"), "image": SPRING}), json!({"name": format!("l{i}"), "image": "busybox"})]
-        })
-        .collect();
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "pay"}, "spec": {"containers": containers}});
+    let pod = big_pod(40);
     let a = answer(&run(&index, &review_of("CREATE", pod, None)));
     assert!(!a.allowed);
     let m = &a.result.message;
@@ -558,7 +564,7 @@ fn answers_stay_within_the_size_caps() {
 #[test]
 fn the_answer_shows_the_verdicts_own_lines_and_audits_carry_the_first_messages() {
     // Admission writes only the messages it shows; they must read exactly as the full
-    // verdict `stance check` prints, partial exceptions, ratchet and all.
+    // verdict `stance check` prints.
     let index = mk_index(
         &[
             policy("no-kev", "Enforce", "", KEV_RULE),
@@ -568,12 +574,7 @@ fn the_answer_shows_the_verdicts_own_lines_and_audits_carry_the_first_messages()
         .concat(),
         &REPORTS,
     );
-    let containers: Vec<Value> = (0..24)
-        .flat_map(|i| {
-            [json!({"name": format!("c{i}"), "image": SPRING}), json!({"name": format!("l{i}"), "image": "busybox"})]
-        })
-        .collect();
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "pay"}, "spec": {"containers": containers}});
+    let pod = big_pod(24);
     let w = stance::ingest::kubernetes::workload_from_value(stance::model::WorkloadKind::Pod, &pod, "pay").unwrap();
     let verdict = stance::policy::evaluate(&w, None, &index, now());
     let lines = |f: fn(&stance::policy::Violation) -> bool| -> Vec<String> {
