@@ -17,6 +17,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod range;
 pub mod version;
 
+pub use range::{Comparator, Constraint, RangeError, VersionRange};
 pub use version::{Scheme, Version, VersionError};
