@@ -17,8 +17,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod package_id;
 pub mod range;
 pub mod version;
 
+pub use package_id::{PackageId, Purl, PurlError};
 pub use range::{Comparator, Constraint, RangeError, VersionRange};
 pub use version::{Scheme, Version, VersionError};
