@@ -17,10 +17,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod image_ref;
 pub mod package_id;
 pub mod range;
 pub mod version;
 
+pub use image_ref::{ImagePrefix, ImageRef, ImageRefError};
 pub use package_id::{PackageId, Purl, PurlError};
 pub use range::{Comparator, Constraint, RangeError, VersionRange};
 pub use version::{Scheme, Version, VersionError};
