@@ -18,11 +18,13 @@
 #![warn(missing_docs)]
 
 pub mod image_ref;
+pub mod license;
 pub mod package_id;
 pub mod range;
 pub mod version;
 
 pub use image_ref::{ImagePrefix, ImageRef, ImageRefError};
+pub use license::{CdxLicense, DeniedLicences, LicenseError, LicenseExpr, LicenseVerdict, Licensing};
 pub use package_id::{PackageId, Purl, PurlError};
 pub use range::{Comparator, Constraint, RangeError, VersionRange};
 pub use version::{Scheme, Version, VersionError};
