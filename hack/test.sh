@@ -48,3 +48,5 @@ fi
 
 echo "== cargo test"
 cargo test --locked --no-fail-fast "${cluster_args[@]}"
+echo "== cargo test -p stance-ecosystem (the per-ecosystem semantics crate)"
+cargo test --locked --no-fail-fast -p stance-ecosystem

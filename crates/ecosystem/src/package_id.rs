@@ -304,7 +304,10 @@ fn decode(s: &str) -> Result<String, String> {
             let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
             match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(byte) => out.push(byte),
-                None => return Err(format!("`{}` is not a valid percent-encoding", &s[i..(i + 3).min(s.len())])),
+                None => {
+                    let bad = s.get(i..(i + 3).min(s.len())).unwrap_or("%");
+                    return Err(format!("`{bad}` is not a valid percent-encoding"));
+                }
             }
             i += 3;
         } else {

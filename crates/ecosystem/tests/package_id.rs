@@ -68,7 +68,17 @@ fn per_type_normalisation() {
 
 #[test]
 fn rejects_what_is_not_a_package() {
-    for bad in ["", "openssl", "pkg:", "pkg:npm", "pkg:npm/", "http://example.com/x", "pkg:1npm/x"] {
+    for bad in [
+        "",
+        "openssl",
+        "pkg:",
+        "pkg:npm",
+        "pkg:npm/",
+        "http://example.com/x",
+        "pkg:1npm/x",
+        "pkg:npm/%é",
+        "pkg:npm/a%2",
+    ] {
         assert!(PackageId::from_purl(bad).is_err(), "{bad:?}");
     }
     assert!(PackageId::from_parts("npm", Some("@babel"), "  ").is_err());

@@ -94,8 +94,7 @@ fn canonical_text(text: &str, unknowns: &mut Vec<String>) -> String {
     let mut prev_with = false;
     // `,` and `;` are no SPDX syntax: kept as tokens so that the text fails to parse and is
     // read by the all-apply fallback, with the ids beside them intact.
-    let spaced =
-        text.replace('(', " ( ").replace(')', " ) ").replace('/', " OR ").replace(',', " , ").replace(';', " , ");
+    let spaced = text.replace('(', " ( ").replace(')', " ) ").replace('/', " OR ").replace([',', ';'], " , ");
     for raw in spaced.split_whitespace() {
         let upper = raw.to_ascii_uppercase();
         let token = match upper.as_str() {
