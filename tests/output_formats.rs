@@ -141,7 +141,7 @@ fn github_problems(log: &Value) -> Vec<String> {
                 Some(_) => {}
             }
             for f in ["startLine", "startColumn", "endLine", "endColumn"] {
-                if !phys["region"][f].as_u64().is_some_and(|n| n >= 1) {
+                if phys["region"][f].as_u64().is_none_or(|n| n < 1) {
                     p.push(format!("results[{i}] region.{f} is missing"));
                 }
             }
