@@ -4,6 +4,8 @@
 # Kubernetes API server, which this script starts (hack/local-cluster.sh) and stops.
 #
 # STANCE_TEST_NO_CLUSTER=1 skips the cluster (those tests then show as "ignored").
+# STANCE_TEST_NO_IMAGE=1 skips building and testing the release image (hack/image.sh,
+# tests/image.rs), which costs a static release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,26 @@ if ! python3 -c "import helm_python" >/dev/null 2>&1; then
   python3 -m pip install --quiet helm-python-sdk
 fi
 
+# The image test builds the release image with buildah and unpacks it with umoci (Debian
+# packages, daemonless); it needs objcopy/readelf (binutils) and a CA bundle too.
+if [ "${STANCE_TEST_NO_IMAGE:-}" != 1 ]; then
+  missing=()
+  command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+  command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+  command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
+  [ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "missing Debian packages for the image test: ${missing[*]} (run as root, apt-get install them, or set STANCE_TEST_NO_IMAGE=1)" >&2
+      exit 2
+    fi
+    echo "== installing ${missing[*]} (for the image test)"
+    lock=(-o DPkg::Lock::Timeout=300)
+    apt-get "${lock[@]}" update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
@@ -46,7 +68,26 @@ if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
   cluster_args=(-- --include-ignored)
 fi
 
+# The release image: built here, tested by tests/image.rs (ignored unless STANCE_TEST_IMAGE
+# names the archive), which runs with the cluster tests' --include-ignored or on its own.
+image_test=(--skip release_image_runs_the_demo_like_the_host_binary)
+if [ "${STANCE_TEST_NO_IMAGE:-}" != 1 ]; then
+  echo "== release image (hack/image.sh)"
+  image_line="$(hack/image.sh)"
+  echo "$image_line"
+  export STANCE_TEST_IMAGE="${image_line%% *}"
+  image_test=()
+fi
+
 echo "== cargo test"
-cargo test --locked --no-fail-fast "${cluster_args[@]}"
+if [ ${#cluster_args[@]} -gt 0 ]; then
+  cargo test --locked --no-fail-fast "${cluster_args[@]}" "${image_test[@]}"
+else
+  cargo test --locked --no-fail-fast
+  if [ -n "${STANCE_TEST_IMAGE:-}" ]; then
+    echo "== the release image runs the demo (tests/image.rs)"
+    cargo test --locked --test image -- --ignored
+  fi
+fi
 echo "== cargo test -p stance-ecosystem (the per-ecosystem semantics crate)"
 cargo test --locked --no-fail-fast -p stance-ecosystem

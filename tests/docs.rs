@@ -177,3 +177,125 @@ fn every_exposed_metric_is_in_the_operations_handbook() {
     }
     assert!(problems.is_empty(), "docs/operations.md's metrics tables disagree with the code: {problems:#?}");
 }
+
+/// docs/risk.md's worked examples are what the scoring code computes (no remediation points,
+/// unprivileged workloads): `= **N**` in the document for each.
+#[test]
+fn risk_doc_examples_are_what_score_computes() {
+    use std::sync::Arc;
+
+    use stance::api::{Criticality, DataClassification};
+    use stance::model::{Artifact, Finding, FindingKind, Format, Severity, Source};
+    use stance::posture::risk::{Reach, RiskContext, score};
+
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/risk.md")).unwrap();
+    let source = Arc::new(Source {
+        format: Format::TrivyJson,
+        scanner: Arc::from("t"),
+        origin: Arc::from("o"),
+        workload: None,
+        container: None,
+    });
+    let finding = |sev, cvss: f32, kev: bool, epss: Option<f32>| {
+        let mut f = Finding::new(
+            FindingKind::Vulnerability,
+            "CVE-1",
+            sev,
+            "t",
+            Artifact::Other(Arc::from("x")),
+            source.clone(),
+        );
+        f.cvss = Some(cvss);
+        f.kev = kev;
+        f.epss = epss;
+        f
+    };
+    let ctx = |reach, criticality, data| RiskContext {
+        reach,
+        criticality,
+        data,
+        privileged: false,
+        root: false,
+        now: jiff::Timestamp::UNIX_EPOCH,
+    };
+    use Criticality as C;
+    use DataClassification as D;
+    let critical = |epss| finding(Severity::Critical, 9.8, false, Some(epss));
+    let examples = [
+        (finding(Severity::High, 7.5, true, None), ctx(Reach::Internet, C::Critical, D::Restricted)),
+        (critical(0.004), ctx(Reach::None, C::Low, D::Internal)),
+        (critical(0.004), ctx(Reach::Internal, C::Medium, D::Internal)),
+        (critical(0.004), ctx(Reach::Internet, C::Critical, D::Restricted)),
+        (critical(0.5), ctx(Reach::Internet, C::High, D::Confidential)),
+        (finding(Severity::Critical, 9.8, true, None), ctx(Reach::Internet, C::Medium, D::Internal)),
+    ];
+    for (f, c) in &examples {
+        let s = score(f, c).score;
+        assert!(doc.contains(&format!("= **{s}**")), "docs/risk.md has no example scoring {s}: {c:?}");
+    }
+}
+
+/// The YAML blocks of a Markdown document, with the line each starts on.
+fn yaml_blocks(doc: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, line) in doc.lines().enumerate() {
+        match (&mut current, line.trim_start().strip_prefix("```")) {
+            (None, Some(lang)) if lang.trim() == "yaml" => current = Some((i + 1, String::new())),
+            (Some(_), Some(_)) => out.extend(current.take()),
+            (Some((_, text)), None) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    out
+}
+
+/// Every YAML example of the reference and the concepts page is a Stance resource that loads
+/// without a warning and compiles (policies and exceptions), and together they show every
+/// rule type and every resource.
+#[test]
+fn yaml_examples_load_and_compile() {
+    let mut rule_types = BTreeSet::new();
+    let mut kinds = BTreeSet::new();
+    for file in ["docs/policy-reference.md", "docs/concepts.md"] {
+        let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let blocks = yaml_blocks(&doc);
+        assert!(!blocks.is_empty(), "{file}: no YAML examples");
+        for (line, text) in blocks {
+            let origin = format!("{file}:{line}");
+            let mut loaded = stance::ingest::Loaded::default();
+            loaded.add_bytes(&origin, text.as_bytes());
+            assert!(loaded.warnings.is_empty(), "{origin}: {:#?}", loaded.warnings);
+            let index = stance::posture::PostureIndex::from_loaded(Default::default(), loaded);
+            for p in index.policies() {
+                let compiled = p.compiled.as_ref().unwrap_or_else(|e| panic!("{origin}: policy does not compile: {e}"));
+                rule_types.extend(compiled.rules.iter().map(|r| r.check.type_name()));
+                kinds.insert("GuardrailPolicy");
+            }
+            for e in index.exceptions() {
+                assert!(e.compiled.is_ok(), "{origin}: exception does not compile: {:?}", e.compiled);
+                kinds.insert("RiskException");
+            }
+            kinds.extend(index.apps().map(|_| "AppPosture"));
+            kinds.extend(index.assets().map(|_| "Asset"));
+            let found =
+                index.policies().count() + index.exceptions().count() + index.apps().count() + index.assets().count();
+            assert!(found > 0, "{origin}: no Stance resource in the block");
+        }
+    }
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["AppPosture", "Asset", "GuardrailPolicy", "RiskException"]);
+    let all = [
+        "components",
+        "imageReference",
+        "ownership",
+        "riskScore",
+        "sbomRequired",
+        "scanRequired",
+        "vulnerabilities",
+        "workloadSecurity",
+    ];
+    assert_eq!(rule_types.into_iter().collect::<Vec<_>>(), all, "an example per rule type");
+}

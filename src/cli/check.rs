@@ -20,12 +20,14 @@ pub enum CheckFormat {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Manifests to check (files or folders); their workloads are evaluated, their other
-    /// objects (AppPostures, Services, policies, exceptions) join the state.
-    #[arg(short = 'f', long = "filename", required = true)]
+    /// Manifests to check (files or folders; several after one -f, or -f repeated); their
+    /// workloads are evaluated, their other objects (AppPostures, Services, policies,
+    /// exceptions) join the state.
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     pub manifests: Vec<PathBuf>,
-    /// Cluster state: policies, exceptions, AppPostures, running workloads, reports.
-    #[arg(long = "state")]
+    /// Cluster state: policies, exceptions, AppPostures, running workloads, reports (files
+    /// or folders; several after one --state, or --state repeated).
+    #[arg(long = "state", num_args = 1..)]
     pub state: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,

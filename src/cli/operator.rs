@@ -36,8 +36,9 @@ pub struct OperatorArgs {
     /// Write status without electing a leader (only for a single replica).
     #[arg(long)]
     pub no_leader_election: bool,
-    /// CISA KEV JSON / FIRST EPSS CSV files (re-read when they change).
-    #[arg(long = "feed")]
+    /// CISA KEV JSON / FIRST EPSS CSV files, re-read when they change (several after one
+    /// --feed, or --feed repeated).
+    #[arg(long = "feed", num_args = 1..)]
     pub feeds: Vec<PathBuf>,
     /// Milliseconds reconciliation waits for further changes.
     #[arg(long, default_value_t = 500)]

@@ -10,6 +10,9 @@ use crate::output::scan::build;
 use crate::output::{policy_report, sarif, table};
 use crate::posture::PostureIndex;
 
+/// Findings listed per application in the table and JSON unless `--top` says otherwise.
+pub const DEFAULT_TOP: usize = 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScanFormat {
     Table,
@@ -25,9 +28,9 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
-    /// Findings listed per application.
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    /// Findings listed per application [default: 10 for table and json, all for sarif].
+    #[arg(long)]
+    pub top: Option<usize>,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -35,15 +38,27 @@ pub struct ScanArgs {
 pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
     let (index, summary) = PostureIndex::load(args.policy.config(), &args.paths)?;
     let now = args.policy.now();
+    // A dashboard that imports SARIF must see every finding, or it closes the alerts of
+    // those left out; people reading a table or JSON want the worst few.
+    let top = args.top.unwrap_or(DEFAULT_TOP);
     let text = match args.format {
-        ScanFormat::Table => table::scan(&build(&index, &summary, now, args.top)),
-        ScanFormat::Json => serde_json::to_string_pretty(&build(&index, &summary, now, args.top))? + "\n",
+        ScanFormat::Table => table::scan(&build(&index, &summary, now, top)),
+        ScanFormat::Json => serde_json::to_string_pretty(&build(&index, &summary, now, top))? + "\n",
         ScanFormat::Sarif => {
-            serde_json::to_string_pretty(&sarif::render(&build(&index, &summary, now, args.top)))? + "\n"
+            let log = sarif::render(&index, now, args.top);
+            let results = log.runs.iter().map(|r| r.results.len()).sum::<usize>();
+            if results > sarif::GITHUB_MAX_RESULTS {
+                eprintln!(
+                    "warning: the SARIF output has {results} results; GitHub code scanning rejects a run with more \
+                     than {}: pass --top N to list at most N findings per application",
+                    sarif::GITHUB_MAX_RESULTS
+                );
+            }
+            serde_json::to_string_pretty(&log)? + "\n"
         }
         ScanFormat::Policyreport => {
             let mut s = String::new();
-            for r in policy_report::render(&index, now) {
+            for r in policy_report::reports(&index, now) {
                 s.push_str("---\n");
                 s.push_str(&serde_yaml::to_string(&r)?);
             }

@@ -30,7 +30,7 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 pub struct WebhookArgs {
     /// Cluster state to judge against: policies, exceptions, AppPostures, workloads, reports.
-    #[arg(long = "state")]
+    #[arg(long = "state", num_args = 1..)]
     pub state: Vec<PathBuf>,
     /// Plain-HTTP address of /metrics (Prometheus), /healthz and /readyz.
     #[arg(long, default_value = "0.0.0.0:9090")]

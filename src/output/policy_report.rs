@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::model::{Workload, WorkloadKind};
 use crate::policy::context::Subject;
@@ -15,6 +16,80 @@ use crate::posture::PostureIndex;
 
 /// Results per report page: ~1 KiB each keeps a page far below etcd's 1.5 MiB limit.
 pub const RESULTS_PER_REPORT: usize = 500;
+
+pub const API_VERSION: &str = "wgpolicyk8s.io/v1alpha2";
+
+/// A `wgpolicyk8s.io/v1alpha2` PolicyReport, with only the fields Stance fills in
+/// (`tests/sarif.rs` checks them against the CRD's schema).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyReport {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ReportMetadata,
+    pub summary: ReportSummary,
+    pub results: Vec<ReportResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportMetadata {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReportSummary {
+    pub pass: u32,
+    pub fail: u32,
+    pub warn: u32,
+    pub error: u32,
+    pub skip: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Warn,
+    /// Excepted by a RiskException.
+    Skip,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportResult {
+    pub source: &'static str,
+    pub policy: String,
+    pub rule: String,
+    /// The rule type (`vulnerabilities`, `imageReference`, …).
+    pub category: &'static str,
+    pub result: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<&'static str>,
+    pub scored: bool,
+    pub resources: Vec<ResourceRef>,
+    pub timestamp: ReportTimestamp,
+    pub message: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<&'static str, String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRef {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ReportTimestamp {
+    pub seconds: i64,
+    pub nanos: i32,
+}
 
 fn api_version(kind: WorkloadKind) -> &'static str {
     match kind {
@@ -33,14 +108,30 @@ fn severity(v: &Violation) -> &'static str {
 }
 
 /// One `pass`/`fail`/`warn`/`skip` result per (workload, applicable policy rule).
-fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<Value> {
+fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<ReportResult> {
     let verdict = evaluate(w, None, index, now);
     let subject = Subject::new(w, index, now);
-    let resource = json!({
-        "apiVersion": api_version(w.kind), "kind": w.kind.as_str(), "namespace": &*w.namespace, "name": &*w.name,
-        "uid": w.uid.as_deref().unwrap_or("")
-    });
-    let ts = json!({ "seconds": now.as_second(), "nanos": 0 });
+    let resource = ResourceRef {
+        api_version: api_version(w.kind),
+        kind: w.kind.as_str(),
+        namespace: w.namespace.to_string(),
+        name: w.name.to_string(),
+        uid: w.uid.as_deref().unwrap_or("").to_string(),
+    };
+    let ts = ReportTimestamp { seconds: now.as_second(), nanos: 0 };
+    let result = |p: &str, rule: &str, category, outcome, severity, message: &str, properties| ReportResult {
+        source: "stance",
+        policy: p.to_string(),
+        rule: rule.to_string(),
+        category,
+        result: outcome,
+        severity,
+        scored: true,
+        resources: vec![resource.clone()],
+        timestamp: ts,
+        message: message.to_string(),
+        properties,
+    };
     let mut out = Vec::new();
     for entry in index.policies() {
         let Ok(p) = &entry.compiled else { continue };
@@ -50,20 +141,17 @@ fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<Value>
         for rule in &p.rules {
             let hits: Vec<&Violation> =
                 verdict.violations.iter().filter(|v| v.policy == p.name && v.rule == rule.name).collect();
+            let category = rule.check.type_name();
             if hits.is_empty() {
-                out.push(json!({
-                    "source": "stance", "policy": &*p.name, "rule": &*rule.name, "category": rule.check.type_name(),
-                    "result": "pass", "scored": true, "resources": [resource], "timestamp": ts,
-                    "message": "no violation"
-                }));
+                out.push(result(&p.name, &rule.name, category, Outcome::Pass, None, "no violation", BTreeMap::new()));
             }
             for v in hits {
-                let result = if !v.excepted_by.is_empty() {
-                    "skip"
+                let outcome = if !v.excepted_by.is_empty() {
+                    Outcome::Skip
                 } else if v.blocks() {
-                    "fail"
+                    Outcome::Fail
                 } else {
-                    "warn"
+                    Outcome::Warn
                 };
                 let mut props = BTreeMap::new();
                 props.insert("enforcement", v.enforcement.as_str().to_string());
@@ -73,11 +161,7 @@ fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<Value>
                 if !v.excepted_by.is_empty() {
                     props.insert("riskException", v.excepted_by.join(","));
                 }
-                out.push(json!({
-                    "source": "stance", "policy": &*p.name, "rule": &*rule.name, "category": rule.check.type_name(),
-                    "result": result, "severity": severity(v), "scored": true, "resources": [resource],
-                    "timestamp": ts, "message": v.message, "properties": props
-                }));
+                out.push(result(&p.name, &rule.name, category, outcome, Some(severity(v)), &v.message, props));
             }
         }
     }
@@ -85,8 +169,8 @@ fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<Value>
 }
 
 /// Builds the PolicyReports for every running (top-level) workload in the index.
-pub fn render(index: &PostureIndex, now: Timestamp) -> Vec<Value> {
-    let mut by_ns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+pub fn reports(index: &PostureIndex, now: Timestamp) -> Vec<PolicyReport> {
+    let mut by_ns: BTreeMap<String, Vec<ReportResult>> = BTreeMap::new();
     for w in index.workloads().filter(|w| index.is_top_level(w)) {
         by_ns.entry(w.namespace.to_string()).or_default().extend(results_for(w, index, now));
     }
@@ -94,22 +178,34 @@ pub fn render(index: &PostureIndex, now: Timestamp) -> Vec<Value> {
     for (ns, results) in by_ns {
         let pages = results.chunks(RESULTS_PER_REPORT).count();
         for (i, page) in results.chunks(RESULTS_PER_REPORT).enumerate() {
-            let mut summary = BTreeMap::from([("pass", 0), ("fail", 0), ("warn", 0), ("error", 0), ("skip", 0)]);
+            let mut summary = ReportSummary::default();
             for r in page {
-                if let Some(n) = r["result"].as_str().and_then(|k| summary.get_mut(k)) {
-                    *n += 1;
-                }
+                *match r.result {
+                    Outcome::Pass => &mut summary.pass,
+                    Outcome::Fail => &mut summary.fail,
+                    Outcome::Warn => &mut summary.warn,
+                    Outcome::Skip => &mut summary.skip,
+                } += 1;
             }
             let name =
                 if pages == 1 { "stance-guardrails".to_string() } else { format!("stance-guardrails-{}", i + 1) };
-            reports.push(json!({
-                "apiVersion": "wgpolicyk8s.io/v1alpha2",
-                "kind": "PolicyReport",
-                "metadata": { "name": name, "namespace": ns, "labels": { "app.kubernetes.io/managed-by": "stance" } },
-                "summary": summary,
-                "results": page
-            }));
+            reports.push(PolicyReport {
+                api_version: API_VERSION,
+                kind: "PolicyReport",
+                metadata: ReportMetadata {
+                    name,
+                    namespace: ns.clone(),
+                    labels: BTreeMap::from([("app.kubernetes.io/managed-by", "stance")]),
+                },
+                summary,
+                results: page.to_vec(),
+            });
         }
     }
     reports
+}
+
+/// [`reports`] as JSON objects, as the operator applies them.
+pub fn render(index: &PostureIndex, now: Timestamp) -> Vec<Value> {
+    reports(index, now).iter().map(|r| serde_json::to_value(r).expect("a PolicyReport serializes")).collect()
 }

@@ -121,20 +121,29 @@ impl AppOutput {
     }
 }
 
-/// Assesses everything in the index at `now`; `top` findings are listed per application.
-pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp, top: usize) -> ScanOutput {
-    let assessments: Vec<Assessment<'_>> = index.apps().map(|a| app::assess(index, a, now)).collect();
-    let mut apps: Vec<AppOutput> = assessments.iter().map(|a| AppOutput::new(a, top)).collect();
-    apps.sort_by(|a, b| {
+/// Every application's assessment at `now`, highest risk first (then by name).
+pub fn assess_all(index: &PostureIndex, now: Timestamp) -> Vec<Assessment<'_>> {
+    let mut all: Vec<Assessment<'_>> = index.apps().map(|a| app::assess(index, a, now)).collect();
+    all.sort_by(|a, b| {
         b.risk_score.cmp(&a.risk_score).then_with(|| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)))
     });
+    all
+}
 
+/// Guardrail violations of running (top-level) workloads that no AppPosture selects.
+pub fn unowned_violations(index: &PostureIndex, now: Timestamp) -> Vec<Violation> {
     let owned = |w: &Workload| index.apps_of(w).next().is_some();
-    let unowned_violations: Vec<Violation> = index
+    index
         .workloads()
         .filter(|w| index.is_top_level(w) && !owned(w))
         .flat_map(|w| evaluate(w, None, index, now).violations)
-        .collect();
+        .collect()
+}
+
+/// Assesses everything in the index at `now`; `top` findings are listed per application.
+pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp, top: usize) -> ScanOutput {
+    let apps: Vec<AppOutput> = assess_all(index, now).iter().map(|a| AppOutput::new(a, top)).collect();
+    let unowned_violations = unowned_violations(index, now);
 
     let all_open =
         apps.iter().flat_map(|a| &a.violations).chain(&unowned_violations).filter(|v| v.excepted_by.is_empty());

@@ -36,6 +36,7 @@ pub fn reports(rel: &str) -> Vec<Report> {
 
 pub mod cluster;
 pub mod operator;
+pub mod schema;
 
 /// An index of the given YAML documents plus real fixtures (paths under ../shared/fixtures).
 pub fn mk_index(yaml: &str, fixtures: &[&str]) -> stance::posture::PostureIndex {
