@@ -22,7 +22,7 @@
 # Typical use:  eval "$(hack/local-cluster.sh up)"; "$(hack/local-cluster.sh kubectl-path)" get ns
 #
 # Environment:
-#   STANCE_K8S_CACHE        binaries + build log   (default ~/.cache/stance/k8s-v1.20.2)
+#   STANCE_K8S_CACHE        binaries + build log   (default ~/.cache/stance/k8s-v1.20.2-r<RECIPE>)
 #   STANCE_CLUSTER_DIR      default STATEDIR       (default /tmp/stance-cluster)
 #   STANCE_APISERVER_PORT   kube-apiserver https   (default 6443)
 #   STANCE_ETCD_PORT        etcd client            (default 12379; not 2379, which a system
@@ -50,11 +50,12 @@ set -euo pipefail
 
 K8S_VERSION=1.20.2
 # Bump when the build recipe changes: a cache built by another recipe is rebuilt.
-RECIPE=3
+RECIPE=4
 DEB_SRC_PKG=kubernetes
 DEB_SRC_VERSION_PREFERRED=1.20.5+really1.20.2-1.1+deb12u1
 
-CACHE=${STANCE_K8S_CACHE:-$HOME/.cache/stance/k8s-v$K8S_VERSION}
+# One cache per recipe: checkouts on different recipes (branches) must not rebuild over each other.
+CACHE=${STANCE_K8S_CACHE:-$HOME/.cache/stance/k8s-v$K8S_VERSION-r$RECIPE}
 DEFAULT_STATE=${STANCE_CLUSTER_DIR:-/tmp/stance-cluster}
 API_PORT=${STANCE_APISERVER_PORT:-6443}
 ETCD_PORT=${STANCE_ETCD_PORT:-12379}
@@ -188,6 +189,20 @@ do_build() {
   cp "$W"/r2/usr/share/gocode/src/github.com/modern-go/reflect2/*.go \
      "$W"/r2/usr/share/gocode/src/github.com/modern-go/reflect2/*.s \
      "$SRC/vendor/github.com/modern-go/reflect2/"
+  # Go >= 1.16 makes the vendored OpenAPI validators treat every zero value as null, so the
+  # server refuses `""` in a custom resource's string field ("must be of type string: null") —
+  # e.g. every real Trivy Operator report (fixedVersion: "" when there is no fix). Kubernetes
+  # 1.21 fixed it by dropping that check (kubernetes/kube-openapi#230, issue
+  # kubernetes/kubernetes#99804); apply the same one-line fix to both vendored copies.
+  local zero_check='if data == nil || reflect.DeepEqual(reflect.Zero(reflect.TypeOf(data)), reflect.ValueOf(data)) {'
+  local f patched=0
+  for f in vendor/k8s.io/kube-openapi/pkg/validation/validate/type.go vendor/github.com/go-openapi/validate/type.go; do
+    [ -f "$SRC/$f" ] && grep -qF "$zero_check" "$SRC/$f" || continue
+    sed -i 's/if data == nil || reflect\.DeepEqual(reflect\.Zero(reflect\.TypeOf(data)), reflect\.ValueOf(data)) {/if data == nil {/' "$SRC/$f"
+    grep -qF "$zero_check" "$SRC/$f" && { echo "could not patch $f" >>"$LOG"; return 1; }
+    echo "patched the zero-value check in $f" >>"$LOG"; patched=$((patched + 1))
+  done
+  [ $patched -gt 0 ] || { echo "the OpenAPI zero-value check to patch was not found" >>"$LOG"; return 1; }
   mkdir -p "$SRC/.go/src/k8s.io" && ln -sfn ../../.. "$SRC/.go/src/k8s.io/kubernetes"
 
   log "build 4/6: compiling kube-apiserver, kube-controller-manager, kubectl (several minutes; log: $LOG)"

@@ -49,6 +49,12 @@ if [ "${STANCE_TEST_NO_IMAGE:-}" != 1 ]; then
   fi
 fi
 
+# The demo's scripts and their tests (hack/demo-objects.py, examples/demo/derive.py) read YAML.
+if ! python3 -c "import yaml" >/dev/null 2>&1; then
+  echo "== installing PyYAML (for the demo tests)"
+  python3 -m pip install --quiet pyyaml
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"

@@ -169,7 +169,14 @@ pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Re
             (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
         }
         WorkloadKind::CronJob => {
-            let d: CronJob = typed(v)?;
+            // Before Kubernetes 1.21 CronJobs are batch/v1beta1 only, with v1's fields.
+            let d: CronJob = if v.get("apiVersion").and_then(Value::as_str) == Some("batch/v1beta1") {
+                let mut v1 = v.clone();
+                v1["apiVersion"] = "batch/v1".into();
+                typed(&v1)?
+            } else {
+                typed(v)?
+            };
             let t = d.spec.and_then(|s| s.job_template.spec).map(|s| s.template);
             (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
         }

@@ -296,6 +296,9 @@ impl PostureIndex {
                 AssetType::Endpoint => {
                     keys.insert(Artifact::Endpoint(Arc::from(normalize_endpoint(id))).key());
                 }
+                // A discovered Asset only records a repository the app runs: widening the app to
+                // every tag of it would take in other apps' images of the same repository.
+                AssetType::Image if asset.spec.discovered => {}
                 AssetType::Image => {
                     let name = ImageRef::parse(id).map(|i| i.name()).unwrap_or_else(|_| id.to_string());
                     keys.extend(self.images_by_name.get(&name).into_iter().flatten().cloned());

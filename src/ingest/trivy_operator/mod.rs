@@ -111,7 +111,10 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
     let container = meta.labels.as_ref().and_then(|l| l.get(LABEL_CONTAINER)).and_then(Text::get);
     let source = crate::ingest::workload_source(Format::TrivyOperator, &scanner, origin, resource.clone(), container);
     let scanned_at = body.update_timestamp.get().and_then(timestamp::parse);
-    let first_seen = meta.creation_timestamp.get().and_then(timestamp::parse).or(scanned_at);
+    // The scan is no later than updateTimestamp: a report stored again (restored, re-applied)
+    // has a newer creationTimestamp than the scan it holds.
+    let created = meta.creation_timestamp.get().and_then(timestamp::parse);
+    let first_seen = created.into_iter().chain(scanned_at).min();
 
     let mut report = Report::new(source.clone());
     report.scanned_at = scanned_at;
