@@ -27,10 +27,10 @@ if ! python3 -c "import helm_python" >/dev/null 2>&1; then
   python3 -m pip install --quiet helm-python-sdk
 fi
 
-echo "== cargo fmt --check"
-cargo fmt --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 cluster_args=()
 if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
@@ -46,5 +46,5 @@ if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
   cluster_args=(-- --include-ignored)
 fi
 
-echo "== cargo test"
-cargo test --locked --no-fail-fast "${cluster_args[@]}"
+echo "== cargo test --workspace"
+cargo test --locked --workspace --no-fail-fast "${cluster_args[@]}"

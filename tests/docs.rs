@@ -43,7 +43,7 @@ fn every_crd_spec_field_is_in_the_reference() {
 
 #[test]
 fn risk_doc_budgets_match_the_code() {
-    use stance::posture::risk::*;
+    use stance_core::risk::score::*;
     let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/risk.md")).unwrap();
     for (name, max) in [
         ("Severity", SEVERITY_MAX),

@@ -13,8 +13,8 @@ use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use stance::ingest::{KubeObject, Loaded};
-use stance::posture::{IndexConfig, PostureIndex};
 use stance::webhook::{HandlerOptions, ServiceOptions, Webhook, WebhookMetrics, handle, handle_noop};
+use stance_core::index::{IndexConfig, PostureIndex};
 use webhook_support::*;
 
 /// Every rule type and enforcement mode (synthetic policies), plus the real reports.
@@ -26,8 +26,8 @@ fn index() -> &'static PostureIndex {
             loaded.add_bytes(f, &common::fixture_bytes(f));
         }
         loaded.add_bytes("p.yaml", policy("no-kev", "Enforce", "  newRiskOnly: true\n", KEV_RULE).as_bytes());
-        loaded.objects.extend(stance::synthetic::policies(10).into_iter().map(KubeObject::Policy));
-        PostureIndex::from_loaded(IndexConfig::default(), loaded)
+        loaded.objects.extend(stance_core::synthetic::policies(10).into_iter().map(KubeObject::Policy));
+        loaded.into_index(IndexConfig::default())
     })
 }
 
@@ -271,7 +271,7 @@ proptest! {
         let rt = RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap());
         let webhook = WEBHOOK.get_or_init(|| {
             let mut registry = prometheus_client::registry::Registry::default();
-            let index = Arc::new(RwLock::new(PostureIndex::from_loaded(IndexConfig::default(), Loaded::default())));
+            let index = Arc::new(RwLock::new(Loaded::default().into_index(IndexConfig::default())));
             Webhook::new(index, WebhookMetrics::register(&mut registry), Default::default(), None, ServiceOptions { now: Some(now()), ..Default::default() })
         });
         let (status, body) = rt.block_on(async {

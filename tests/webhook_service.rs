@@ -13,9 +13,9 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use jiff::Timestamp;
 use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
-use stance::posture::PostureIndex;
 use stance::telemetry::{self, Readiness};
 use stance::webhook::{AuditRecord, Handled, HandlerOptions, ServiceOptions, Webhook, WebhookMetrics, handle};
+use stance_core::index::PostureIndex;
 use webhook_support::*;
 
 struct Harness {

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 
-use crate::posture::IndexConfig;
+use stance_core::index::IndexConfig;
 
 /// Application Security Posture Management inside Kubernetes.
 #[derive(Debug, Parser)]
@@ -73,7 +73,7 @@ impl PolicyArgs {
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
-    crate::ingest::timestamp::parse(s)
+    stance_core::ingest::timestamp::parse(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-31T00:00:00Z"))
 }
 

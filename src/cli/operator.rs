@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CliError, PolicyArgs};
 use crate::controller::{self, OperatorOptions, metrics::ControllerMetrics};
-use crate::posture::PostureIndex;
 use crate::telemetry::{self, Readiness};
+use stance_core::index::PostureIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

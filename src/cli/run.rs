@@ -6,7 +6,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use clap::Args;
-use kube::Resource;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
@@ -17,10 +16,11 @@ use super::{CliError, PolicyArgs};
 use crate::controller::ingest_api::{self, KubeBackend};
 use crate::controller::metrics::ControllerMetrics;
 use crate::controller::{self};
-use crate::model::WorkloadKind;
-use crate::posture::{PostureIndex, SharedIndex};
 use crate::telemetry::{self, Readiness};
 use crate::webhook::{self, AuditRecord, WebhookMetrics};
+use stance_core::index::{PostureIndex, SharedIndex};
+use stance_core::model::WorkloadKind;
+use stance_core::policy::Effect;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -57,7 +57,7 @@ async fn record_audits(
             let w = &record.workload;
             WorkloadKind::parse(&w.kind)
                 .and_then(|k| idx.workload(k, w.namespace.as_deref().unwrap_or_default(), &w.name).cloned())
-                .map(|wl| idx.apps_of(&wl).map(|a| a.object_ref(&())).collect())
+                .map(|wl| idx.apps_of(&wl).map(|a| crate::api::app_posture::reference(a)).collect())
                 .unwrap_or_default()
         };
         if apps.is_empty() {
@@ -65,12 +65,11 @@ async fn record_audits(
             continue;
         }
         for v in record.violations.iter().take(webhook::audit::WORDED_VIOLATIONS) {
-            let reason = if !v.excepted_by.is_empty() {
-                "AdmittedWithException"
-            } else if v.warns() {
-                "AdmittedWithWarning"
-            } else {
-                "AdmissionAudit"
+            let reason = match v.effect() {
+                Effect::Excepted => "AdmittedWithException",
+                Effect::Warn => "AdmittedWithWarning",
+                // Audit records hold admitted requests only: no Deny here.
+                Effect::Audit | Effect::Deny => "AdmissionAudit",
             };
             let note = format!("{} {} {}: {}", record.user, record.operation, record.workload, v.line());
             let ev = Event {

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
+use crate::ingest::load_index;
 use crate::output::scan::build;
 use crate::output::{policy_report, sarif, table};
-use crate::posture::PostureIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScanFormat {
@@ -33,7 +33,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
-    let (index, summary) = PostureIndex::load(args.policy.config(), &args.paths)?;
+    let (index, summary) = load_index(args.policy.config(), &args.paths)?;
     let now = args.policy.now();
     let text = match args.format {
         ScanFormat::Table => table::scan(&build(&index, &summary, now, args.top)),

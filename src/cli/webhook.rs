@@ -14,9 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CliError, PolicyArgs, print};
 use crate::ingest::load_paths;
-use crate::posture::PostureIndex;
 use crate::telemetry::{self, Readiness};
 use crate::webhook::{self, ServiceOptions, TlsSource, WebhookMetrics, WebhookOptions, self_signed};
+use stance_core::index::PostureIndex;
 
 /// The readiness condition of the index (set once the snapshot is loaded).
 pub const INDEX_CONDITION: &str = "index";
@@ -153,13 +153,10 @@ pub fn run(args: &WebhookArgs) -> Result<ExitCode, CliError> {
     }
     let readiness = Readiness::default();
     readiness.register(INDEX_CONDITION);
-    let index = PostureIndex::from_loaded(args.policy.config(), state);
+    let index = state.into_index(args.policy.config());
     for p in index.policies() {
         if let Err(e) = &p.compiled {
-            tracing::warn!(
-                policy = p.object.metadata.name.as_deref().unwrap_or(""),
-                "invalid GuardrailPolicy (ignored): {e}"
-            );
+            tracing::warn!(policy = &*p.name, "invalid GuardrailPolicy (ignored): {e}");
         }
     }
     tracing::info!(

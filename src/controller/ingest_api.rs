@@ -26,7 +26,7 @@ use warp::{Filter, Reply};
 
 use super::metrics::{ControllerMetrics, ResultLabels};
 use crate::ingest::Parsed;
-use crate::ingest::kubernetes::{APP_ANNOTATION, ASSET_ANNOTATION, REPORT_LABEL};
+use stance_core::names::{APP_ANNOTATION, ASSET_ANNOTATION, REPORT_LABEL};
 
 /// Largest accepted upload (after optional gzip: ConfigMaps hold at most 1 MiB).
 pub const MAX_UPLOAD: u64 = 1024 * 1024;

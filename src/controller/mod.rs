@@ -10,6 +10,7 @@ pub mod feed;
 pub mod ingest_api;
 pub mod leader;
 pub mod metrics;
+pub mod observed;
 pub mod policy_reports;
 pub mod reconcile;
 pub mod status;
@@ -32,8 +33,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::metrics::ControllerMetrics;
 use crate::api::AppPosture;
-use crate::posture::SharedIndex;
 use crate::telemetry::Readiness;
+use stance_core::index::SharedIndex;
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -88,9 +89,11 @@ pub async fn run(
     // has listed: a status computed from a half-listed index would undercount, then
     // announce the rest as "new" critical findings, on every start and failover.
     let writer_rx = writer(leader_rx.clone(), changes_rx.clone(), readiness.clone(), token.clone());
+    let observed = observed::SharedObserved::default();
     let wctx = watch::WatchContext {
         client: client.clone(),
         index: index.clone(),
+        observed: observed.clone(),
         changes: changes_tx,
         readiness,
         metrics: metrics.clone(),
@@ -99,6 +102,7 @@ pub async fn run(
     tokio::spawn(sweep::run(
         client.clone(),
         index.clone(),
+        observed,
         metrics.clone(),
         changes_rx.clone(),
         writer_rx.clone(),

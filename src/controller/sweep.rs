@@ -1,32 +1,35 @@
 //! The leader's sweep over everything that is not an AppPosture: discovered image Assets
 //! (the cluster's image inventory), and the status of Assets, GuardrailPolicies and
-//! RiskExceptions. Planned purely from the index ([`plan`]), then written; writes are
-//! skipped when nothing but timestamps would change.
+//! RiskExceptions. Planned purely from the index and the statuses the cluster shows
+//! ([`plan`]), then written; writes are skipped when nothing but timestamps would change.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Client;
 use kube::api::{Api, DeleteParams, ObjectMeta, Patch, PatchParams};
 use serde_json::json;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use stance_core::assessment::asset::{assess_asset, image_name};
+use stance_core::assessment::{ConditionState, exception_status};
+use stance_core::index::{PostureIndex, SharedIndex};
+use stance_core::model::Asset as AssetModel;
+use stance_core::names::{API_VERSION, DISCOVERED_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
+
 use super::metrics::{ControllerMetrics, ResultLabels};
+use super::observed::{Observed, SharedObserved};
 use super::reconcile::{FIELD_MANAGER, next_expiry};
-use super::status::carry_transition_times;
+use super::status::{carry_transition_times, changed, condition};
 use crate::api::common::LocalRef;
 use crate::api::guardrail_policy::GuardrailPolicyStatus;
 use crate::api::risk_exception::RiskExceptionStatus;
-use crate::api::{Asset, AssetSpec, AssetStatus, AssetType, GuardrailPolicy, RiskException, RiskExceptionState};
-use crate::posture::asset::{assess_asset, image_name};
-use crate::posture::{PostureIndex, SharedIndex};
+use crate::api::{Asset, AssetSpec, AssetStatus, AssetType, GuardrailPolicy, RiskException};
 
-/// Label on Assets the operator created from running images.
-pub const DISCOVERED_LABEL: &str = "aspm.stance.dev/discovered";
 /// How long to wait for more changes before sweeping.
 pub const DEBOUNCE: Duration = Duration::from_secs(1);
 /// Sweep at least this often.
@@ -52,47 +55,33 @@ pub fn discovered_name(image: &str) -> String {
     format!("img-{}-{}", short.trim_end_matches('-'), &crate::output::stable_id(&[image])[..8])
 }
 
-fn condition(
-    type_: &str,
-    ok: bool,
-    reason: &str,
-    message: String,
-    now: Timestamp,
-    generation: Option<i64>,
-) -> Condition {
-    Condition {
-        type_: type_.into(),
-        status: if ok { "True" } else { "False" }.into(),
-        reason: reason.into(),
-        message,
-        last_transition_time: Time(now),
-        observed_generation: generation,
+/// The spec a domain Asset was read from (to compare with the spec a sweep wants).
+fn spec_of(a: &AssetModel) -> AssetSpec {
+    AssetSpec {
+        asset_type: a.asset_type,
+        identifier: a.identifier.clone(),
+        app_ref: a.app_ref.clone(),
+        criticality: a.criticality,
+        exposure: a.exposure,
+        owner: a.owner.clone(),
+        discovered: a.discovered,
     }
 }
 
-fn same_conditions(a: &[Condition], b: &[Condition]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.type_ == y.type_ && x.status == y.status && x.reason == y.reason && x.message == y.message)
-}
-
-/// Everything one sweep should write, from the index alone.
-pub fn plan(index: &PostureIndex, now: Timestamp) -> Plan {
+/// Everything one sweep should write, from the index and the statuses last observed.
+pub fn plan(index: &PostureIndex, observed: &Observed, now: Timestamp) -> Plan {
     let mut out = Plan::default();
 
     // Discovered image Assets: one per image repository an application runs.
     let declared: BTreeSet<(String, String)> = index
         .assets()
-        .filter(|a| !a.spec.discovered && a.spec.asset_type == AssetType::Image)
-        .map(|a| (a.metadata.namespace.clone().unwrap_or_default(), image_name(&a.spec.identifier)))
+        .filter(|a| !a.discovered && a.asset_type == AssetType::Image)
+        .map(|a| (a.namespace.to_string(), image_name(&a.identifier)))
         .collect();
     let mut desired: BTreeMap<(String, String), Asset> = BTreeMap::new();
     for app in index.apps() {
-        let (Some(ns), Some(app_name), Some(uid)) = (&app.metadata.namespace, &app.metadata.name, &app.metadata.uid)
-        else {
-            continue;
-        };
+        let Some(uid) = &app.uid else { continue };
+        let (ns, app_name) = (app.namespace.to_string(), app.name.to_string());
         for w in index.app_workloads(app) {
             for img in w.images() {
                 let repo = img.name();
@@ -106,10 +95,10 @@ pub fn plan(index: &PostureIndex, now: Timestamp) -> Plan {
                         namespace: Some(ns.clone()),
                         labels: Some(BTreeMap::from([
                             (DISCOVERED_LABEL.to_string(), "true".to_string()),
-                            ("app.kubernetes.io/managed-by".to_string(), "stance".to_string()),
+                            (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
                         ])),
                         owner_references: Some(vec![OwnerReference {
-                            api_version: "aspm.stance.dev/v1alpha1".into(),
+                            api_version: API_VERSION.into(),
                             kind: "AppPosture".into(),
                             name: app_name.clone(),
                             uid: uid.clone(),
@@ -130,11 +119,12 @@ pub fn plan(index: &PostureIndex, now: Timestamp) -> Plan {
             }
         }
     }
-    for a in index.assets().filter(|a| a.spec.discovered) {
-        let key = (a.metadata.namespace.clone().unwrap_or_default(), a.metadata.name.clone().unwrap_or_default());
+    for a in index.assets().filter(|a| a.discovered) {
+        let key = (a.namespace.to_string(), a.name.to_string());
+        let owners = observed.asset(&key.0, &key.1).and_then(|o| o.owner_references.as_ref());
         match desired.get(&key) {
             // Already as wanted: nothing to apply.
-            Some(d) if d.spec == a.spec && d.metadata.owner_references == a.metadata.owner_references => {
+            Some(d) if d.spec == spec_of(a) && d.metadata.owner_references.as_ref() == owners => {
                 desired.remove(&key);
             }
             Some(_) => {}
@@ -145,64 +135,30 @@ pub fn plan(index: &PostureIndex, now: Timestamp) -> Plan {
 
     for a in index.assets() {
         let status = assess_asset(index, a, now);
-        if a.status.as_ref() != Some(&status) {
-            out.asset_status.push((
-                a.metadata.namespace.clone().unwrap_or_default(),
-                a.metadata.name.clone().unwrap_or_default(),
-                status,
-            ));
+        if changed(observed.asset(&a.namespace, &a.name).and_then(|o| o.status.as_ref()), &status) {
+            out.asset_status.push((a.namespace.to_string(), a.name.to_string(), status));
         }
     }
 
-    let violating = crate::policy::audit::violating_workloads(index, now);
+    let violating = stance_core::assessment::audit::violating_workloads(index, now);
     for p in index.policies() {
-        let name = p.object.metadata.name.clone().unwrap_or_default();
-        let generation = p.object.metadata.generation;
-        let ready = match &p.compiled {
-            Ok(_) => condition("Ready", true, "Valid", "the policy is applied".into(), now, generation),
-            Err(e) => condition("Ready", false, "Invalid", e.clone(), now, generation),
-        };
+        let name = p.name.to_string();
         let mut status = GuardrailPolicyStatus {
             violating_workloads: violating.get(&name).copied().unwrap_or(0),
-            conditions: vec![ready],
-            observed_generation: generation,
+            conditions: vec![condition(&ConditionState::policy_ready(p), now, p.generation)],
+            observed_generation: p.generation,
         };
-        let old = p.object.status.as_ref();
+        let old = observed.policy_status(&name);
         carry_transition_times(old.map(|s| s.conditions.as_slice()).unwrap_or_default(), &mut status.conditions);
-        let unchanged = old.is_some_and(|o| {
-            o.violating_workloads == status.violating_workloads
-                && o.observed_generation == status.observed_generation
-                && same_conditions(&o.conditions, &status.conditions)
-        });
-        if !unchanged {
+        if changed(old, &status) {
             out.policy_status.push((name, status));
         }
     }
 
     for e in index.exceptions() {
-        let (state, reason) = match &e.compiled {
-            Ok(x) => x.state(now),
-            Err(err) => (RiskExceptionState::Invalid, Some(err.clone())),
-        };
-        let covered = match &e.compiled {
-            Ok(x) if !x.findings.is_empty() && state == RiskExceptionState::Active => {
-                index.artifacts().flat_map(|(_, a)| a.findings.iter()).filter(|f| x.covers_finding(f.ids())).count()
-                    as u32
-            }
-            _ => 0,
-        };
-        let status = RiskExceptionStatus {
-            state,
-            reason,
-            covered_findings: covered,
-            observed_generation: e.object.metadata.generation,
-        };
-        if e.object.status.as_ref() != Some(&status) {
-            out.exception_status.push((
-                e.object.metadata.namespace.clone().unwrap_or_default(),
-                e.object.metadata.name.clone().unwrap_or_default(),
-                status,
-            ));
+        let status = exception_status(index, e, now);
+        if changed(observed.exception_status(&e.namespace, &e.name), &status) {
+            out.exception_status.push((e.namespace.to_string(), e.name.to_string(), status));
         }
     }
     out
@@ -218,8 +174,7 @@ pub async fn execute(client: &Client, metrics: &ControllerMetrics, plan: Plan) {
     for a in plan.apply_assets {
         let ns = a.metadata.namespace.clone().unwrap_or_default();
         let name = a.metadata.name.clone().unwrap_or_default();
-        let body =
-            json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "Asset", "metadata": a.metadata, "spec": a.spec});
+        let body = json!({"apiVersion": API_VERSION, "kind": "Asset", "metadata": a.metadata, "spec": a.spec});
         let res = Api::<Asset>::namespaced(client.clone(), &ns).patch(&name, &pp, &Patch::Apply(&body)).await;
         log_result("create discovered Asset", &ns, &name, &res);
         count("Asset", res.is_ok());
@@ -230,19 +185,19 @@ pub async fn execute(client: &Client, metrics: &ControllerMetrics, plan: Plan) {
         log_result("delete discovered Asset", &ns, &name, &res);
     }
     for (ns, name, status) in plan.asset_status {
-        let body = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "Asset", "status": status});
+        let body = json!({"apiVersion": API_VERSION, "kind": "Asset", "status": status});
         let res = Api::<Asset>::namespaced(client.clone(), &ns).patch_status(&name, &pp, &Patch::Apply(&body)).await;
         log_result("write Asset status", &ns, &name, &res);
         count("Asset", res.is_ok());
     }
     for (name, status) in plan.policy_status {
-        let body = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "GuardrailPolicy", "status": status});
+        let body = json!({"apiVersion": API_VERSION, "kind": "GuardrailPolicy", "status": status});
         let res = Api::<GuardrailPolicy>::all(client.clone()).patch_status(&name, &pp, &Patch::Apply(&body)).await;
         log_result("write GuardrailPolicy status", "", &name, &res);
         count("GuardrailPolicy", res.is_ok());
     }
     for (ns, name, status) in plan.exception_status {
-        let body = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "RiskException", "status": status});
+        let body = json!({"apiVersion": API_VERSION, "kind": "RiskException", "status": status});
         let res =
             Api::<RiskException>::namespaced(client.clone(), &ns).patch_status(&name, &pp, &Patch::Apply(&body)).await;
         log_result("write RiskException status", &ns, &name, &res);
@@ -264,6 +219,7 @@ fn log_result<T>(what: &str, ns: &str, name: &str, res: &Result<T, kube::Error>)
 pub async fn run(
     client: Client,
     index: SharedIndex,
+    observed: SharedObserved,
     metrics: Arc<ControllerMetrics>,
     mut changes: watch::Receiver<u64>,
     mut leader: watch::Receiver<bool>,
@@ -287,8 +243,9 @@ pub async fn run(
         }
         let (plan, rendered) = {
             let Ok(idx) = index.read() else { return };
+            let seen = observed.lock().unwrap_or_else(|e| e.into_inner());
             let now = Timestamp::now();
-            (plan(&idx, now), policy_reports.then(|| super::policy_reports::render(&idx, now)))
+            (plan(&idx, &seen, now), policy_reports.then(|| super::policy_reports::render(&idx, now)))
         };
         execute(&client, &metrics, plan).await;
         if let Some(rendered) = rendered {

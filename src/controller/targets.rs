@@ -1,6 +1,6 @@
 //! What the operator watches: every kind, the group it lives in, and how it feeds the index.
 
-use crate::model::WorkloadKind;
+use stance_core::model::WorkloadKind;
 
 /// How objects of a watched kind feed the index.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -79,7 +79,7 @@ pub const TARGETS: &[Target] = &[
         feed: Feed::ReportConfigMap,
         optional: false,
         page_size: 50,
-        label_selector: Some(crate::ingest::kubernetes::REPORT_LABEL),
+        label_selector: Some(stance_core::names::REPORT_LABEL),
     },
 ];
 

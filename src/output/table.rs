@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::findings::FindingLine;
 use super::scan::{AppOutput, ScanOutput};
-use crate::policy::Violation;
+use stance_core::policy::Violation;
 
 /// Pads cells to column widths; the last column is free-form.
 fn table(rows: &[Vec<String>]) -> String {

@@ -30,9 +30,9 @@ use super::audit::WORDED_VIOLATIONS;
 use super::review::{self, RequestIn, ReviewIn, StatusOut};
 use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
-use crate::model::{ObjectRef, WorkloadKind};
-use crate::policy::{Judged, Violation, judge};
-use crate::posture::PostureIndex;
+use stance_core::index::PostureIndex;
+use stance_core::model::{ObjectRef, WorkloadKind};
+use stance_core::policy::{Judged, Violation, judge};
 
 /// Limits of what an answer carries.
 #[derive(Clone, Debug)]
@@ -429,7 +429,7 @@ fn known_controller(object: &Value, namespace: &str, index: &PostureIndex) -> bo
 
 fn stance_object(
     req: &RequestIn,
-    checked: Result<Vec<String>, String>,
+    checked: Result<Vec<String>, stance_objects::Refusal>,
     opts: &HandlerOptions,
     mut outcome: Outcome,
 ) -> Handled {

@@ -29,8 +29,8 @@ use super::audit::AuditSender;
 use super::metrics::WebhookMetrics;
 use super::service::Webhook;
 use super::{WebhookError, WebhookOptions, tls};
-use crate::posture::SharedIndex;
 use crate::telemetry::Readiness;
+use stance_core::index::SharedIndex;
 
 /// The readiness condition this listener sets once bound.
 pub const LISTENER_CONDITION: &str = "webhook-listener";

@@ -19,8 +19,8 @@ use super::audit::AuditSender;
 use super::handler::{self, BadRequest, Decision, Handled, HandlerOptions, Outcome};
 use super::metrics::WebhookMetrics;
 use super::review::{self, StatusOut};
-use crate::posture::{PostureIndex, SharedIndex};
 use crate::telemetry::Readiness;
+use stance_core::index::{PostureIndex, SharedIndex};
 
 /// Largest accepted request body (Kubernetes objects are at most ~1.5 MiB in etcd; an
 /// UPDATE review carries two).

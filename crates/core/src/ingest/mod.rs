@@ -1,0 +1,79 @@
+//! Reading scanner reports, SBOMs and exploitability feeds into domain types.
+//!
+//! One module per source format. Each report format exposes
+//! `detect(&Value) -> bool` and `parse(origin, &Value) -> Result<Vec<Report>, String>`;
+//! [`document`] recognises a document by `apiVersion`/`kind` or by its content and
+//! dispatches. Nothing here talks to a cluster or reads a file: callers hand in bytes or
+//! values (the CLI's files, the operator's watched objects, CI uploads), and get back
+//! reports plus the Kubernetes objects that are not reports, raw, for them to convert.
+
+pub mod config_map;
+pub mod cyclonedx;
+pub mod document;
+pub mod epss;
+pub mod gzip;
+pub mod kev;
+pub mod policy_report;
+pub mod sarif;
+pub mod spdx;
+pub mod timestamp;
+pub mod trivy_json;
+pub mod trivy_operator;
+pub mod zap;
+
+// Shared by several parsers.
+mod error_path;
+mod finding_id;
+mod lenient;
+mod license;
+mod purl;
+mod sbom_subject;
+mod title;
+mod trivy_artifact;
+mod trivy_cvss;
+
+pub use document::{Parsed, parse_bytes, parse_value};
+pub use epss::Epss;
+pub use kev::Kev;
+
+use std::sync::Arc;
+
+use crate::model::{Format, ObjectRef, Source};
+
+/// A problem with one document that did not stop the others from being read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// The file (and document index) or object the problem is in.
+    pub origin: String,
+    /// What is wrong, naming the field where one is at fault.
+    pub message: String,
+}
+
+/// Builds the shared [`Source`] of a report's findings.
+pub fn source(format: Format, scanner: &str, origin: &str) -> Arc<Source> {
+    Arc::new(Source {
+        format,
+        scanner: Arc::from(scanner.trim()),
+        origin: Arc::from(origin),
+        workload: None,
+        container: None,
+    })
+}
+
+/// Builds a [`Source`] that names the workload and container the scanner attributed its
+/// findings to.
+pub fn workload_source(
+    format: Format,
+    scanner: &str,
+    origin: &str,
+    workload: Option<ObjectRef>,
+    container: Option<&str>,
+) -> Arc<Source> {
+    Arc::new(Source {
+        format,
+        scanner: Arc::from(scanner.trim()),
+        origin: Arc::from(origin),
+        workload,
+        container: container.filter(|c| !c.is_empty()).map(Arc::from),
+    })
+}
