@@ -29,8 +29,8 @@ fi
 
 echo "== cargo fmt --all --check"
 cargo fmt --all --check
-echo "== cargo clippy --workspace --all-targets -- -D warnings"
-cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== cargo clippy --workspace --all-targets --all-features -- -D warnings"
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 cluster_args=()
 if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then

@@ -99,16 +99,14 @@ pub async fn run(
         metrics: metrics.clone(),
     };
     tokio::spawn(watch::run(wctx, token.clone()));
-    tokio::spawn(sweep::run(
-        client.clone(),
-        index.clone(),
+    let sweep = sweep::SweepContext {
+        client: client.clone(),
+        index: index.clone(),
         observed,
-        metrics.clone(),
-        changes_rx.clone(),
-        writer_rx.clone(),
-        opts.policy_reports,
-        token.clone(),
-    ));
+        metrics: metrics.clone(),
+        policy_reports: opts.policy_reports,
+    };
+    tokio::spawn(sweep::run(sweep, changes_rx.clone(), writer_rx.clone(), token.clone()));
 
     let reporter = Reporter { controller: "stance".into(), instance: Some(opts.identity.clone()) };
     let ctx = Arc::new(reconcile::Context {

@@ -214,18 +214,25 @@ fn log_result<T>(what: &str, ns: &str, name: &str, res: &Result<T, kube::Error>)
     }
 }
 
+/// What the sweep reads from and writes with.
+pub struct SweepContext {
+    pub client: Client,
+    pub index: SharedIndex,
+    pub observed: SharedObserved,
+    pub metrics: Arc<ControllerMetrics>,
+    /// Also write PolicyReports with the guardrail results.
+    pub policy_reports: bool,
+}
+
 /// Sweeps after index changes (debounced), at exception expiries and periodically,
 /// while this replica leads.
 pub async fn run(
-    client: Client,
-    index: SharedIndex,
-    observed: SharedObserved,
-    metrics: Arc<ControllerMetrics>,
+    ctx: SweepContext,
     mut changes: watch::Receiver<u64>,
     mut leader: watch::Receiver<bool>,
-    policy_reports: bool,
     token: CancellationToken,
 ) {
+    let SweepContext { client, index, observed, metrics, policy_reports } = ctx;
     let mut reports = super::policy_reports::Writer::default();
     loop {
         let wait = {
