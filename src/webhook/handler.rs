@@ -32,7 +32,7 @@ use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
 use stance_core::index::PostureIndex;
 use stance_core::model::{ObjectRef, WorkloadKind};
-use stance_core::policy::{Judged, Violation, judge};
+use stance_core::policy::{Judged, Violation, judge_policies};
 
 /// Limits of what an answer carries.
 #[derive(Clone, Debug)]
@@ -357,7 +357,8 @@ fn workload(
         .or_else(|| object.pointer("/metadata/namespace").and_then(Value::as_str))
         .filter(|n| !n.is_empty())
         .unwrap_or(DEFAULT_NAMESPACE);
-    if index.config.exempt_namespaces.iter().any(|n| n == namespace) {
+    // The one exemption test of the request: before the object is even read.
+    if index.config.is_exempt(namespace) {
         return allow_unjudged(outcome, "exempt namespace");
     }
     if req.sub_resource.as_deref().is_some_and(|s| !s.is_empty() && s != "ephemeralcontainers") {
@@ -384,7 +385,7 @@ fn workload(
     if old.as_ref().is_some_and(|o| *o == w) {
         return allow_unjudged(outcome, "no change guardrails judge");
     }
-    let judgement = judge(&w, old.as_ref(), index, now);
+    let judgement = judge_policies(&w, old.as_ref(), index, now);
     // Only the messages shown are written (a verdict can hold dozens of violations).
     let warnings = review::warnings(
         judgement.warnings().map(Judged::line),

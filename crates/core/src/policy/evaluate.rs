@@ -28,6 +28,18 @@ pub fn judge<'a>(w: &'a Workload, old: Option<&'a Workload>, index: &'a PostureI
             exempt: Some(format!("namespace {} is exempt from guardrails", w.namespace)),
         };
     }
+    judge_policies(w, old, index, now)
+}
+
+/// [`judge`] for a workload whose namespace is known not to be exempt: admission asks
+/// [`IndexConfig::is_exempt`](crate::index::IndexConfig::is_exempt) before it even reads
+/// the object, and does not ask twice.
+pub fn judge_policies<'a>(
+    w: &'a Workload,
+    old: Option<&'a Workload>,
+    index: &'a PostureIndex,
+    now: Timestamp,
+) -> Judgement<'a> {
     let subject = Subject::new(w, index, now);
     let exceptions: Vec<&Exception> = index.exceptions().filter_map(|e| e.active(now)).collect();
     let mut old_subject: Option<Subject<'_>> = None;

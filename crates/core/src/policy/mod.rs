@@ -8,6 +8,6 @@ pub mod judgement;
 pub mod rules;
 pub mod verdict;
 
-pub use evaluate::{evaluate, judge};
+pub use evaluate::{evaluate, judge, judge_policies};
 pub use judgement::{Judged, Judgement};
 pub use verdict::{Effect, Verdict, Violation};
