@@ -6,11 +6,12 @@ pub mod findings;
 pub mod operator;
 pub mod run;
 pub mod scan;
+pub mod signals;
 pub mod webhook;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 use stance_core::index::IndexConfig;
@@ -39,6 +40,13 @@ pub enum Command {
     Run(run::RunArgs),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
+}
+
+/// How logs are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Settings shared by the commands that evaluate policies.

@@ -34,7 +34,7 @@ use std::time::Duration;
 pub use audit::{AuditRecord, AuditSender};
 pub use handler::{Decision, Handled, HandlerOptions, Outcome, handle, handle_noop};
 pub use metrics::WebhookMetrics;
-pub use server::{BoxBody, ExtraRoutes, LISTENER_CONDITION, serve, serve_with, warp_routes};
+pub use server::{LISTENER_CONDITION, serve, serve_with};
 pub use service::{MAX_BODY_BYTES, ServiceOptions, Webhook};
 pub use tls::TlsSource;
 
