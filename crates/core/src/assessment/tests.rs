@@ -1,4 +1,5 @@
-//! Index, topology and assessment tests: plain synchronous tests with `mk_*` builders.
+//! Index, topology and assessment tests (applications and assets): plain synchronous
+//! tests with `mk_*` builders.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -6,13 +7,15 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::app::assess;
+use super::asset::assess_asset;
 use crate::index::{IndexConfig, PostureIndex};
 use crate::ingest::{Kev, kev::KevEntry};
 use crate::model::{
-    App, Artifact, Component, Container, ContainerKind, Finding, FindingKind, Format, ImageRef, ObjectRef, Package,
-    Report, Route, Service, Severity, Source, Workload, WorkloadKind,
+    App, Artifact, Asset, AssetType, Component, Container, ContainerKind, Criticality, DataClassification, Exposure,
+    Finding, FindingKind, Format, ImageRef, LocalRef, ObjectRef, Package, Report, Route, Service, Severity, Source,
+    Workload, WorkloadKind,
 };
-use crate::risk::Reach;
+use crate::risk::{self, Reach, RiskContext};
 use crate::selector::LabelSelector;
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -327,4 +330,96 @@ fn status_stays_small() {
     assert!(bytes < 32 * 1024, "status is {bytes} bytes");
     app.top_findings = Some(1000);
     assert_eq!(assess(&index, &app, now()).summary().top_findings.len(), 100, "capped");
+}
+
+fn mk_asset(ns: &str, name: &str, asset_type: AssetType, identifier: &str, app: Option<(&str, Option<&str>)>) -> Asset {
+    Asset {
+        namespace: Arc::from(ns),
+        name: Arc::from(name),
+        asset_type,
+        identifier: identifier.into(),
+        app_ref: app.map(|(name, namespace)| LocalRef { name: name.into(), namespace: namespace.map(Into::into) }),
+        ..Default::default()
+    }
+}
+
+/// An index with `shop/web` (critical, exposure auto) running nginx:1.25 with two HIGH
+/// findings, and the Services given.
+fn mk_shop(services: &[Service]) -> PostureIndex {
+    let mut index = PostureIndex::new(IndexConfig::default());
+    index.apply_workload(mk_workload(WorkloadKind::Deployment, "shop", "web", "nginx:1.25", &[("app", "web")]));
+    index.apply_report("r", mk_report("r", "nginx:1.25", &["CVE-2024-0001", "CVE-2024-0002"]));
+    let mut app = mk_app("shop", "web", &[("app", "web")]);
+    app.criticality = Criticality::Critical;
+    index.apply_app(app);
+    for s in services {
+        index.apply_service(s.clone());
+    }
+    index.refresh();
+    index
+}
+
+/// What one of the shop's findings scores at `reach` for a critical application.
+fn shop_points(index: &PostureIndex, reach: Reach) -> u32 {
+    let f = &index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap().findings[0];
+    let ctx = RiskContext {
+        reach,
+        criticality: Criticality::Critical,
+        data: DataClassification::Internal,
+        privileged: false,
+        root: false,
+        now: now(),
+    };
+    risk::points(f, &ctx)
+}
+
+#[test]
+fn an_image_asset_counts_its_findings_and_where_it_runs() {
+    let index = mk_shop(&[mk_service("shop", "web", "NodePort", &[("app", "web")])]);
+    let asset = mk_asset("shop", "nginx", AssetType::Image, "nginx", Some(("web", None)));
+    let status = assess_asset(&index, &asset, now());
+    assert_eq!((status.findings.high, status.findings.total), (2, 2));
+    assert_eq!(status.seen_in, ["Deployment/shop/web"]);
+    assert_eq!(status.workload_count, 1);
+    assert_eq!(status.risk_score, shop_points(&index, Reach::Internet), "the application's detected exposure");
+    // The asset's own exposure overrides the application's; `auto` does not.
+    let mut internal = asset.clone();
+    internal.exposure = Some(Exposure::Internal);
+    assert_eq!(assess_asset(&index, &internal, now()).risk_score, shop_points(&index, Reach::Internal));
+    internal.exposure = Some(Exposure::Auto);
+    assert_eq!(assess_asset(&index, &internal, now()).risk_score, shop_points(&index, Reach::Internet));
+    // Another tenant's namespace never shows where the image runs.
+    let other = mk_asset("other", "nginx", AssetType::Image, "nginx", None);
+    assert!(assess_asset(&index, &other, now()).seen_in.is_empty());
+}
+
+#[test]
+fn auto_exposure_with_nothing_detected_is_none_for_assets_as_for_apps() {
+    // The asset copy of the exposure rule scored this as "unknown" (like internal); the
+    // application and the workload copies said "none". One rule now: none.
+    let index = mk_shop(&[]);
+    let app = index.app("shop", "web").unwrap().clone();
+    assert_eq!(assess(&index, &app, now()).reach, Reach::None);
+    let asset = mk_asset("shop", "nginx", AssetType::Image, "nginx", Some(("web", None)));
+    let status = assess_asset(&index, &asset, now());
+    assert_eq!(status.risk_score, shop_points(&index, Reach::None));
+    assert!(status.risk_score < shop_points(&index, Reach::Unknown));
+}
+
+#[test]
+fn an_asset_of_an_application_in_another_namespace_takes_that_applications_exposure() {
+    // The application's detected exposure is looked up in its own namespace (the asset
+    // copy looked in the asset's, found nothing and fell back to "unknown").
+    let index = mk_shop(&[mk_service("shop", "web", "NodePort", &[("app", "web")])]);
+    let asset = mk_asset("platform", "nginx", AssetType::Image, "nginx", Some(("web", Some("shop"))));
+    assert_eq!(assess_asset(&index, &asset, now()).risk_score, shop_points(&index, Reach::Internet));
+}
+
+#[test]
+fn service_and_repository_assets() {
+    let index = mk_shop(&[mk_service("shop", "web", "ClusterIP", &[("app", "web")])]);
+    let svc = assess_asset(&index, &mk_asset("shop", "web-svc", AssetType::Service, "web", None), now());
+    assert_eq!((svc.seen_in.as_slice(), svc.findings.total), (&["Deployment/shop/web".to_string()][..], 0));
+    let repo = assess_asset(&index, &mk_asset("shop", "r", AssetType::Repository, "github.com/acme/shop", None), now());
+    assert_eq!((repo.risk_score, repo.findings.total, repo.last_scanned), (0, 0, None));
 }

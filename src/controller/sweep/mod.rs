@@ -262,19 +262,4 @@ pub async fn run(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn discovered_names_are_valid_and_stable() {
-        let n = discovered_name("docker.io/library/nginx");
-        assert!(n.starts_with("img-nginx-") && n.len() == "img-nginx-".len() + 8, "{n}");
-        assert_eq!(n, discovered_name("docker.io/library/nginx"));
-        assert_ne!(n, discovered_name("ghcr.io/acme/nginx"));
-        let long = discovered_name(&format!("r.io/{}", "A_b.".repeat(40)));
-        assert!(
-            long.len() <= 63 && long.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
-            "{long}"
-        );
-    }
-}
+mod tests;
