@@ -106,7 +106,7 @@ fn text(checked: &[Checked], denied: usize) -> String {
             s.push_str(&format!("  warn:  {}\n", v.line()));
         }
         for v in c.verdict.audits() {
-            let label = if v.excepted_by.is_empty() { "audit:" } else { "excepted:" };
+            let label = if v.is_open() { "audit:" } else { "excepted:" };
             s.push_str(&format!("  {label} {}\n", v.line()));
         }
     }
