@@ -16,6 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_json::Value;
 use stance_core::index::{ExceptionEntry, KubeObject, PolicyEntry};
+use stance_core::ingest::FormatError;
 use stance_core::ingest::config_map::object_name;
 use stance_core::model::{
     App, Asset as AssetModel, Container, ContainerKind, ImageRef, Namespace, ObjectRef, Route, Service, Workload,
@@ -35,7 +36,7 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let result: Result<Option<KubeObject>, String> = match (group, kind) {
+    let result: Result<Option<KubeObject>, FormatError> = match (group, kind) {
         (GROUP, "AppPosture") => typed::<AppPosture>(v).map(|o| Some(KubeObject::App(App::from(&o)))),
         (GROUP, "Asset") => typed::<Asset>(v).map(|o| Some(KubeObject::Asset(AssetModel::from(&o)))),
         (GROUP, "GuardrailPolicy") => {
@@ -72,11 +73,19 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
 /// Deserializes a Kubernetes object. A `null` label or annotation value (YAML `team:`
 /// with no value) is read as `""`, as the API server reads it, rather than failing the
 /// whole object.
-fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, String> {
-    T::deserialize(v).or_else(|e| {
+/// A deserialization error names the field at fault (`spec.replicas: invalid type: …`).
+fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, FormatError> {
+    let located = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let path = e.path().to_string();
+        FormatError::new(if path == "." { String::new() } else { path }, e.inner().to_string())
+    };
+    serde_path_to_error::deserialize(v).or_else(|e| {
         let mut fixed = v.clone();
-        let retried = if empty_null_label_values(&mut fixed) { T::deserialize(&fixed) } else { Err(e) };
-        retried.map_err(|e| e.to_string())
+        if empty_null_label_values(&mut fixed) {
+            serde_path_to_error::deserialize(&fixed).map_err(located)
+        } else {
+            Err(located(e))
+        }
     })
 }
 
@@ -110,7 +119,7 @@ fn empty_null_label_values(v: &mut Value) -> bool {
 
 /// Converts a pod-running object of the given kind to a [`Workload`]. Objects without
 /// `metadata.namespace` (e.g. admission requests on CREATE) get `namespace`.
-pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Result<Workload, String> {
+pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Result<Workload, FormatError> {
     let (meta, template_labels, spec) = match kind {
         WorkloadKind::Pod => {
             let p: Pod = typed(v)?;
@@ -148,7 +157,7 @@ pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Re
             (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
         }
     };
-    let spec = spec.ok_or_else(|| "has no pod spec (spec.template.spec / spec)".to_string())?;
+    let spec = spec.ok_or_else(|| FormatError::whole("has no pod spec (spec.template.spec / spec)"))?;
     Ok(workload(kind, &meta, template_labels.unwrap_or_default(), &spec, namespace))
 }
 
@@ -289,9 +298,12 @@ pub fn ingress(i: &Ingress) -> Route {
 }
 
 /// Converts a Gateway API HTTPRoute (no k8s-openapi type exists; read by field names).
-pub fn http_route(v: &Value) -> Result<Route, String> {
+pub fn http_route(v: &Value) -> Result<Route, FormatError> {
     let ns: Arc<str> = Arc::from(v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(DEFAULT_NAMESPACE));
-    let name = v.pointer("/metadata/name").and_then(Value::as_str).ok_or("metadata.name is missing")?;
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FormatError::new("metadata.name", "missing"))?;
     let strs = |p: &str| -> Vec<Arc<str>> {
         v.pointer(p).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(Arc::from).collect()
     };

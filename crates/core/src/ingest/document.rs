@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::gzip::{self, InflateError, MAX_DECOMPRESSED};
-use super::{Epss, Kev, Warning};
+use super::{Epss, FormatError, Kev, Warning};
 use super::{config_map, cyclonedx, epss, kev, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
 use crate::model::Report;
 
@@ -169,7 +169,7 @@ fn is_dict_of_lists(map: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// A report format: its name (for messages), how to recognise it, how to parse it.
-type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Result<Vec<Report>, String>);
+type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Result<Vec<Report>, FormatError>);
 
 /// Report formats in the order they are tried. Kubernetes-object formats first (they are
 /// recognised by `apiVersion`/`kind`), then content-recognised files.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::ingest::FormatError;
 use rustc_hash::FxHashMap;
 
 /// EPSS probability and percentile of one CVE.
@@ -58,7 +59,7 @@ pub fn detect(text: &[u8]) -> bool {
 }
 
 /// Parses the CSV. Rows that are not `CVE-…,<0..1>,<0..1>` are errors naming the line.
-pub fn parse(text: &[u8]) -> Result<Epss, String> {
+pub fn parse(text: &[u8]) -> Result<Epss, FormatError> {
     let mut epss = Epss::default();
     let mut body = text;
     if text.starts_with(b"#") {
@@ -74,21 +75,22 @@ pub fn parse(text: &[u8]) -> Result<Epss, String> {
         body = &text[(end + 1).min(text.len())..];
     }
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(body);
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let headers = reader.headers().map_err(|e| FormatError::new("line 1", e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(c_cve), Some(c_epss)) = (col("cve"), col("epss")) else {
-        return Err(format!(
+        return Err(FormatError::whole(format!(
             "expected a header with `cve,epss,percentile`, found `{}`",
             headers.iter().collect::<Vec<_>>().join(",")
-        ));
+        )));
     };
     let c_pct = col("percentile");
     for (i, row) in reader.records().enumerate() {
         // +2 (or +3): 1-based, after the header (and the model line).
         let line = i + if text.starts_with(b"#") { 3 } else { 2 };
-        let row = row.map_err(|e| format!("line {line}: {e}"))?;
+        let at = || format!("line {line}");
+        let row = row.map_err(|e| FormatError::new(at(), e.to_string()))?;
         let cve = row.get(c_cve).unwrap_or("").trim();
-        let num = |c: Option<usize>| -> Result<f32, String> {
+        let num = |c: Option<usize>| -> Result<f32, FormatError> {
             match c.and_then(|c| row.get(c)) {
                 None => Ok(0.0),
                 Some(s) => s
@@ -96,11 +98,11 @@ pub fn parse(text: &[u8]) -> Result<Epss, String> {
                     .parse::<f32>()
                     .ok()
                     .filter(|v| (0.0..=1.0).contains(v))
-                    .ok_or_else(|| format!("line {line}: `{s}` is not a probability between 0 and 1")),
+                    .ok_or_else(|| FormatError::new(at(), format!("`{s}` is not a probability between 0 and 1"))),
             }
         };
         if !crate::model::finding::is_cve(cve) {
-            return Err(format!("line {line}: `{cve}` is not a CVE id"));
+            return Err(FormatError::new(at(), format!("`{cve}` is not a CVE id")));
         }
         epss.insert(cve, EpssScore { probability: num(Some(c_epss))?, percentile: num(c_pct)? });
     }
@@ -127,9 +129,10 @@ mod tests {
 
     #[test]
     fn bad_rows_name_the_line() {
-        let err = parse(b"cve,epss,percentile\nCVE-2021-0001,0.5,0.5\nCVE-2021-0002,1.7,0.1\n").unwrap_err();
+        let err =
+            parse(b"cve,epss,percentile\nCVE-2021-0001,0.5,0.5\nCVE-2021-0002,1.7,0.1\n").unwrap_err().to_string();
         assert!(err.starts_with("line 3:"), "{err}");
-        let err = parse(b"cve,epss\nnope,0.1\n").unwrap_err();
+        let err = parse(b"cve,epss\nnope,0.1\n").unwrap_err().to_string();
         assert!(err.contains("not a CVE id"), "{err}");
     }
 }

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::FormatError;
+
 /// `parent.child` (or `child` at the root).
 pub(crate) fn join(parent: &str, child: &str) -> String {
     if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") }
@@ -27,19 +29,14 @@ fn located(parent: &str, inner: &serde_path_to_error::Path) -> String {
     }
 }
 
-/// `path: message`, or just the message at the root.
-fn message(path: &str, e: &serde_json::Error) -> String {
-    if path.is_empty() { e.to_string() } else { format!("{path}: {e}") }
-}
-
 /// Deserializes `v` into `T`; on failure the message names the offending field
 /// (`path.field: invalid type …`).
-pub(crate) fn typed<T: for<'de> Deserialize<'de>>(v: &Value, path: &str) -> Result<T, String> {
-    serde_path_to_error::deserialize(v).map_err(|e| message(&located(path, e.path()), e.inner()))
+pub(crate) fn typed<T: for<'de> Deserialize<'de>>(v: &Value, path: &str) -> Result<T, FormatError> {
+    serde_path_to_error::deserialize(v).map_err(|e| FormatError::new(located(path, e.path()), e.inner().to_string()))
 }
 
 /// [`typed`], with an absent or `null` value read as `T::default()`.
-pub(crate) fn typed_or_default<T: DeserializeOwned + Default>(v: Option<&Value>, path: &str) -> Result<T, String> {
+pub(crate) fn typed_or_default<T: DeserializeOwned + Default>(v: Option<&Value>, path: &str) -> Result<T, FormatError> {
     match v {
         None | Some(Value::Null) => Ok(T::default()),
         Some(v) => typed(v, path),
@@ -48,7 +45,7 @@ pub(crate) fn typed_or_default<T: DeserializeOwned + Default>(v: Option<&Value>,
 
 /// Deserializes a whole document; on error, names the path of the offending field
 /// (`components[12].licenses: invalid type: …`).
-pub(crate) fn deserialize_located<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+pub(crate) fn deserialize_located<T: DeserializeOwned>(v: &Value) -> Result<T, FormatError> {
     typed(v, "")
 }
 
@@ -73,11 +70,11 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let v = serde_json::json!({"items": [{"name": "a"}, {"name": 3}]});
-        let e = typed::<Doc>(&v, "").unwrap_err();
+        let e = typed::<Doc>(&v, "").unwrap_err().to_string();
         assert!(e.starts_with("items[1].name: invalid type"), "{e}");
-        let e = typed::<Doc>(&v, "runs[0]").unwrap_err();
+        let e = typed::<Doc>(&v, "runs[0]").unwrap_err().to_string();
         assert!(e.starts_with("runs[0].items[1].name: invalid type"), "{e}");
-        let e = typed::<Item>(&serde_json::json!(3), "x[2]").unwrap_err();
+        let e = typed::<Item>(&serde_json::json!(3), "x[2]").unwrap_err().to_string();
         assert!(e.starts_with("x[2]: invalid type"), "{e}");
     }
 }

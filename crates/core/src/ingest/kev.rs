@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::ingest::FormatError;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -82,8 +83,8 @@ struct CatalogEntry {
 }
 
 /// Parses the catalog.
-pub fn parse(v: &Value) -> Result<Kev, String> {
-    let catalog = Catalog::deserialize(v).map_err(|e| e.to_string())?;
+pub fn parse(v: &Value) -> Result<Kev, FormatError> {
+    let catalog: Catalog = super::error_path::typed(v, "")?;
     let mut kev = Kev { catalog_version: catalog.catalog_version, entries: FxHashMap::default() };
     for e in catalog.vulnerabilities {
         kev.insert(

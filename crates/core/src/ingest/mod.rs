@@ -1,7 +1,7 @@
 //! Reading scanner reports, SBOMs and exploitability feeds into domain types.
 //!
 //! One module per source format. Each report format exposes
-//! `detect(&Value) -> bool` and `parse(origin, &Value) -> Result<Vec<Report>, String>`;
+//! `detect(&Value) -> bool` and `parse(origin, &Value) -> Result<Vec<Report>, FormatError>`;
 //! [`document`] recognises a document by `apiVersion`/`kind` or by its content and
 //! dispatches. Nothing here talks to a cluster or reads a file: callers hand in bytes or
 //! values (the CLI's files, the operator's watched objects, CI uploads), and get back
@@ -39,6 +39,32 @@ pub use kev::Kev;
 use std::sync::Arc;
 
 use crate::model::{Format, ObjectRef, Source};
+
+/// Why a scanner document could not be read: where in the document and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct FormatError {
+    /// The field at fault as a JSON path from the document's root (`runs[0].results[3].level`),
+    /// a line (`line 12`) for CSV, or empty when the document as a whole is wrong.
+    pub path: String,
+    pub problem: String,
+}
+
+impl FormatError {
+    pub fn new(path: impl Into<String>, problem: impl Into<String>) -> FormatError {
+        FormatError { path: path.into(), problem: problem.into() }
+    }
+
+    /// A problem with the document as a whole.
+    pub fn whole(problem: impl Into<String>) -> FormatError {
+        FormatError::new("", problem)
+    }
+}
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() { f.write_str(&self.problem) } else { write!(f, "{}: {}", self.path, self.problem) }
+    }
+}
 
 /// A problem with one document that did not stop the others from being read.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -51,6 +51,7 @@ use super::finding_id::{is_config_check_id, is_vulnerability_id};
 use super::lenient::{Scalar, Text, non_empty, nullable, prop_str};
 use super::purl::package_from_purl;
 use super::title::title_line;
+use crate::ingest::FormatError;
 use crate::ingest::{source, timestamp};
 use crate::model::{Artifact, Finding, FindingKind, Format, ObjectRef, Package, Report, Severity, Source};
 
@@ -205,7 +206,7 @@ impl Outcome {
 }
 
 /// Parses one policy report object (or a `kind`-less list of them: one report each).
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     if is_kindless_report_list(v) {
         let items = v.get("items").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
         return items
@@ -219,12 +220,12 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
 
 /// Parses one report object; error messages name the field by its path below `at`
 /// (`items[1]` in a list, `""` at the document root).
-fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, String> {
+fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, FormatError> {
     let doc: PolicyReport = typed(v, at)?;
     let results: &[Value] = match v.get("results") {
         None | Some(Value::Null) => &[],
         Some(Value::Array(r)) => r,
-        Some(_) => return Err(format!("{}: expected an array", join(at, "results"))),
+        Some(_) => return Err(FormatError::new(join(at, "results"), "expected an array")),
     };
     let group = doc.api_version.as_deref().and_then(|a| a.rsplit_once('/')).map_or("", |(g, _)| g);
     let format = if group == "openreports.io" { Format::OpenReports } else { Format::PolicyReport };
@@ -272,8 +273,8 @@ fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, String> {
     for (i, value) in results.iter().enumerate() {
         let path = join(at, &format!("results[{i}]"));
         let r: PolicyResult = typed(value, &path)?;
-        let outcome =
-            Outcome::parse(r.result.as_deref().or(r.status.as_deref())).map_err(|e| format!("{path}.result: {e}"))?;
+        let outcome = Outcome::parse(r.result.as_deref().or(r.status.as_deref()))
+            .map_err(|e| FormatError::new(format!("{path}.result"), e))?;
         let props = if r.properties.is_empty() { &r.data } else { &r.properties };
         let kube_bench = props.contains_key("audit") && props.contains_key("index");
 
@@ -461,20 +462,21 @@ mod tests {
     #[test]
     fn malformed_input_names_the_field() {
         let base = |results: Value| json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport", "results": results});
-        let e = parse("x", &base(json!({"a": 1}))).unwrap_err();
+        let e = parse("x", &base(json!({"a": 1}))).unwrap_err().to_string();
         assert!(e.starts_with("results:"), "{e}");
         let e = parse("x", &base(json!([{"policy": "p", "result": "fail"}, {"policy": "p", "resources": "pod"}])))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("results[1].resources:"), "{e}");
-        let e = parse("x", &base(json!([{"policy": "p", "result": "exploded"}]))).unwrap_err();
+        let e = parse("x", &base(json!([{"policy": "p", "result": "exploded"}]))).unwrap_err().to_string();
         assert!(e.starts_with("results[0].result:") && e.contains("exploded"), "{e}");
         let mut v = base(json!([]));
         v["metadata"] = json!({"labels": ["x"]});
-        let e = parse("x", &v).unwrap_err();
+        let e = parse("x", &v).unwrap_err().to_string();
         assert!(e.starts_with("metadata.labels:"), "{e}");
         let mut v = base(json!([]));
         v["scope"] = json!("Pod/x");
-        assert!(parse("x", &v).unwrap_err().starts_with("scope:"));
+        assert!(parse("x", &v).unwrap_err().to_string().starts_with("scope:"));
     }
 
     #[test]
@@ -530,7 +532,7 @@ mod tests {
         assert_eq!(reports[0].findings[0].artifact.to_string(), "object:Pod/shop/web-1");
         let mut bad = list.clone();
         bad["items"][1]["results"] = json!("x");
-        assert!(parse("l.yaml", &bad).unwrap_err().starts_with("items[1].results:"));
+        assert!(parse("l.yaml", &bad).unwrap_err().to_string().starts_with("items[1].results:"));
     }
 
     #[test]
@@ -540,16 +542,16 @@ mod tests {
         let list = |bad: Value| json!({"items": [item.clone(), bad]});
         let mut bad = item.clone();
         bad["metadata"] = json!({"labels": ["x"]});
-        let e = parse("l", &list(bad)).unwrap_err();
+        let e = parse("l", &list(bad)).unwrap_err().to_string();
         assert!(e.starts_with("items[1].metadata.labels: invalid type"), "{e}");
         let mut bad = item.clone();
         bad["results"][0]["result"] = json!("exploded");
-        let e = parse("l", &list(bad)).unwrap_err();
+        let e = parse("l", &list(bad)).unwrap_err().to_string();
         assert!(e.starts_with("items[1].results[0].result: unknown result"), "{e}");
         // An error without a field path of its own reads `items[1]: …`, not `items[1].invalid …`.
-        let e = parse_object("l", &json!(7), "items[1]").unwrap_err();
+        let e = parse_object("l", &json!(7), "items[1]").unwrap_err().to_string();
         assert!(e.starts_with("items[1]: invalid type: integer `7`"), "{e}");
-        let e = parse_object("l", &json!(7), "").unwrap_err();
+        let e = parse_object("l", &json!(7), "").unwrap_err().to_string();
         assert!(e.starts_with("invalid type: integer `7`"), "{e}");
     }
 
@@ -569,7 +571,7 @@ mod tests {
                            "metadata": {"labels": {"policy.kubernetes.io/engine": null}}, "results": []});
         assert_eq!(&*one(v.clone()).source.scanner, "PolicyReport");
         v["metadata"]["labels"] = json!({"team": {"a": 1}});
-        assert!(parse("x", &v).unwrap_err().starts_with("metadata.labels.team:"));
+        assert!(parse("x", &v).unwrap_err().to_string().starts_with("metadata.labels.team:"));
     }
 
     #[test]

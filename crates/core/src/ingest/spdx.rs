@@ -34,6 +34,7 @@ use super::license::normalize_license;
 use super::sbom_subject::{ImageHints, image_ref, purl_repository, vcs_repository};
 use super::trivy_artifact::is_remote_repository;
 use super::{source, timestamp};
+use crate::ingest::FormatError;
 use crate::model::artifact::normalize_repository;
 use crate::model::{Artifact, Component, Finding, FindingKind, Format, Package, Report, Severity, Source};
 
@@ -45,11 +46,14 @@ pub fn detect(v: &Value) -> bool {
 }
 
 /// Parses one SPDX 2.x document into one report.
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let doc: Document = deserialize_located(v)?;
     let version = doc.spdx_version.as_deref().unwrap_or("").trim();
     if !version.starts_with("SPDX-2.") {
-        return Err(format!("spdxVersion: {version:?} is not supported (SPDX 2.2 and 2.3 JSON are)"));
+        return Err(FormatError::new(
+            "spdxVersion",
+            format!("{version:?} is not supported (SPDX 2.2 and 2.3 JSON are)"),
+        ));
     }
     let creation = doc.creation_info.unwrap_or_default();
     let tools: Vec<&str> = creation
@@ -333,10 +337,10 @@ mod tests {
             (json!({"spdxVersion": "SPDX-2.3", "documentDescribes": [1]}), "documentDescribes[0]: "),
         ];
         for (doc, want) in cases {
-            let err = parse("t", &doc).expect_err("must fail");
+            let err = parse("t", &doc).expect_err("must fail").to_string();
             assert!(err.starts_with(want), "{err:?} should start with {want:?}");
         }
-        let err = parse("t", &json!({"spdxVersion": "SPDX-3.0"})).unwrap_err();
+        let err = parse("t", &json!({"spdxVersion": "SPDX-3.0"})).unwrap_err().to_string();
         assert!(err.starts_with("spdxVersion: "), "{err}");
     }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::error_path::{join, typed_or_default};
 use super::lenient::Num;
+use crate::ingest::FormatError;
 
 /// One vendor's CVSS scores (`CVSS.nvd`, `cvss.redhat`, …).
 #[derive(Deserialize, Default)]
@@ -19,7 +20,7 @@ struct CvssScores {
 
 /// The NVD v3 score, else the highest v3 score of any vendor, from a `CVSS` map
 /// (`{"nvd": {"V3Score": 9.8}, "redhat": {…}}`) at `path`.
-pub(crate) fn best_v3(cvss: &Option<BTreeMap<String, Value>>, path: &str) -> Result<Option<f32>, String> {
+pub(crate) fn best_v3(cvss: &Option<BTreeMap<String, Value>>, path: &str) -> Result<Option<f32>, FormatError> {
     let mut nvd = None;
     let mut max: Option<f64> = None;
     for (vendor, v) in cvss.iter().flatten() {

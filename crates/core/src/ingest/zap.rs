@@ -25,6 +25,7 @@ use serde_json::Value;
 use super::error_path::typed;
 use super::lenient::{Scalar, non_empty, nullable};
 use super::title::title_line;
+use crate::ingest::FormatError;
 use crate::ingest::{source, timestamp};
 use crate::model::{
     Artifact, Finding, FindingKind, Format, Report, Severity, Vex, VexState, artifact::normalize_endpoint,
@@ -91,13 +92,13 @@ struct Instance {
 }
 
 /// Parses a ZAP JSON report into one report.
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let header: ZapReport = typed(v, "")?;
     let sites: Vec<(usize, &Value)> = match v.get("site") {
         Some(Value::Array(sites)) => sites.iter().enumerate().collect(),
         Some(site @ Value::Object(_)) => vec![(0, site)],
         Some(Value::Null) | None => Vec::new(),
-        Some(_) => return Err("site: expected an array of sites".into()),
+        Some(_) => return Err(FormatError::new("site", "expected an array of sites")),
     };
     let program = non_empty(header.program_name.as_deref()).unwrap_or("ZAP");
     let scanner = match non_empty(header.version.as_deref()) {
@@ -116,7 +117,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
             .map(normalize_endpoint)
             .find(|h| !h.is_empty())
         else {
-            return Err(format!("site[{i}]: neither @name nor @host names the scanned site"));
+            return Err(FormatError::new(format!("site[{i}]"), "neither @name nor @host names the scanned site"));
         };
         let artifact = Artifact::Endpoint(Arc::from(host.as_str()));
         if !report.scanned.contains(&artifact) {
@@ -213,13 +214,15 @@ mod tests {
 
     #[test]
     fn malformed_input_names_the_field() {
-        let e = parse("z", &json!({"@programName": "ZAP", "site": [{"@name": "http://a", "alerts": {}}]})).unwrap_err();
+        let e = parse("z", &json!({"@programName": "ZAP", "site": [{"@name": "http://a", "alerts": {}}]}))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("site[0].alerts:"), "{e}");
-        let e = parse("z", &json!({"@programName": "ZAP", "@generated": ["x"], "site": []})).unwrap_err();
+        let e = parse("z", &json!({"@programName": "ZAP", "@generated": ["x"], "site": []})).unwrap_err().to_string();
         assert!(e.starts_with("@generated:"), "{e}");
-        let e = parse("z", &json!({"@programName": "ZAP", "site": [{"alerts": []}]})).unwrap_err();
+        let e = parse("z", &json!({"@programName": "ZAP", "site": [{"alerts": []}]})).unwrap_err().to_string();
         assert!(e.contains("@name"), "{e}");
-        let e = parse("z", &json!({"@programName": "ZAP", "site": 3})).unwrap_err();
+        let e = parse("z", &json!({"@programName": "ZAP", "site": 3})).unwrap_err().to_string();
         assert!(e.starts_with("site:"), "{e}");
     }
 

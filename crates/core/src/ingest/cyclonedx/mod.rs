@@ -44,6 +44,7 @@ use super::license;
 use super::sbom_subject::{ImageHints, image_ref, purl_repository, strip_url_suffix, vcs_repository};
 use super::trivy_artifact::is_remote_repository;
 use super::{source, timestamp};
+use crate::ingest::FormatError;
 use crate::model::artifact::normalize_repository;
 use crate::model::{Artifact, Component, Format, Report};
 
@@ -60,7 +61,7 @@ pub fn detect(v: &Value) -> bool {
 }
 
 /// Parses one BOM into one report.
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let bom: Bom = deserialize_located(v)?;
     let meta = bom.metadata.unwrap_or_default();
     let scanner = meta.tools.as_ref().map(Tools::joined).filter(|s| !s.is_empty());

@@ -39,7 +39,7 @@ fn wrong_types_name_the_field() {
         (json!({"bomFormat": "CycloneDX", "metadata": {"timestamp": 5}}), "metadata.timestamp: "),
     ];
     for (doc, want) in cases {
-        let err = parse("t", &doc).expect_err("must fail");
+        let err = parse("t", &doc).expect_err("must fail").to_string();
         assert!(err.starts_with(want), "{err:?} should start with {want:?}");
     }
 }

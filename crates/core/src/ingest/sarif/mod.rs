@@ -50,6 +50,7 @@ use self::rules::Rules;
 use super::error_path::typed;
 use super::lenient::{non_empty, prop_str};
 use super::trivy_artifact::image_from_names;
+use crate::ingest::FormatError;
 use crate::ingest::{source, timestamp};
 use crate::model::{Artifact, Format, ImageRef, Report, artifact::normalize_repository};
 
@@ -64,11 +65,11 @@ pub fn detect(v: &Value) -> bool {
 }
 
 /// Parses a SARIF log into one report per run.
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let runs = match v.get("runs") {
         Some(Value::Array(runs)) => runs,
-        Some(other) => return Err(format!("runs: expected an array, found {}", type_name(other))),
-        None => return Err("runs: missing (a SARIF log has a runs array)".into()),
+        Some(other) => return Err(FormatError::new("runs", format!("expected an array, found {}", type_name(other)))),
+        None => return Err(FormatError::new("runs", "missing (a SARIF log has a runs array)")),
     };
     runs.iter().enumerate().map(|(i, run)| parse_run(origin, run, &format!("runs[{i}]"))).collect()
 }
@@ -84,12 +85,17 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn parse_run(origin: &str, run_value: &Value, path: &str) -> Result<Report, String> {
+fn parse_run(origin: &str, run_value: &Value, path: &str) -> Result<Report, FormatError> {
     let run: Run = typed(run_value, path)?;
     let results: &[Value] = match run_value.get("results") {
         None | Some(Value::Null) => &[],
         Some(Value::Array(r)) => r,
-        Some(other) => return Err(format!("{path}.results: expected an array, found {}", type_name(other))),
+        Some(other) => {
+            return Err(FormatError::new(
+                format!("{path}.results"),
+                format!("expected an array, found {}", type_name(other)),
+            ));
+        }
     };
 
     let driver = &run.tool.driver;

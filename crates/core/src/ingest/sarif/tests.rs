@@ -26,19 +26,22 @@ fn detects_sarif_logs_only() {
 
 #[test]
 fn wrong_types_name_the_field() {
-    let e = parse("t", &json!({"version": "2.1.0", "runs": "x"})).unwrap_err();
+    let e = parse("t", &json!({"version": "2.1.0", "runs": "x"})).unwrap_err().to_string();
     assert!(e.starts_with("runs:"), "{e}");
     let e = parse("t", &json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "rules": 3}}}]}))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("runs[0].tool.driver.rules:"), "{e}");
     assert!(e.contains("expected a sequence"), "{e}");
-    let e =
-        parse("t", &log(json!({"driver": {"name": "x"}}), json!([{"ruleId": "a", "level": ["error"]}]))).unwrap_err();
+    let e = parse("t", &log(json!({"driver": {"name": "x"}}), json!([{"ruleId": "a", "level": ["error"]}])))
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("runs[0].results[0].level:"), "{e}");
-    let e = parse("t", &log(json!({"driver": {"name": "x"}}), json!({"a": 1}))).unwrap_err();
+    let e = parse("t", &log(json!({"driver": {"name": "x"}}), json!({"a": 1}))).unwrap_err().to_string();
     assert!(e.starts_with("runs[0].results:"), "{e}");
-    let e =
-        parse("t", &log(json!({"driver": {"name": "x"}}), json!([{"ruleId": "a", "locations": "here"}]))).unwrap_err();
+    let e = parse("t", &log(json!({"driver": {"name": "x"}}), json!([{"ruleId": "a", "locations": "here"}])))
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("runs[0].results[0].locations:"), "{e}");
 }
 

@@ -12,6 +12,7 @@ use super::artifact::{image_from_metadata, image_from_target};
 use super::model::{Metadata, MisconfDoc, ResultDoc};
 use super::results::{add_result, misconf_finding};
 use super::{Acc, Ctx};
+use crate::ingest::FormatError;
 use crate::ingest::error_path::{join, typed_or_default};
 use crate::ingest::lenient::{Text, items};
 use crate::model::{Artifact, Format, ImageRef, ObjectRef, Report};
@@ -49,7 +50,7 @@ struct K8sResource {
 /// Misconfigurations are findings of the object; vulnerabilities and secrets of the image
 /// an OS result's target names (later language results of the same image follow it), or
 /// of the resource's only image when `Metadata` lists one.
-pub(super) fn parse_k8s(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub(super) fn parse_k8s(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let doc: K8sDoc = typed_or_default(Some(v), "")?;
     // The old shape lists a resource once under `Vulnerabilities` and again under
     // `Misconfigurations`: merge them by (kind, namespace, name), keeping first-seen order.
@@ -140,7 +141,7 @@ fn add_k8s_result(
     object: &Artifact,
     image: &Artifact,
     acc: &mut Acc,
-) -> Result<(), String> {
+) -> Result<(), FormatError> {
     let target = r.target.get();
     for (i, m) in items(&r.misconfigurations) {
         let p = format!("{path}.Misconfigurations[{i}]");
@@ -161,7 +162,7 @@ fn add_k8s_result(
 }
 
 /// The images a `trivy k8s` resource's `Metadata` (one object or a list) describes.
-fn k8s_images(meta: Option<&Value>, path: &str) -> Result<Vec<ImageRef>, String> {
+fn k8s_images(meta: Option<&Value>, path: &str) -> Result<Vec<ImageRef>, FormatError> {
     let metas: Vec<Metadata> = match meta {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(list)) => list

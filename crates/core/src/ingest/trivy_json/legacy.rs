@@ -9,12 +9,13 @@ use super::artifact::image_from_target;
 use super::model::ResultDoc;
 use super::results::add_result;
 use super::{Acc, Ctx};
+use crate::ingest::FormatError;
 use crate::ingest::error_path::typed_or_default;
 use crate::model::{Artifact, Format, Report};
 
 /// One legacy result (`[{Target, Type, Vulnerabilities}]` before `SchemaVersion` existed).
 /// An OS result's target names the image (`debian (debian 10.8)`); others are paths.
-pub(super) fn parse_legacy(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub(super) fn parse_legacy(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let result: ResultDoc = typed_or_default(Some(v), "")?;
     let target = result.target.get().unwrap_or("unknown");
     let artifact = image_from_target(target).map_or_else(|| Artifact::Other(Arc::from(target)), Artifact::Image);

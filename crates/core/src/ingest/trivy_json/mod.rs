@@ -37,6 +37,7 @@ use self::results::add_result;
 use super::error_path::typed_or_default;
 use super::lenient::items;
 use super::timestamp;
+use crate::ingest::FormatError;
 use crate::model::{Component, Finding, Format, Report, Source};
 
 /// True for a Trivy JSON report, a legacy Trivy result object, or a `trivy k8s` report.
@@ -72,9 +73,9 @@ fn is_legacy(o: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// Parses one Trivy JSON document (or one legacy result, or one `trivy k8s` report).
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let Some(o) = v.as_object() else {
-        return Err("expected a JSON object".into());
+        return Err(FormatError::whole("expected a JSON object"));
     };
     if is_k8s(o) {
         parse_k8s(origin, v)
@@ -108,7 +109,7 @@ impl Acc {
     }
 }
 
-fn scanner_name(trivy: Option<&Value>, path: &str) -> Result<String, String> {
+fn scanner_name(trivy: Option<&Value>, path: &str) -> Result<String, FormatError> {
     let info: TrivyInfo = typed_or_default(trivy, path)?;
     Ok(match info.version.get() {
         Some(v) => format!("Trivy {v}"),
@@ -116,7 +117,7 @@ fn scanner_name(trivy: Option<&Value>, path: &str) -> Result<String, String> {
     })
 }
 
-fn parse_report(origin: &str, v: &Value) -> Result<Report, String> {
+fn parse_report(origin: &str, v: &Value) -> Result<Report, FormatError> {
     let doc: Doc = typed_or_default(Some(v), "")?;
     let scanner = scanner_name(doc.trivy.as_ref(), "Trivy")?;
     let meta: Metadata = typed_or_default(doc.metadata.as_ref(), "Metadata")?;

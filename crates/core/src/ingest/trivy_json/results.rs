@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::model::{MisconfDoc, ModifiedFinding, PackageDoc, ResultDoc, SecretDoc, VulnDoc};
 use super::{Acc, Ctx};
+use crate::ingest::FormatError;
 use crate::ingest::error_path::{join, typed_or_default};
 use crate::ingest::lenient::{Text, items};
 use crate::ingest::license;
@@ -19,7 +20,7 @@ pub(super) fn add_result(
     path: &str,
     artifact: &Artifact,
     acc: &mut Acc,
-) -> Result<(), String> {
+) -> Result<(), FormatError> {
     let target = r.target.get();
     for (i, v) in items(&r.vulnerabilities) {
         let p = format!("{path}.Vulnerabilities[{i}]");
@@ -76,8 +77,8 @@ fn vuln_finding(
     artifact: &Artifact,
     target: Option<&str>,
     vex: Option<Vex>,
-) -> Result<Finding, String> {
-    let id = v.id.get().ok_or_else(|| format!("{}: missing", join(path, "VulnerabilityID")))?;
+) -> Result<Finding, FormatError> {
+    let id = v.id.get().ok_or_else(|| FormatError::new(join(path, "VulnerabilityID"), "missing"))?;
     let title = v.title.get().unwrap_or(id);
     let mut f =
         Finding::new(FindingKind::Vulnerability, id, vuln_severity(v), title, artifact.clone(), ctx.source.clone());
@@ -135,11 +136,11 @@ pub(super) fn misconf_finding(
     artifact: &Artifact,
     target: Option<&str>,
     message_location: bool,
-) -> Result<Option<Finding>, String> {
+) -> Result<Option<Finding>, FormatError> {
     if m.status.get().is_some_and(|s| !s.eq_ignore_ascii_case("FAIL")) {
         return Ok(None);
     }
-    let id = m.id.get().or(m.avd_id.get()).ok_or_else(|| format!("{}: missing", join(path, "ID")))?;
+    let id = m.id.get().or(m.avd_id.get()).ok_or_else(|| FormatError::new(join(path, "ID"), "missing"))?;
     let mut f = Finding::new(
         FindingKind::Misconfiguration,
         id,
@@ -179,8 +180,8 @@ fn secret_finding(
     path: &str,
     artifact: &Artifact,
     target: Option<&str>,
-) -> Result<Finding, String> {
-    let id = s.rule_id.get().ok_or_else(|| format!("{}: missing", join(path, "RuleID")))?;
+) -> Result<Finding, FormatError> {
+    let id = s.rule_id.get().ok_or_else(|| FormatError::new(join(path, "RuleID"), "missing"))?;
     let mut f = Finding::new(
         FindingKind::Secret,
         id,

@@ -38,23 +38,23 @@ fn minimal_report_and_missing_optional_fields() {
 fn wrong_field_types_name_the_field() {
     let bad_score = json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t",
         "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "CVSS": {"nvd": {"V3Score": "high"}}}]}]});
-    let e = parse("t", &bad_score).unwrap_err();
+    let e = parse("t", &bad_score).unwrap_err().to_string();
     assert!(e.starts_with("Results[0].Vulnerabilities[0].CVSS.nvd.V3Score:"), "{e}");
     let bad_list = json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": {"Target": "t"}});
-    let e = parse("t", &bad_list).unwrap_err();
+    let e = parse("t", &bad_list).unwrap_err().to_string();
     assert!(e.starts_with("Results:"), "{e}");
     let bad_tags = json!({"SchemaVersion": 2, "ArtifactName": "x", "Metadata": {"RepoTags": "alpine"}});
-    let e = parse("t", &bad_tags).unwrap_err();
+    let e = parse("t", &bad_tags).unwrap_err().to_string();
     assert!(e.starts_with("Metadata.RepoTags:"), "{e}");
     let bad_pkg = json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t",
         "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": {"a": 1}}]}]});
-    let e = parse("t", &bad_pkg).unwrap_err();
+    let e = parse("t", &bad_pkg).unwrap_err().to_string();
     assert!(e.starts_with("Results[0].Vulnerabilities[0].PkgName:"), "{e}");
     let no_id = json!({"SchemaVersion": 2, "Results": [{"Target": "t", "Secrets": [{"Title": "x"}]}]});
-    let e = parse("t", &no_id).unwrap_err();
+    let e = parse("t", &no_id).unwrap_err().to_string();
     assert_eq!(e, "Results[0].Secrets[0].RuleID: missing");
     let not_object = json!({"SchemaVersion": 2, "ArtifactName": "x", "Trivy": "0.50"});
-    let e = parse("t", &not_object).unwrap_err();
+    let e = parse("t", &not_object).unwrap_err().to_string();
     assert!(e.starts_with("Trivy:"), "{e}");
 }
 

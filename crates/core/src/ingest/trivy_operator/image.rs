@@ -3,11 +3,12 @@
 
 use super::model::{ArtifactDoc, RegistryDoc};
 use super::sbom::BomRefs;
+use crate::ingest::FormatError;
 use crate::model::ImageRef;
 
 /// The scanned image from `report.registry` and `report.artifact`, completed from the
 /// SBOM's own statements where the CR's are missing or are the config digest.
-pub(super) fn image(art: &ArtifactDoc, registry: &RegistryDoc, bom: Option<&BomRefs>) -> Result<ImageRef, String> {
+pub(super) fn image(art: &ArtifactDoc, registry: &RegistryDoc, bom: Option<&BomRefs>) -> Result<ImageRef, FormatError> {
     let Some(repository) = art.repository.get() else {
         // SBOM reports name the image in the BOM too.
         if let Some(first) = bom.and_then(|b| b.names.first()) {
@@ -17,7 +18,7 @@ pub(super) fn image(art: &ArtifactDoc, registry: &RegistryDoc, bom: Option<&BomR
             }
             return Ok(img);
         }
-        return Err("report.artifact.repository: missing".into());
+        return Err(FormatError::new("report.artifact.repository", "missing"));
     };
     let tag = art.tag.get();
     let digest = art.digest.get();

@@ -34,6 +34,7 @@ use super::error_path::{join, typed_or_default};
 use super::lenient::{Text, items};
 use super::timestamp;
 use super::trivy_cvss::best_v3;
+use crate::ingest::FormatError;
 use crate::model::{Artifact, Finding, FindingKind, Format, ObjectRef, Package, Report, Severity};
 
 /// The API group of Trivy Operator's CRDs.
@@ -83,10 +84,10 @@ pub fn detect(v: &Value) -> bool {
 }
 
 /// Parses one Trivy Operator report object.
-pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
+pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
     let Some(fam) = family(kind) else {
-        return Err(format!("kind: {kind:?} is not a Trivy Operator report kind"));
+        return Err(FormatError::new("kind", format!("{kind:?} is not a Trivy Operator report kind")));
     };
     if fam == Family::Compliance {
         // A ClusterComplianceReport summarises other reports' checks against a framework
@@ -95,7 +96,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
     }
     let meta: Meta = typed_or_default(v.get("metadata"), "metadata")?;
     let Some(report_value) = v.get("report").filter(|r| !r.is_null()) else {
-        return Err("report: missing".into());
+        return Err(FormatError::new("report", "missing"));
     };
     let body: Body = typed_or_default(Some(report_value), "report")?;
 
@@ -134,8 +135,10 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
             for (i, item) in items(&body.vulnerabilities) {
                 let path = format!("report.vulnerabilities[{i}]");
                 let vc: VulnCr = typed_or_default(Some(item), &path)?;
-                let id =
-                    vc.vulnerability_id.get().ok_or_else(|| format!("{}: missing", join(&path, "vulnerabilityID")))?;
+                let id = vc
+                    .vulnerability_id
+                    .get()
+                    .ok_or_else(|| FormatError::new(join(&path, "vulnerabilityID"), "missing"))?;
                 let mut f = new_finding(FindingKind::Vulnerability, id, &vc.severity, &vc.title, &image);
                 f.prefer_cve_id();
                 f.cvss = match vc.score.get() {
@@ -173,7 +176,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
                     .check_id
                     .get()
                     .or(check.id.get())
-                    .ok_or_else(|| format!("{}: missing", join(&path, "checkID")))?;
+                    .ok_or_else(|| FormatError::new(join(&path, "checkID"), "missing"))?;
                 let mut f = new_finding(FindingKind::Misconfiguration, id, &check.severity, &check.title, &object);
                 let messages: Vec<&str> = check.messages.iter().flatten().filter_map(Text::get).collect();
                 f.location = if messages.is_empty() {
@@ -194,7 +197,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, String> {
             for (i, item) in items(&body.secrets) {
                 let path = format!("report.secrets[{i}]");
                 let sc: SecretCr = typed_or_default(Some(item), &path)?;
-                let id = sc.rule_id.get().ok_or_else(|| format!("{}: missing", join(&path, "ruleID")))?;
+                let id = sc.rule_id.get().ok_or_else(|| FormatError::new(join(&path, "ruleID"), "missing"))?;
                 let mut f = new_finding(FindingKind::Secret, id, &sc.severity, &sc.title, &image);
                 f.location = sc.target.arc();
                 report.findings.push(f);

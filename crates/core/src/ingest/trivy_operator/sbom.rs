@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::ingest::FormatError;
 use crate::ingest::error_path::{join, typed_or_default};
 use crate::ingest::lenient::{Text, items};
 use crate::ingest::license;
@@ -70,7 +71,7 @@ pub(super) struct BomRefs {
     pub(super) image_id: Option<String>,
 }
 
-pub(super) fn bom_image_refs(bom: &Bom, path: &str) -> Result<BomRefs, String> {
+pub(super) fn bom_image_refs(bom: &Bom, path: &str) -> Result<BomRefs, FormatError> {
     let mut refs = BomRefs::default();
     let Some(root) = bom.metadata.as_ref().and_then(|m| m.component.as_ref()) else { return Ok(refs) };
     let root: BomComponent = typed_or_default(Some(root), &join(path, "metadata.component"))?;
@@ -89,7 +90,7 @@ pub(super) fn bom_image_refs(bom: &Bom, path: &str) -> Result<BomRefs, String> {
 
 /// Every component of the BOM, nested ones included, in document order (exact
 /// duplicates once), named and with licenses cleaned up as the CycloneDX parser does.
-pub(super) fn flatten_components(bom: &Bom, path: &str) -> Result<Vec<Component>, String> {
+pub(super) fn flatten_components(bom: &Bom, path: &str) -> Result<Vec<Component>, FormatError> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     // Depth-first with an explicit stack, so deep nesting cannot overflow ours.

@@ -36,4 +36,3 @@ pub fn check<'a>(rule: &RiskScoreRule, img: &ImageCtx<'a>, s: &Subject<'_>) -> O
         advice: "Fix the highest-risk findings first (see their factors), or reduce exposure".into(),
     })
 }
-// rebuild probe
