@@ -29,6 +29,7 @@ pub struct CompileError {
 }
 
 impl CompileError {
+    /// An error at `field` (a path from the object's root) saying `problem`.
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> CompileError {
         CompileError { field: field.into(), problem: problem.into() }
     }

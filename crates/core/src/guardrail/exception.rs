@@ -141,6 +141,7 @@ impl Exception {
         (RiskExceptionState::Active, None)
     }
 
+    /// True when the exception applies at `now` ([`state`](Self::state) is active).
     pub fn is_active(&self, now: Timestamp) -> bool {
         self.state(now).0 == RiskExceptionState::Active
     }

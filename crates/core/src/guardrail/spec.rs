@@ -22,6 +22,7 @@ pub enum Enforcement {
 }
 
 impl Enforcement {
+    /// The name as written in the CRD (`Enforce`, `Warn`, `Audit`).
     pub fn as_str(self) -> &'static str {
         match self {
             Enforcement::Enforce => "Enforce",

@@ -137,6 +137,7 @@ impl Range {
         Ok(Range(out))
     }
 
+    /// True when `version` satisfies every comparison (ordered by [`compare`]).
     pub fn contains(&self, version: &str) -> bool {
         self.0.iter().all(|(op, v)| {
             let o = compare(version, v);
@@ -151,6 +152,7 @@ impl Range {
         })
     }
 
+    /// True for the empty range, which matches every version.
     pub fn is_any(&self) -> bool {
         self.0.is_empty()
     }

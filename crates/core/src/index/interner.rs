@@ -86,10 +86,12 @@ impl Interner {
         }
     }
 
+    /// Distinct strings held.
     pub fn len(&self) -> usize {
         self.strings.len()
     }
 
+    /// True when no string is held.
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty()
     }

@@ -94,9 +94,11 @@ pub struct ArtifactPosture {
 }
 
 impl ArtifactPosture {
+    /// True when an SBOM listed this artifact's components.
     pub fn has_sbom(&self) -> bool {
         self.components.is_some()
     }
+    /// The worst severity among the findings not suppressed by VEX.
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings.iter().filter(|f| !f.suppressed()).map(|f| f.severity).max()
     }
@@ -158,6 +160,7 @@ pub struct PostureIndex {
 }
 
 impl PostureIndex {
+    /// An empty index.
     pub fn new(config: IndexConfig) -> PostureIndex {
         PostureIndex { config, ..Default::default() }
     }
@@ -450,6 +453,7 @@ impl PostureIndex {
         self.set_epss(epss);
     }
 
+    /// The CISA KEV catalog findings are enriched from.
     pub fn kev(&self) -> &Kev {
         &self.kev
     }
@@ -493,6 +497,7 @@ impl PostureIndex {
         self.artifacts.get(&self.resolve_key(a))
     }
 
+    /// The posture stored under a resolved artifact key.
     pub fn artifact_by_key(&self, k: &ArtifactKey) -> Option<&Arc<ArtifactPosture>> {
         self.artifacts.get(k)
     }

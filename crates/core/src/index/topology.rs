@@ -35,12 +35,14 @@ impl PostureIndex {
         }
     }
 
+    /// Adds or replaces a workload (by kind, namespace and name).
     pub fn apply_workload(&mut self, w: Workload) {
         self.topology_dirty.insert(w.namespace.clone());
         self.workloads.entry(w.namespace.clone()).or_default().insert((w.kind, w.name.clone()), Arc::new(w));
         self.generation += 1;
     }
 
+    /// Removes a workload (no-op when unknown).
     pub fn delete_workload(&mut self, kind: WorkloadKind, namespace: &str, name: &str) {
         if let Some(m) = self.workloads.get_mut(namespace) {
             m.remove(&(kind, Arc::from(name)));
@@ -49,12 +51,14 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Adds or replaces a Service.
     pub fn apply_service(&mut self, s: Service) {
         self.topology_dirty.insert(s.namespace.clone());
         self.services.entry(s.namespace.clone()).or_default().insert(s.name.clone(), s);
         self.generation += 1;
     }
 
+    /// Removes a Service (no-op when unknown).
     pub fn delete_service(&mut self, namespace: &str, name: &str) {
         if let Some(m) = self.services.get_mut(namespace) {
             m.remove(name);
@@ -63,6 +67,7 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Adds or replaces an Ingress or HTTPRoute.
     pub fn apply_route(&mut self, r: Route) {
         for (ns, _) in &r.backends {
             self.topology_dirty.insert(ns.clone());
@@ -72,6 +77,7 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Removes an Ingress (`kind` `Ingress`) or HTTPRoute (`HTTPRoute`).
     pub fn delete_route(&mut self, kind: &str, namespace: &str, name: &str) {
         if let Some(r) = self.routes.remove(&(Arc::from(kind), Arc::from(namespace), Arc::from(name))) {
             for (ns, _) in &r.backends {
@@ -82,16 +88,19 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Adds or replaces a namespace and its labels.
     pub fn apply_namespace(&mut self, n: Namespace) {
         self.namespaces.insert(n.name.clone(), n);
         self.generation += 1;
     }
 
+    /// Removes a namespace (no-op when unknown).
     pub fn delete_namespace(&mut self, name: &str) {
         self.namespaces.remove(name);
         self.generation += 1;
     }
 
+    /// Adds or replaces an application.
     pub fn apply_app(&mut self, a: App) {
         let key = (a.namespace.clone(), a.name.clone());
         self.topology_dirty.insert(key.0.clone());
@@ -99,6 +108,7 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Removes an application and its detected exposure.
     pub fn delete_app(&mut self, namespace: &str, name: &str) {
         let key: NsName = (Arc::from(namespace), Arc::from(name));
         self.apps.remove(&key);
@@ -106,12 +116,14 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Adds or replaces an asset.
     pub fn apply_asset(&mut self, a: Asset) {
         let key = (a.namespace.clone(), a.name.clone());
         self.assets.insert(key, Arc::new(a));
         self.generation += 1;
     }
 
+    /// Removes an asset (no-op when unknown).
     pub fn delete_asset(&mut self, namespace: &str, name: &str) {
         self.assets.remove(&(Arc::from(namespace), Arc::from(name)));
         self.generation += 1;
@@ -124,6 +136,7 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Removes a policy (no-op when unknown).
     pub fn delete_policy(&mut self, name: &str) {
         self.policies.remove(name);
         self.generation += 1;
@@ -139,19 +152,23 @@ impl PostureIndex {
         self.generation += 1;
     }
 
+    /// Removes an exception (no-op when unknown).
     pub fn delete_exception(&mut self, namespace: &str, name: &str) {
         self.exceptions.remove(&(Arc::from(namespace), Arc::from(name)));
         self.generation += 1;
     }
 
+    /// Every workload, controllers and the Pods they own alike.
     pub fn workloads(&self) -> impl Iterator<Item = &Arc<Workload>> {
         self.workloads.values().flat_map(|m| m.values())
     }
 
+    /// The workloads of one namespace.
     pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = &Arc<Workload>> {
         self.workloads.get(namespace).into_iter().flat_map(|m| m.values())
     }
 
+    /// One workload by kind, namespace and name.
     pub fn workload(&self, kind: WorkloadKind, namespace: &str, name: &str) -> Option<&Arc<Workload>> {
         self.workloads.get(namespace)?.get(&(kind, Arc::from(name)))
     }
@@ -203,10 +220,12 @@ impl PostureIndex {
         }
     }
 
+    /// The Services of one namespace.
     pub fn services_in(&self, namespace: &str) -> impl Iterator<Item = &Service> {
         self.services.get(namespace).into_iter().flat_map(|m| m.values())
     }
 
+    /// Every Ingress and HTTPRoute.
     pub fn routes(&self) -> impl Iterator<Item = &Route> + Clone {
         self.routes.values()
     }
@@ -218,10 +237,12 @@ impl PostureIndex {
         labels
     }
 
+    /// Every application.
     pub fn apps(&self) -> impl Iterator<Item = &Arc<App>> {
         self.apps.values()
     }
 
+    /// One application by namespace and name.
     pub fn app(&self, namespace: &str, name: &str) -> Option<&Arc<App>> {
         self.apps.get(&(Arc::from(namespace), Arc::from(name)))
     }
@@ -268,14 +289,17 @@ impl PostureIndex {
         }
     }
 
+    /// Every asset.
     pub fn assets(&self) -> impl Iterator<Item = &Arc<Asset>> {
         self.assets.values()
     }
 
+    /// Every policy, valid or not.
     pub fn policies(&self) -> impl Iterator<Item = &PolicyEntry> {
         self.policies.values()
     }
 
+    /// Every exception, valid or not.
     pub fn exceptions(&self) -> impl Iterator<Item = &ExceptionEntry> {
         self.exceptions.values()
     }

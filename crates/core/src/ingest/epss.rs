@@ -23,6 +23,7 @@ pub struct Epss {
 }
 
 impl Epss {
+    /// The score of a CVE id (case-insensitive).
     pub fn get(&self, cve: &str) -> Option<EpssScore> {
         if cve.bytes().any(|b| b.is_ascii_lowercase()) {
             self.scores.get(cve.to_ascii_uppercase().as_str()).copied()
@@ -31,18 +32,22 @@ impl Epss {
         }
     }
 
+    /// CVEs scored.
     pub fn len(&self) -> usize {
         self.scores.len()
     }
 
+    /// True when no CVE is scored.
     pub fn is_empty(&self) -> bool {
         self.scores.is_empty()
     }
 
+    /// Sets a CVE's score.
     pub fn insert(&mut self, cve: &str, score: EpssScore) {
         self.scores.insert(Arc::from(cve.trim().to_ascii_uppercase()), score);
     }
 
+    /// Adds another file's scores (they win on conflict) and keeps the newest model date.
     pub fn merge(&mut self, other: Epss) {
         if other.score_date > self.score_date {
             self.model_version = other.model_version;

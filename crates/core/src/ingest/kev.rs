@@ -24,6 +24,7 @@ pub struct Kev {
 }
 
 impl Kev {
+    /// The catalog entry of a CVE id (case-insensitive).
     pub fn get(&self, id: &str) -> Option<&KevEntry> {
         if id.bytes().any(|b| b.is_ascii_lowercase()) {
             self.entries.get(id.to_ascii_uppercase().as_str())
@@ -32,14 +33,17 @@ impl Kev {
         }
     }
 
+    /// True when the id is in the catalog.
     pub fn contains(&self, id: &str) -> bool {
         self.get(id).is_some()
     }
 
+    /// Entries in the catalog.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True for an empty catalog.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -50,6 +50,7 @@ pub struct FormatError {
 }
 
 impl FormatError {
+    /// A problem at `path` (see [`FormatError::path`]).
     pub fn new(path: impl Into<String>, problem: impl Into<String>) -> FormatError {
         FormatError { path: path.into(), problem: problem.into() }
     }

@@ -17,6 +17,7 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
+    /// A reference; an empty namespace counts as none.
     pub fn new(kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
         ObjectRef {
             kind: Arc::from(kind),
@@ -76,6 +77,7 @@ impl Artifact {
         }
     }
 
+    /// The image, when the artifact is one.
     pub fn image(&self) -> Option<&ImageRef> {
         match self {
             Artifact::Image(i) => Some(i),

@@ -24,6 +24,7 @@ pub enum AssetType {
 }
 
 impl AssetType {
+    /// The lower-case name as written in the CRD.
     pub fn as_str(self) -> &'static str {
         match self {
             AssetType::Image => "image",

@@ -17,6 +17,7 @@ pub enum Criticality {
 }
 
 impl Criticality {
+    /// The lower-case name as written in the CRD.
     pub fn as_str(self) -> &'static str {
         match self {
             Criticality::Low => "low",
@@ -43,6 +44,7 @@ pub enum Exposure {
 }
 
 impl Exposure {
+    /// The lower-case name as written in the CRD.
     pub fn as_str(self) -> &'static str {
         match self {
             Exposure::Auto => "auto",
@@ -66,6 +68,7 @@ pub enum DataClassification {
 }
 
 impl DataClassification {
+    /// The lower-case name as written in the CRD.
     pub fn as_str(self) -> &'static str {
         match self {
             DataClassification::Public => "public",

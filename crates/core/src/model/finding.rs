@@ -28,6 +28,7 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// The lower-case name used in output (`vulnerability`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             FindingKind::Vulnerability => "vulnerability",
@@ -55,6 +56,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The kebab-case name used in output (`trivy-operator`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::TrivyOperator => "trivy-operator",

@@ -42,6 +42,7 @@ pub enum ImageRefError {
 pub struct ImageKey(pub Arc<str>);
 
 impl ImageKey {
+    /// The key as a string (`registry/repository:tag` or `registry/repository@digest`).
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -26,6 +26,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// An empty report from `source`.
     pub fn new(source: Arc<Source>) -> Report {
         Report { source, scanned: Vec::new(), scanned_at: None, findings: Vec::new(), components: None, subject: None }
     }

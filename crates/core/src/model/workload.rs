@@ -21,6 +21,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    /// Every kind, in the order they are listed to users.
     pub const ALL: [WorkloadKind; 7] = [
         WorkloadKind::Pod,
         WorkloadKind::Deployment,
@@ -31,6 +32,7 @@ impl WorkloadKind {
         WorkloadKind::CronJob,
     ];
 
+    /// The Kubernetes kind name (`Deployment`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             WorkloadKind::Pod => "Pod",
@@ -100,6 +102,7 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// `Kind/namespace/name`.
     pub fn object_ref(&self) -> ObjectRef {
         ObjectRef::new(self.kind.as_str(), Some(&self.namespace), &self.name)
     }

@@ -44,6 +44,7 @@ pub struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
+    /// Gathers the workload's applications, reach, risk context, namespace labels and image postures.
     pub fn new(w: &'a Workload, index: &'a PostureIndex, now: Timestamp) -> Subject<'a> {
         let apps: Vec<&Arc<App>> = index.apps_of(w).collect();
         let criticality = apps.iter().map(|a| a.criticality).max();

@@ -79,6 +79,7 @@ impl<'a> Judged<'a> {
         }
     }
 
+    /// The message a developer can act on.
     pub fn message(&self) -> String {
         let w = &self.wording;
         let mut out =
@@ -137,6 +138,7 @@ impl<'a> Judgement<'a> {
         self.judged.iter().filter(|j| j.violation.warns())
     }
 
+    /// True when nothing blocks admission.
     pub fn allowed(&self) -> bool {
         self.denials().next().is_none()
     }

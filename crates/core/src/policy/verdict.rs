@@ -143,6 +143,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// True when no violation blocks admission.
     pub fn allowed(&self) -> bool {
         !self.violations.iter().any(Violation::blocks)
     }
@@ -152,10 +153,12 @@ impl Verdict {
         self.violations.iter().filter(|v| v.blocks())
     }
 
+    /// Violations shown to the client as warnings.
     pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
         self.violations.iter().filter(|v| v.warns())
     }
 
+    /// Violations recorded only (audit or excepted).
     pub fn audits(&self) -> impl Iterator<Item = &Violation> {
         self.violations.iter().filter(|v| v.audits())
     }

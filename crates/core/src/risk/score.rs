@@ -13,10 +13,15 @@ use crate::model::{Criticality, DataClassification, Finding, FindingKind, Severi
 
 /// Points budget per factor family. They sum to 100.
 pub const SEVERITY_MAX: u32 = 35;
+/// Points for exploitability (KEV, EPSS, secrets, DAST).
 pub const EXPLOIT_MAX: u32 = 25;
+/// Points for network reach.
 pub const EXPOSURE_MAX: u32 = 15;
+/// Points for business impact (criticality and data classification).
 pub const BUSINESS_MAX: u32 = 15;
+/// Points for workload privileges.
 pub const WORKLOAD_MAX: u32 = 5;
+/// Points for remediation (fix available, age).
 pub const REMEDIATION_MAX: u32 = 5;
 
 /// Findings with a score at or above this count towards an application's breadth bonus.

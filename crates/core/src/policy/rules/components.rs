@@ -7,6 +7,7 @@ use crate::guardrail::compile::{Banned, Components};
 use crate::index::packages::PackageEntry;
 use crate::policy::context::ImageCtx;
 
+/// The banned packages and denied licences among the image's packages (its SBOM, else its vulnerability report).
 pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
     let packages = &img.posture?.packages;
     let mut items = Vec::new();

@@ -4,6 +4,7 @@ use super::{Hit, image_label};
 use crate::guardrail::spec::ScanRequiredRule;
 use crate::policy::context::ImageCtx;
 
+/// A hit when the image has no vulnerability scan, or one older than `maxAgeHours` at `now`.
 pub fn scan_required<'a>(rule: &ScanRequiredRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
     let label = image_label(img.image, img.container);
     if !img.scanned() {
@@ -38,6 +39,7 @@ pub fn scan_required<'a>(rule: &ScanRequiredRule, img: &ImageCtx<'a>, now: jiff:
     }
 }
 
+/// A hit when no SBOM lists the image's components.
 pub fn sbom_required<'a>(img: &ImageCtx<'a>) -> Option<Hit<'a>> {
     if img.posture.is_some_and(|p| p.has_sbom()) {
         return None;

@@ -4,6 +4,7 @@ use super::{Hit, Item};
 use crate::guardrail::spec::ImageReferenceRule;
 use crate::model::Container;
 
+/// A hit when the container's image reference breaks the rule (registry, digest, `latest`).
 pub fn check<'a>(rule: &ImageReferenceRule, c: &'a Container) -> Option<Hit<'a>> {
     let mut items = Vec::new();
     let img = match &c.image {

@@ -27,6 +27,7 @@ pub enum ItemText<'a> {
 }
 
 impl ItemText<'_> {
+    /// The text, rendered.
     pub fn render(&self) -> String {
         let mut s = String::new();
         self.render_into(&mut s);
@@ -62,6 +63,7 @@ pub struct Item<'a> {
 }
 
 impl<'a> Item<'a> {
+    /// An item that is not a finding (a setting, a label, a package).
     pub fn new(key: impl AsRef<str>, text: impl Into<String>) -> Item<'a> {
         Item { key: Arc::from(key.as_ref()), aliases: &[], text: ItemText::Plain(text.into()) }
     }
@@ -88,6 +90,7 @@ pub struct Hit<'a> {
 }
 
 impl<'a> Hit<'a> {
+    /// A hit about the workload as a whole (no container or image).
     pub fn workload(header: String, items: Vec<Item<'a>>, advice: impl Into<Cow<'static, str>>) -> Hit<'a> {
         Hit { container: None, image: None, header, items, advice: advice.into() }
     }

@@ -4,6 +4,7 @@ use super::{Hit, Item};
 use crate::guardrail::spec::OwnershipRule;
 use crate::policy::context::Subject;
 
+/// A hit when the workload lacks a required label or belongs to no application.
 pub fn check<'a>(rule: &OwnershipRule, s: &Subject<'a>) -> Option<Hit<'a>> {
     let w = s.workload;
     let mut items = Vec::new();

@@ -5,6 +5,7 @@ use crate::guardrail::spec::RiskScoreRule;
 use crate::policy::context::{ImageCtx, Subject};
 use crate::risk;
 
+/// A hit listing the image's findings whose contextual risk (in the workload's context) exceeds `max`, worst first.
 pub fn check<'a>(rule: &RiskScoreRule, img: &ImageCtx<'a>, s: &Subject<'_>) -> Option<Hit<'a>> {
     let posture = img.posture?;
     let mut scored: Vec<(u32, Item<'a>)> = posture

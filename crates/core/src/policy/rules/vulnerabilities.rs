@@ -58,6 +58,7 @@ pub fn describe_into(s: &mut String, f: &Finding) {
     }
 }
 
+/// A hit listing the image's vulnerabilities the rule counts at `now`.
 pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
     let posture = img.posture?;
     // The posture lists findings worst severity first: stop at the threshold instead of

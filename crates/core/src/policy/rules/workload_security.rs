@@ -4,6 +4,7 @@ use super::{Hit, Item};
 use crate::guardrail::spec::WorkloadSecurityRule;
 use crate::model::Workload;
 
+/// A hit listing the pod security settings the workload breaks.
 pub fn check<'a>(rule: &WorkloadSecurityRule, w: &'a Workload) -> Option<Hit<'a>> {
     let mut items = Vec::new();
     if rule.disallow_host_namespaces {
