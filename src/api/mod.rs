@@ -104,3 +104,23 @@ pub fn crds_yaml() -> Result<String, serde_yaml::Error> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::Resource;
+
+    use super::*;
+
+    #[test]
+    fn every_kind_is_in_the_one_group_and_version() {
+        // `#[kube(group = …, version = …)]` needs literals; this ties them to the constants.
+        for (group, version) in [
+            (AppPosture::group(&()), AppPosture::version(&())),
+            (Asset::group(&()), Asset::version(&())),
+            (GuardrailPolicy::group(&()), GuardrailPolicy::version(&())),
+            (RiskException::group(&()), RiskException::version(&())),
+        ] {
+            assert_eq!((group.as_ref(), version.as_ref()), (GROUP, VERSION));
+        }
+    }
+}

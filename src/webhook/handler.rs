@@ -32,6 +32,7 @@ use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
 use stance_core::index::PostureIndex;
 use stance_core::model::{ObjectRef, WorkloadKind};
+use stance_core::names::GROUP;
 use stance_core::policy::{Judged, Violation, judge_policies};
 
 /// Limits of what an answer carries.
@@ -194,8 +195,8 @@ enum Target {
 impl Target {
     fn of(gvk: &review::GroupVersionKind) -> Target {
         match (gvk.group.as_str(), gvk.kind.as_str()) {
-            ("aspm.stance.dev", "GuardrailPolicy") => Target::Policy,
-            ("aspm.stance.dev", "RiskException") => Target::Exception,
+            (GROUP, "GuardrailPolicy") => Target::Policy,
+            (GROUP, "RiskException") => Target::Exception,
             ("" | "apps" | "batch", kind) => match WorkloadKind::parse(kind) {
                 Some(k) if group_of(k) == gvk.group => Target::Workload(k),
                 _ => Target::Other,
