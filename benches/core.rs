@@ -7,10 +7,10 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use stance::ingest::{Loaded, parse_bytes};
-use stance::policy::{evaluate, judge};
-use stance::posture::correlate::correlate;
-use stance::posture::{IndexConfig, PostureIndex};
-use stance::synthetic::{self, Spec};
+use stance_core::index::correlate::correlate;
+use stance_core::index::{IndexConfig, PostureIndex};
+use stance_core::policy::{evaluate, judge};
+use stance_core::synthetic::{self, Spec};
 
 /// The allocator the `stance` binary ships with (src/main.rs), so the numbers are the binary's.
 #[global_allocator]
@@ -96,14 +96,14 @@ fn correlate_million(c: &mut Criterion) {
 
 /// 100k findings over 1,000 images and `policies` synthetic policies; a Pod with 3
 /// containers running scanned images; the evaluation time.
-fn pod_setup(policies: usize) -> (PostureIndex, stance::model::Workload, Timestamp) {
+fn pod_setup(policies: usize) -> (PostureIndex, stance_core::model::Workload, Timestamp) {
     let spec = Spec { images: 1_000, findings: 100_000, reports_per_image: 1, seed: 11 };
     let loaded = Loaded {
         reports: synthetic::reports(&spec),
         objects: synthetic::policies(policies).into_iter().map(stance::ingest::KubeObject::Policy).collect(),
         ..Loaded::default()
     };
-    let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
+    let index = loaded.into_index(IndexConfig::default());
     assert_eq!(index.policies().filter(|p| p.compiled.is_ok()).count(), policies);
     let pod = synthetic::pod("shop", "web", &[1, 2, 3]);
     (index, pod, "2026-11-27T00:00:00Z".parse().unwrap())

@@ -40,7 +40,7 @@ fn pool() -> Vec<Value> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for f in loaded.reports.iter().flat_map(|r| &r.findings) {
-        let (Some(p), stance::model::FindingKind::Vulnerability) = (&f.package, f.kind) else { continue };
+        let (Some(p), stance_core::model::FindingKind::Vulnerability) = (&f.package, f.kind) else { continue };
         let installed = p.installed_version.as_deref().unwrap_or("0");
         if !seen.insert((f.id.to_string(), p.name.to_string(), installed.to_string())) {
             continue;

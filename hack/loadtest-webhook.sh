@@ -66,7 +66,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building the release binaries"
-cargo build --release --bins -q
+cargo build --release --bins --features synthetic -q
 BIN=target/release
 
 log "writing the synthetic state ($IMAGES images, $FINDINGS findings, $POLICIES policies) to $WORK/data"

@@ -55,10 +55,10 @@ if ! python3 -c "import yaml" >/dev/null 2>&1; then
   python3 -m pip install --quiet pyyaml
 fi
 
-echo "== cargo fmt --check"
-cargo fmt --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
+echo "== cargo clippy --workspace --all-targets --all-features -- -D warnings"
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 cluster_args=()
 if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
@@ -85,15 +85,13 @@ if [ "${STANCE_TEST_NO_IMAGE:-}" != 1 ]; then
   image_test=()
 fi
 
-echo "== cargo test"
+echo "== cargo test --workspace"
 if [ ${#cluster_args[@]} -gt 0 ]; then
-  cargo test --locked --no-fail-fast "${cluster_args[@]}" "${image_test[@]}"
+  cargo test --locked --workspace --no-fail-fast "${cluster_args[@]}" "${image_test[@]}"
 else
-  cargo test --locked --no-fail-fast
+  cargo test --locked --workspace --no-fail-fast
   if [ -n "${STANCE_TEST_IMAGE:-}" ]; then
     echo "== the release image runs the demo (tests/image.rs)"
     cargo test --locked --test image -- --ignored
   fi
 fi
-echo "== cargo test -p stance-ecosystem (the per-ecosystem semantics crate)"
-cargo test --locked --no-fail-fast -p stance-ecosystem

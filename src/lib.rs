@@ -1,19 +1,17 @@
 //! Stance: Application Security Posture Management inside Kubernetes.
 //!
-//! The core (`model`, `ingest`, `posture`, `policy`) is plain functions over plain data:
-//! no Kubernetes client and no I/O beyond reading the files the CLI is given. The CLI,
-//! the operator and the admission webhook are thin adapters over it.
+//! This crate is the edge around the pure core (`stance_core`: model, format parsers,
+//! index, risk, guardrail evaluation, assessment): the custom resources and their
+//! conversion into domain types ([`api`]), reading files and Kubernetes objects
+//! ([`ingest`]), the CLI, the operator ([`controller`]), the admission webhook, outputs and
+//! telemetry. Everything here that decides something asks the core.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod cli;
 pub mod controller;
+pub mod endpoints;
 pub mod ingest;
-pub mod model;
 pub mod output;
-pub mod policy;
-pub mod posture;
-pub mod selector;
-pub mod synthetic;
 pub mod telemetry;
 pub mod webhook;

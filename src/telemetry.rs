@@ -3,16 +3,15 @@
 //! - Structured logs via `tracing`; JSON with `--log-format json`; the level comes from
 //!   `STANCE_LOG` (or `RUST_LOG`), e.g. `STANCE_LOG=info,stance::webhook=debug`.
 //! - One Prometheus registry per process: each component registers its own metric
-//!   families at start-up, then the registry is frozen and served on `/metrics`.
+//!   families at start-up, then the registry is frozen and served on `/metrics`
+//!   (`crate::endpoints`).
 //! - [`Readiness`]: named conditions that must all hold before `/readyz` says ready
 //!   (e.g. every watch has synced; the webhook listener is bound).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::registry::Registry;
-use warp::Filter;
 
 /// Initialises the global tracing subscriber (once; later calls are no-ops).
 pub fn init_tracing(json: bool) {
@@ -71,46 +70,6 @@ pub fn encode(registry: &Registry) -> String {
     out
 }
 
-/// `/metrics`, `/healthz` and `/readyz` as a warp filter.
-pub fn routes(
-    registry: Arc<Registry>,
-    readiness: Readiness,
-) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    let metrics = warp::path("metrics").and(warp::path::end()).and(warp::get()).map(move || {
-        warp::reply::with_header(
-            encode(&registry),
-            "content-type",
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )
-    });
-    let healthz = warp::path("healthz").and(warp::path::end()).map(|| "ok");
-    let readyz = warp::path("readyz").and(warp::path::end()).map(move || {
-        if readiness.is_ready() {
-            warp::reply::with_status("ready".to_string(), warp::http::StatusCode::OK)
-        } else {
-            warp::reply::with_status(
-                format!("not ready: waiting for {}", readiness.pending().join(", ")),
-                warp::http::StatusCode::SERVICE_UNAVAILABLE,
-            )
-        }
-    });
-    metrics.or(healthz).or(readyz)
-}
-
-/// Serves [`routes`] over plain HTTP until `shutdown` resolves. Binding errors are
-/// returned (a port in use must fail start-up loudly, not panic in a task).
-pub async fn serve(
-    addr: SocketAddr,
-    registry: Arc<Registry>,
-    readiness: Readiness,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
-    let server = warp::serve(routes(registry, readiness)).incoming(listener).graceful(shutdown);
-    Ok(tokio::spawn(server.run()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,23 +101,5 @@ mod tests {
         assert!(!r.is_ready());
         r.register("watch:HTTPRoute");
         assert!(!r.ready_with_prefix("watch:"), "a kind found later holds writes until it lists");
-    }
-
-    #[tokio::test]
-    async fn routes_answer() {
-        let mut registry = Registry::default();
-        let c = prometheus_client::metrics::counter::Counter::<u64>::default();
-        registry.register("stance_test_events", "test counter", c.clone());
-        c.inc();
-        let readiness = Readiness::default();
-        readiness.register("x");
-        let f = routes(Arc::new(registry), readiness.clone());
-        let res = warp::test::request().path("/metrics").reply(&f).await;
-        assert_eq!(res.status(), 200);
-        assert!(String::from_utf8_lossy(res.body()).contains("stance_test_events_total 1"));
-        assert_eq!(warp::test::request().path("/readyz").reply(&f).await.status(), 503);
-        readiness.set("x", true);
-        assert_eq!(warp::test::request().path("/readyz").reply(&f).await.status(), 200);
-        assert_eq!(warp::test::request().path("/healthz").reply(&f).await.status(), 200);
     }
 }

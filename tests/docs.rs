@@ -43,7 +43,7 @@ fn every_crd_spec_field_is_in_the_reference() {
 
 #[test]
 fn risk_doc_budgets_match_the_code() {
-    use stance::posture::risk::*;
+    use stance_core::risk::score::*;
     let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/risk.md")).unwrap();
     for (name, max) in [
         ("Severity", SEVERITY_MAX),
@@ -185,8 +185,8 @@ fn risk_doc_examples_are_what_score_computes() {
     use std::sync::Arc;
 
     use stance::api::{Criticality, DataClassification};
-    use stance::model::{Artifact, Finding, FindingKind, Format, Severity, Source};
-    use stance::posture::risk::{Reach, RiskContext, score};
+    use stance_core::model::{Artifact, Finding, FindingKind, Format, Severity, Source};
+    use stance_core::risk::{Reach, RiskContext, score};
 
     let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/risk.md")).unwrap();
     let source = Arc::new(Source {
@@ -269,7 +269,7 @@ fn yaml_examples_load_and_compile() {
             let mut loaded = stance::ingest::Loaded::default();
             loaded.add_bytes(&origin, text.as_bytes());
             assert!(loaded.warnings.is_empty(), "{origin}: {:#?}", loaded.warnings);
-            let index = stance::posture::PostureIndex::from_loaded(Default::default(), loaded);
+            let index = loaded.into_index(Default::default());
             for p in index.policies() {
                 let compiled = p.compiled.as_ref().unwrap_or_else(|e| panic!("{origin}: policy does not compile: {e}"));
                 rule_types.extend(compiled.rules.iter().map(|r| r.check.type_name()));

@@ -36,7 +36,7 @@ fn every_file_is_valid_and_every_policy_compiles() {
         ["policies", "apps", "exceptions", "deploy", "scans"].iter().map(|d| repo().join(d)).collect();
     let loaded = stance::ingest::load_paths(&dirs).unwrap();
     assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
-    let index = stance::posture::PostureIndex::from_loaded(Default::default(), loaded);
+    let index = loaded.into_index(Default::default());
     let policies: Vec<_> = index.policies().collect();
     assert_eq!(policies.len(), 6);
     for p in policies {

@@ -7,9 +7,9 @@ mod common;
 use jiff::Timestamp;
 use stance::api::Enforcement;
 use stance::ingest::{KubeObject, Loaded};
-use stance::model::{Workload, WorkloadKind};
-use stance::policy::{Verdict, evaluate};
-use stance::posture::{IndexConfig, PostureIndex};
+use stance_core::index::{IndexConfig, PostureIndex};
+use stance_core::model::{Workload, WorkloadKind};
+use stance_core::policy::{Verdict, evaluate};
 
 const NOW: &str = "2026-11-27T12:00:00Z";
 const SPRING: &str = "ghcr.io/aquasecurity/trivy-test-images:spring4shell-jre11";
@@ -128,7 +128,7 @@ fn vulnerability_filters() {
     );
     loaded.add_bytes(FIXTURES[1], &common::fixture_bytes(FIXTURES[1]));
     loaded.add_bytes("epss.csv", b"cve,epss,percentile\nCVE-2019-1551,0.011,0.84\nCVE-2019-1549,0.004,0.72\n");
-    let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
+    let index = loaded.into_index(IndexConfig::default());
     let v = check(&index, &w);
     // Two packages (libcrypto1.1, libssl1.1) carry CVE-2019-1551.
     assert_eq!(v.violations[0].item_strs(), ["CVE-2019-1551", "CVE-2019-1551"]);
@@ -415,7 +415,7 @@ fn invalid_policies_are_reported_and_never_applied() {
     for (rules, err) in bad {
         let index = mk_index(&policy("bad", "Enforce", "", rules), &FIXTURES);
         let entry = index.policies().next().unwrap();
-        let e = entry.compiled.as_ref().unwrap_err();
+        let e = entry.compiled.as_ref().unwrap_err().to_string();
         assert!(e.contains(err) && e.starts_with("spec.rules"), "{e}");
         assert!(check(&index, &mk_deployment("pay", "api", SPRING)).violations.is_empty());
     }
@@ -434,11 +434,11 @@ fn vulnerability_rules_see_every_finding_over_the_threshold() {
     // The rule stops reading an image's findings at its threshold, trusting the index to
     // list them worst first: check that order, and that every severity threshold finds
     // exactly the findings a full scan of the real reports counts.
-    use stance::model::Severity;
-    use stance::policy::rules::vulnerabilities::counts;
+    use stance_core::model::Severity;
+    use stance_core::policy::rules::vulnerabilities::counts;
     let index = mk_index("", &[&FIXTURES[..], &["defectdojo/trivy_operator/vulnerabilityreport_many.json"]].concat());
     let w = mk_deployment("a", "b", SPRING);
-    let image = stance::model::ImageRef::parse(SPRING).unwrap();
+    let image = stance_core::model::ImageRef::parse(SPRING).unwrap();
     let mut checked = 0;
     for (_, posture) in index.artifacts() {
         let sev: Vec<Severity> = posture.findings.iter().map(|f| f.severity).collect();
@@ -448,12 +448,12 @@ fn vulnerability_rules_see_every_finding_over_the_threshold() {
                 serde_yaml::from_str(&format!("maxSeverity: {max}")).unwrap();
             let mut want: Vec<&str> =
                 posture.findings.iter().filter(|f| counts(&rule, f, now())).map(|f| &*f.id).collect();
-            let img = stance::policy::context::ImageCtx {
+            let img = stance_core::policy::context::ImageCtx {
                 container: &w.containers[0],
                 image: &image,
                 posture: Some(posture),
             };
-            let hit = stance::policy::rules::vulnerabilities::check(&rule, &img, now());
+            let hit = stance_core::policy::rules::vulnerabilities::check(&rule, &img, now());
             let mut got: Vec<&str> = hit.iter().flat_map(|h| h.items.iter().map(|i| &*i.key)).collect();
             want.sort_unstable();
             got.sort_unstable();

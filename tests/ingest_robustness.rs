@@ -24,7 +24,7 @@ use proptest::test_runner::{Config, TestCaseError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stance::ingest::{KubeObject, Parsed, Warning, parse_bytes, parse_value};
-use stance::model::{Artifact, Component, Finding, Report, Severity};
+use stance_core::model::{Artifact, Component, Finding, Report, Severity};
 
 // ---------------------------------------------------------------------------------------
 // Helpers

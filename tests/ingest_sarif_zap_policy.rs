@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::{fixture_bytes, parse_fixture, reports};
 use stance::ingest::Parsed;
-use stance::model::{Artifact, Finding, FindingKind, Format, ImageRef, ObjectRef, Report, Severity, VexState};
+use stance_core::model::{Artifact, Finding, FindingKind, Format, ImageRef, ObjectRef, Report, Severity, VexState};
 
 fn single(rel: &str) -> Report {
     let mut r = reports(rel);

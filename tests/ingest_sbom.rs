@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::reports;
-use stance::model::{Artifact, Component, Finding, Format, ImageRef, Report, Severity, VexState};
+use stance_core::model::{Artifact, Component, Finding, Format, ImageRef, Report, Severity, VexState};
 
 fn one(rel: &str) -> Report {
     let mut r = reports(rel);

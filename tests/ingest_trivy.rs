@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use stance::ingest::{trivy_json, trivy_operator};
-use stance::model::{Artifact, Finding, FindingKind, Format, ImageRef, ObjectRef, Report, Severity};
+use stance_core::ingest::{trivy_json, trivy_operator};
+use stance_core::model::{Artifact, Finding, FindingKind, Format, ImageRef, ObjectRef, Report, Severity};
 
 fn one(rel: &str) -> Report {
     let mut reports = common::reports(rel);

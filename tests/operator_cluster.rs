@@ -65,9 +65,9 @@ fn offline_status(objects: &[Value], now: jiff::Timestamp) -> stance::api::AppPo
         loaded.add_bytes(&format!("obj{i}.json"), &serde_json::to_vec(o).unwrap());
     }
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    let index = stance::posture::PostureIndex::from_loaded(stance::posture::IndexConfig::default(), loaded);
+    let index = loaded.into_index(stance_core::index::IndexConfig::default());
     let app = index.apps().next().unwrap().clone();
-    stance::posture::app::assess(&index, &app, now).status(now)
+    stance::controller::status::app_status(&index, &app, now)
 }
 
 #[tokio::test]

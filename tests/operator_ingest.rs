@@ -123,3 +123,20 @@ async fn stores_a_configmap_that_reads_back_as_the_same_report() {
     assert_eq!(loaded.reports[0].findings.len(), direct[0].findings.len());
     assert_eq!(loaded.reports[0].subject.as_ref().unwrap().to_string(), "Asset/shop/storefront-web");
 }
+
+#[tokio::test]
+async fn the_stored_report_is_the_uploaded_report_byte_for_byte() {
+    // The upload is inflated once, and what was recognised is what is stored: never a copy
+    // cut short by a second, smaller cap.
+    let (fake, f) = setup();
+    let zap = common::fixture_bytes("secobserve/zap/owasp_zap.json");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &zap).unwrap();
+    let (status, json) = post(&f, Some("ci-token"), "namespace=shop&app=storefront", gz.finish().unwrap()).await;
+    assert_eq!(status, 201, "{json}");
+    let stored = fake.stored.lock().unwrap().pop().unwrap();
+    let data = stored.binary_data.unwrap().into_values().next().unwrap().0;
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut inflated).unwrap();
+    assert_eq!(inflated, zap);
+}

@@ -14,7 +14,7 @@ use stance::api::AppPosture;
 use stance::controller::metrics::ControllerMetrics;
 use stance::controller::reconcile::{Context, ReconcileError, error_policy, reconcile};
 use stance::ingest::Loaded;
-use stance::posture::{IndexConfig, PostureIndex};
+use stance_core::index::IndexConfig;
 use tokio::sync::watch;
 use tower_test::mock::{self, Handle};
 
@@ -45,8 +45,10 @@ fn setup(leader: bool) -> (Arc<Context>, Arc<AppPosture>, ApiHandle) {
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures/trivy/spring4shell-jre11.json.golden");
     loaded.add_bytes("spring4shell.json", &std::fs::read(golden).unwrap());
-    let index = PostureIndex::from_loaded(IndexConfig::default(), loaded);
-    let app = index.apps().next().unwrap().clone();
+    let index = loaded.into_index(IndexConfig::default());
+    // The index keeps domain values; the reconciler gets the object itself.
+    let app: AppPosture = serde_yaml::from_str(STATE.split("\n---\n").nth(1).unwrap()).unwrap();
+    let app = Arc::new(app);
     let (_tx, rx) = watch::channel(leader);
     // Keep the sender alive for the test's duration.
     std::mem::forget(_tx);
@@ -106,7 +108,8 @@ async fn unchanged_status_makes_no_request() {
     // The object already carries the status the core computes now.
     let status = {
         let index = ctx.index.read().unwrap();
-        stance::posture::app::assess(&index, &app, jiff::Timestamp::now()).status(jiff::Timestamp::now())
+        let app = stance_core::model::App::from(&*app);
+        stance::controller::status::app_status(&index, &app, jiff::Timestamp::now())
     };
     let mut current = (*app).clone();
     current.status = Some(status);

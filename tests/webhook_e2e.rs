@@ -301,9 +301,7 @@ fn usage_errors_name_what_to_give() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_library_server_shares_its_port_with_extra_routes_and_drains_on_shutdown() {
     use stance::telemetry::Readiness;
-    use stance::webhook::{
-        LISTENER_CONDITION, TlsSource, WebhookMetrics, WebhookOptions, self_signed, serve_with, warp_routes,
-    };
+    use stance::webhook::{LISTENER_CONDITION, TlsSource, WebhookMetrics, WebhookOptions, self_signed, serve_with};
     use std::sync::RwLock;
     use warp::Filter;
 
@@ -325,7 +323,7 @@ async fn the_library_server_shares_its_port_with_extra_routes_and_drains_on_shut
         metrics,
         readiness.clone(),
         None,
-        Some(warp_routes(ingest)),
+        Some(ingest.map(warp::Reply::into_response).boxed()),
         async move {
             let _ = stopped.await;
         },

@@ -8,8 +8,8 @@
 mod webhook_support;
 
 use serde_json::{Value, json};
-use stance::model::ObjectRef;
 use stance::webhook::{Decision, HandlerOptions, handle, handle_noop};
+use stance_core::model::ObjectRef;
 use webhook_support::*;
 
 /// Policies over the real reports: deny known-exploited and fixable CRITICAL
@@ -575,9 +575,10 @@ fn the_answer_shows_the_verdicts_own_lines_and_audits_carry_the_first_messages()
         &REPORTS,
     );
     let pod = big_pod(24);
-    let w = stance::ingest::kubernetes::workload_from_value(stance::model::WorkloadKind::Pod, &pod, "pay").unwrap();
-    let verdict = stance::policy::evaluate(&w, None, &index, now());
-    let lines = |f: fn(&stance::policy::Violation) -> bool| -> Vec<String> {
+    let w =
+        stance::ingest::kubernetes::workload_from_value(stance_core::model::WorkloadKind::Pod, &pod, "pay").unwrap();
+    let verdict = stance_core::policy::evaluate(&w, None, &index, now());
+    let lines = |f: fn(&stance_core::policy::Violation) -> bool| -> Vec<String> {
         verdict.violations.iter().filter(|v| f(v)).map(|v| v.line()).collect()
     };
     let (denials, warnings) = (lines(|v| v.blocks()), lines(|v| v.warns()));
@@ -608,7 +609,7 @@ fn the_answer_shows_the_verdicts_own_lines_and_audits_carry_the_first_messages()
         .concat(),
         &REPORTS,
     );
-    let verdict = stance::policy::evaluate(&w, None, &exempt, now());
+    let verdict = stance_core::policy::evaluate(&w, None, &exempt, now());
     let h = run(&exempt, &review_of("CREATE", pod, None));
     let record = h.outcome.audit_record(now()).expect("an audit record");
     assert_eq!(record.violations.len(), verdict.violations.len());

@@ -13,8 +13,8 @@ use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use stance::ingest::{KubeObject, Loaded};
-use stance::posture::{IndexConfig, PostureIndex};
 use stance::webhook::{HandlerOptions, ServiceOptions, Webhook, WebhookMetrics, handle, handle_noop};
+use stance_core::index::{IndexConfig, PostureIndex};
 use webhook_support::*;
 
 /// Every rule type and enforcement mode (synthetic policies), plus the real reports.
@@ -26,8 +26,8 @@ fn index() -> &'static PostureIndex {
             loaded.add_bytes(f, &common::fixture_bytes(f));
         }
         loaded.add_bytes("p.yaml", policy("no-kev", "Enforce", "  newRiskOnly: true\n", KEV_RULE).as_bytes());
-        loaded.objects.extend(stance::synthetic::policies(10).into_iter().map(KubeObject::Policy));
-        PostureIndex::from_loaded(IndexConfig::default(), loaded)
+        loaded.objects.extend(stance_core::synthetic::policies(10).into_iter().map(KubeObject::Policy));
+        loaded.into_index(IndexConfig::default())
     })
 }
 
@@ -267,15 +267,18 @@ proptest! {
         path in prop::sample::select(vec!["/validate", "/validate-noop"]),
     ) {
         static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-        static WEBHOOK: OnceLock<Webhook> = OnceLock::new();
+        static ROUTES: OnceLock<warp::filters::BoxedFilter<(warp::reply::Response,)>> = OnceLock::new();
         let rt = RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap());
-        let webhook = WEBHOOK.get_or_init(|| {
+        let routes = ROUTES.get_or_init(|| {
             let mut registry = prometheus_client::registry::Registry::default();
-            let index = Arc::new(RwLock::new(PostureIndex::from_loaded(IndexConfig::default(), Loaded::default())));
-            Webhook::new(index, WebhookMetrics::register(&mut registry), Default::default(), None, ServiceOptions { now: Some(now()), ..Default::default() })
+            let index = Arc::new(RwLock::new(Loaded::default().into_index(IndexConfig::default())));
+            let webhook = Webhook::new(index, WebhookMetrics::register(&mut registry), None, ServiceOptions { now: Some(now()), ..Default::default() });
+            stance::endpoints::router(stance::endpoints::Endpoints { admission: Some(Arc::new(webhook)), ..stance::endpoints::Endpoints::new(Default::default()) })
         });
         let (status, body) = rt.block_on(async {
-            let res = webhook.route(http::Request::post(path).body(Full::new(Bytes::from(bytes))).unwrap()).await;
+            use tower::Service;
+            let req = http::Request::post(path).body(Full::new(Bytes::from(bytes))).unwrap();
+            let Ok(res) = warp::service(routes.clone()).call(req).await;
             (res.status().as_u16(), res.into_body().collect().await.unwrap().to_bytes())
         });
         check_answer(status, &body, None)?;

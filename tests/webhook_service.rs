@@ -13,9 +13,10 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use jiff::Timestamp;
 use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
-use stance::posture::PostureIndex;
+use stance::endpoints::{self, Endpoints};
 use stance::telemetry::{self, Readiness};
 use stance::webhook::{AuditRecord, Handled, HandlerOptions, ServiceOptions, Webhook, WebhookMetrics, handle};
+use stance_core::index::PostureIndex;
 use webhook_support::*;
 
 struct Harness {
@@ -32,8 +33,22 @@ fn harness(
     let mut registry = Registry::default();
     let metrics = WebhookMetrics::register(&mut registry);
     let readiness = Readiness::default();
-    let webhook = Webhook::new(Arc::new(RwLock::new(index)), metrics, readiness.clone(), audit, opts);
+    let webhook = Webhook::new(Arc::new(RwLock::new(index)), metrics, audit, opts);
     Harness { webhook: Arc::new(webhook), registry: Arc::new(registry), readiness }
+}
+
+/// What the HTTPS listener answers (its router), in-process: no socket, any body.
+async fn call<B>(webhook: &Arc<Webhook>, readiness: &Readiness, req: Request<B>) -> warp::reply::Response
+where
+    B: hyper::body::Body + Send + Sync + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use tower::Service;
+    let routes = endpoints::router(Endpoints { admission: Some(webhook.clone()), ..Endpoints::new(readiness.clone()) });
+    match warp::service(routes).call(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
 }
 
 fn opts() -> ServiceOptions {
@@ -54,14 +69,14 @@ fn guarded_index() -> PostureIndex {
 impl Harness {
     async fn post(&self, path: &str, body: impl Into<Bytes>) -> (StatusCode, Value) {
         let req = Request::post(path).body(Full::new(body.into())).unwrap();
-        let res = self.webhook.route(req).await;
+        let res = call(&self.webhook, &self.readiness, req).await;
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = self.webhook.route(Request::get(path).body(Full::new(Bytes::new())).unwrap()).await;
+        let res = call(&self.webhook, &self.readiness, Request::get(path).body(Full::new(Bytes::new())).unwrap()).await;
         let status = res.status();
         (status, String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
     }
@@ -159,7 +174,7 @@ async fn bodies_over_3_mib_are_refused_with_413() {
     let chunks: Vec<Result<hyper::body::Frame<Bytes>, std::convert::Infallible>> =
         big.chunks(64 * 1024).map(|c| Ok(hyper::body::Frame::data(Bytes::copy_from_slice(c)))).collect();
     let req = Request::post("/validate").body(StreamBody::new(futures::stream::iter(chunks))).unwrap();
-    assert_eq!(h.webhook.route(req).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(call(&h.webhook, &h.readiness, req).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(h.sample(r#"stance_webhook_bad_requests_total{reason="body_too_large"}"#), 2.0);
     // Just under the limit is read (and judged).
     review["request"]["object"]["metadata"]["annotations"]["pad"] = json!("x".repeat(3 * 1024 * 1024 - 10_000));
@@ -287,10 +302,12 @@ async fn a_poisoned_index_is_an_internal_error() {
     let mut registry = Registry::default();
     let metrics = WebhookMetrics::register(&mut registry);
     let o = ServiceOptions { fail_open: true, ..opts() };
-    let webhook = Webhook::new(index, metrics, Readiness::default(), None, o);
+    let webhook = Arc::new(Webhook::new(index, metrics, None, o));
     let req = Request::post("/validate").body(Full::new(Bytes::from(body(&fixture_json(LOAD_TESTING[0]))))).unwrap();
-    let v: Value =
-        serde_json::from_slice(&webhook.route(req).await.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let v: Value = serde_json::from_slice(
+        &call(&webhook, &Readiness::default(), req).await.into_body().collect().await.unwrap().to_bytes(),
+    )
+    .unwrap();
     assert_eq!(v["response"]["allowed"], true);
     assert!(v["response"]["warnings"][0].as_str().unwrap().contains("internal error"));
     assert!(telemetry::encode(&registry).contains("stance_webhook_evaluation_errors_total{reason=\"internal\"} 1"));

@@ -2,17 +2,20 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Criticality, DataClassification, Exposure};
+use stance_core::model::App;
+use stance_core::names::API_VERSION;
 
-/// Default number of findings kept in `status.topFindings`.
-pub const DEFAULT_TOP_FINDINGS: u32 = 20;
-/// Hard cap on `spec.topFindings`, which keeps the status far below etcd's object limit.
-pub const MAX_TOP_FINDINGS: u32 = 100;
+use super::common::{Criticality, DataClassification, Exposure};
+pub use stance_core::assessment::status::{
+    ComplianceStatus, Coverage, DEFAULT_TOP_FINDINGS, ImageStatus, MAX_TOP_FINDINGS, RankedFinding, SeverityCounts,
+    ViolationStatus,
+};
 
 /// An application and its business context. Stance ranks the findings of the
 /// application's workloads, images, repositories and endpoints by risk in its status.
@@ -120,95 +123,14 @@ pub struct AppPostureStatus {
     pub last_evaluated: Option<String>,
 }
 
-/// Counts per severity.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SeverityCounts {
-    pub critical: u32,
-    pub high: u32,
-    pub medium: u32,
-    pub low: u32,
-    pub unknown: u32,
-    pub total: u32,
-}
-
-/// One finding, as ranked for an application.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RankedFinding {
-    pub id: String,
-    pub kind: String,
-    pub severity: String,
-    pub risk_score: u32,
-    pub title: String,
-    /// `image:…`, `object:…`, `repository:…` or `endpoint:…`.
-    pub artifact: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub installed_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_version: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub known_exploited: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epss: Option<f64>,
-    /// The factors that make up the score, e.g. `severity=HIGH(+26)`, `kev(+25)`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub factors: Vec<String>,
-    /// Scanners that reported it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<String>,
-    /// Number of the app's workloads affected.
-    #[serde(default)]
-    pub workloads: u32,
-}
-
-/// An image the application runs.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStatus {
-    pub image: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    pub workloads: u32,
-    pub scanned: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_scanned: Option<String>,
-    pub sbom: bool,
-    pub critical: u32,
-    pub high: u32,
-}
-
-/// How many of the application's images have a given kind of evidence.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Coverage {
-    pub images: u32,
-    pub covered: u32,
-    pub percent: u32,
-}
-
-/// Guardrail results for the application's running workloads.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ComplianceStatus {
-    pub compliant: bool,
-    /// Violations by enforcement (`Enforce`, `Warn`, `Audit`).
-    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
-    pub violations_by_enforcement: BTreeMap<String, u32>,
-    /// The first violations (at most 20), one line each.
-    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
-    pub violations: Vec<ViolationStatus>,
-}
-
-/// One guardrail violation by a running workload.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ViolationStatus {
-    pub policy: String,
-    pub rule: String,
-    pub enforcement: String,
-    pub workload: String,
-    pub message: String,
+/// The reference Events about an application are published on.
+pub fn reference(app: &App) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(API_VERSION.into()),
+        kind: Some("AppPosture".into()),
+        name: Some(app.name.to_string()),
+        namespace: Some(app.namespace.to_string()),
+        uid: app.uid.clone(),
+        ..Default::default()
+    }
 }

@@ -5,32 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Criticality, Exposure, LocalRef};
-
-/// What kind of thing an asset is.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum AssetType {
-    /// A container image repository (`ghcr.io/acme/shop`); matches every tag and digest.
-    #[default]
-    Image,
-    /// A source repository (git URL); SAST and CI dependency findings attach to it.
-    Repository,
-    /// A network endpoint (host name); DAST findings attach to it.
-    Endpoint,
-    /// A Kubernetes Service, by name, in the asset's namespace.
-    Service,
-}
-
-impl AssetType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssetType::Image => "image",
-            AssetType::Repository => "repository",
-            AssetType::Endpoint => "endpoint",
-            AssetType::Service => "service",
-        }
-    }
-}
+pub use stance_core::assessment::status::AssetStatus;
+pub use stance_core::model::AssetType;
 
 /// One asset and its business context. Declared by teams, or discovered by the
 /// operator for every running image (`discovered: true`).
@@ -74,23 +50,4 @@ pub struct AssetSpec {
     /// Set by the operator on assets it created from running images.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub discovered: bool,
-}
-
-/// Observed state of an asset.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AssetStatus {
-    #[serde(default)]
-    pub risk_score: u32,
-    #[serde(default)]
-    pub findings: super::app_posture::SeverityCounts,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_scanned: Option<String>,
-    /// Workloads running it (at most 20 listed; `workloadCount` has them all).
-    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
-    pub seen_in: Vec<String>,
-    #[serde(default)]
-    pub workload_count: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
 }

@@ -1,7 +1,10 @@
-//! Stance's custom resources (`aspm.stance.dev/v1alpha1`), one file per kind.
+//! Stance's custom resources (`aspm.stance.dev/v1alpha1`), one file per kind, and
+//! [`convert`]: the one conversion of each into the core's domain types, used both by the
+//! index feeding path and by admission's validation of Stance objects.
 //!
 //! The YAML under `crds/` is generated from these types (`stance crds`); a test fails
-//! when it drifts.
+//! when it drifts. The vocabulary and rule specifications inside them are the core's
+//! (`stance_core::model`, `stance_core::guardrail::spec`), re-exported here.
 
 // kube's `printcolumn(name = …, type_ = …)` repeats keys that clippy mistakes for
 // duplicated attributes.
@@ -10,6 +13,7 @@ pub mod app_posture;
 #[allow(clippy::duplicated_attributes)]
 pub mod asset;
 pub mod common;
+pub mod convert;
 #[allow(clippy::duplicated_attributes)]
 pub mod guardrail_policy;
 #[allow(clippy::duplicated_attributes)]
@@ -24,10 +28,7 @@ pub use risk_exception::{RiskException, RiskExceptionSpec, RiskExceptionState};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-/// The API group of every Stance kind.
-pub const GROUP: &str = "aspm.stance.dev";
-/// The served and stored version.
-pub const VERSION: &str = "v1alpha1";
+pub use stance_core::names::{API_VERSION, GROUP, VERSION};
 
 /// All of Stance's CRDs, in a stable order.
 pub fn crds() -> Vec<CustomResourceDefinition> {
@@ -102,4 +103,24 @@ pub fn crds_yaml() -> Result<String, serde_yaml::Error> {
         out.push_str(&serde_yaml::to_string(&crd)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::Resource;
+
+    use super::*;
+
+    #[test]
+    fn every_kind_is_in_the_one_group_and_version() {
+        // `#[kube(group = …, version = …)]` needs literals; this ties them to the constants.
+        for (group, version) in [
+            (AppPosture::group(&()), AppPosture::version(&())),
+            (Asset::group(&()), Asset::version(&())),
+            (GuardrailPolicy::group(&()), GuardrailPolicy::version(&())),
+            (RiskException::group(&()), RiskException::version(&())),
+        ] {
+            assert_eq!((group.as_ref(), version.as_ref()), (GROUP, VERSION));
+        }
+    }
 }

@@ -4,7 +4,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::VexState;
+pub use stance_core::assessment::status::RiskExceptionStatus;
+pub use stance_core::guardrail::spec::{ExceptionAnalysis, ExceptionMatch, RiskExceptionState};
 
 /// A time-boxed exception from guardrails and posture for specific findings.
 ///
@@ -53,59 +54,4 @@ pub struct RiskExceptionSpec {
     /// A VEX-style statement; `not_affected` also hides the findings from posture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<ExceptionAnalysis>,
-}
-
-/// What an exception applies to. Every listed criterion must match.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ExceptionMatch {
-    /// Namespaces of the workloads covered; defaults to the exception's own namespace.
-    /// `*` covers every namespace.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub namespaces: Vec<String>,
-    /// AppPosture names covered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub apps: Vec<String>,
-    /// Image patterns covered (globs over `registry/repository[:tag]`, e.g. `ghcr.io/acme/*`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub images: Vec<String>,
-    /// Workload names covered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workloads: Vec<String>,
-}
-
-/// A VEX analysis of the excepted findings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ExceptionAnalysis {
-    pub state: VexState,
-    /// CycloneDX justification, e.g. `code_not_reachable`, `requires_configuration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub justification: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// Lifecycle state of an exception.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum RiskExceptionState {
-    #[default]
-    Active,
-    Expired,
-    Invalid,
-}
-
-/// Observed state of an exception, written by the operator.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RiskExceptionStatus {
-    #[serde(default)]
-    pub state: RiskExceptionState,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Findings this exception currently covers.
-    #[serde(default)]
-    pub covered_findings: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
 }

@@ -1,4 +1,4 @@
-//! `stance-synth`: writes the synthetic load-test data set (`stance::synthetic`) as files the
+//! `stance-synth`: writes the synthetic load-test data set (`stance_core::synthetic`) as files the
 //! ordinary loader reads, so `stance webhook --state DIR` serves exactly what a cluster with
 //! that many Trivy Operator reports would give it:
 //!
@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
-use stance::model::{Artifact, Report};
-use stance::synthetic::{self, Spec};
+use stance::api::{GuardrailPolicy, GuardrailPolicySpec};
+use stance_core::model::{Artifact, Report};
+use stance_core::synthetic::{self, Spec};
 
 const PER_FILE: usize = 500;
 /// When the synthetic reports say they scanned (a day before the load test's `--now`).
@@ -77,9 +78,12 @@ fn write_all(a: &Args) -> Result<(), String> {
             &json!({"apiVersion": "v1", "kind": "List", "items": items}),
         )?;
     }
-    let policies: Vec<String> = synthetic::policies(a.policies)
-        .iter()
-        .map(|p| serde_yaml::to_string(p).map_err(|e| e.to_string()))
+    let policies: Vec<String> = synthetic::policy_specs(a.policies)
+        .into_iter()
+        .map(|(name, spec)| {
+            let spec: GuardrailPolicySpec = serde_yaml::from_str(spec).map_err(|e| e.to_string())?;
+            serde_yaml::to_string(&GuardrailPolicy::new(&name, spec)).map_err(|e| e.to_string())
+        })
         .collect::<Result<_, _>>()?;
     let path = a.out.join("policies.yaml");
     std::fs::write(&path, policies.join("---\n")).map_err(|e| format!("{}: {e}", path.display()))?;

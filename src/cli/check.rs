@@ -8,9 +8,8 @@ use serde::Serialize;
 
 use super::{CliError, PolicyArgs, print};
 use crate::ingest::{KubeObject, load_paths};
-use crate::model::Workload;
-use crate::policy::{Verdict, evaluate};
-use crate::posture::PostureIndex;
+use stance_core::model::Workload;
+use stance_core::policy::{Verdict, evaluate};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
@@ -60,7 +59,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
             manifests.warnings.len()
         )));
     }
-    let mut index = PostureIndex::from_loaded(args.policy.config(), state);
+    let mut index = state.into_index(args.policy.config());
     let mut workloads: Vec<Workload> = Vec::new();
     for o in std::mem::take(&mut manifests.objects) {
         match o {
@@ -109,7 +108,7 @@ fn text(checked: &[Checked], denied: usize) -> String {
             s.push_str(&format!("  warn:  {}\n", v.line()));
         }
         for v in c.verdict.audits() {
-            let label = if v.excepted_by.is_empty() { "audit:" } else { "excepted:" };
+            let label = if v.is_open() { "audit:" } else { "excepted:" };
             s.push_str(&format!("  {label} {}\n", v.line()));
         }
     }

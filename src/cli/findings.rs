@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
+use crate::ingest::load_index;
 use crate::output::findings::FindingLine;
 use crate::output::table;
-use crate::posture::PostureIndex;
-use crate::posture::risk::{self, RiskContext};
+use stance_core::risk::{self, RiskContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
@@ -30,7 +30,7 @@ pub struct FindingsArgs {
 }
 
 pub fn run(args: &FindingsArgs) -> Result<ExitCode, CliError> {
-    let (index, summary) = PostureIndex::load(args.policy.config(), &args.paths)?;
+    let (index, summary) = load_index(args.policy.config(), &args.paths)?;
     let warnings = summary.warnings;
     let ctx = RiskContext::unknown(args.policy.now());
     let mut lines: Vec<FindingLine> = index

@@ -6,14 +6,15 @@ pub mod findings;
 pub mod operator;
 pub mod run;
 pub mod scan;
+pub mod signals;
 pub mod webhook;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
-use crate::posture::IndexConfig;
+use stance_core::index::IndexConfig;
 
 /// Application Security Posture Management inside Kubernetes.
 #[derive(Debug, Parser)]
@@ -39,6 +40,13 @@ pub enum Command {
     Run(run::RunArgs),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
+}
+
+/// How logs are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Settings shared by the commands that evaluate policies.
@@ -73,7 +81,7 @@ impl PolicyArgs {
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
-    crate::ingest::timestamp::parse(s)
+    stance_core::ingest::timestamp::parse(s)
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-31T00:00:00Z"))
 }
 

@@ -6,20 +6,16 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use prometheus_client::registry::Registry;
+use stance_core::index::PostureIndex;
 use tokio_util::sync::CancellationToken;
 
-use super::{CliError, PolicyArgs};
+use super::signals::cancel_on_signals;
+use super::{CliError, LogFormat, PolicyArgs};
 use crate::controller::{self, OperatorOptions, metrics::ControllerMetrics};
-use crate::posture::PostureIndex;
+use crate::endpoints::{self, Endpoints};
 use crate::telemetry::{self, Readiness};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
 
 /// Settings of the operator part (shared with `stance run`).
 #[derive(Debug, Clone, Args)]
@@ -77,31 +73,26 @@ pub struct OperatorCmd {
     pub policy: PolicyArgs,
 }
 
-/// Cancels `token` on SIGTERM or SIGINT.
-pub fn cancel_on_signals(token: CancellationToken) {
-    tokio::spawn(async move {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
-        tracing::info!("shutting down");
-        token.cancel();
-    });
-}
-
 /// A client from the in-cluster config or KUBECONFIG (`stance operator` and `stance run`).
 pub async fn connect() -> Result<kube::Client, CliError> {
     kube::Client::try_default()
         .await
         .map_err(|e| CliError::Usage(format!("cannot connect to Kubernetes (in-cluster config or KUBECONFIG): {e}")))
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` on `addr` until `token` is cancelled
+/// (`stance operator` and `stance run`).
+pub async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    registry: Arc<Registry>,
+    readiness: &Readiness,
+    token: CancellationToken,
+) -> Result<(), CliError> {
+    let routes = endpoints::router(Endpoints { metrics: Some(registry), ..Endpoints::new(readiness.clone()) });
+    endpoints::serve_plain(addr, routes, token.cancelled_owned())
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
+    Ok(())
 }
 
 pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
@@ -116,12 +107,7 @@ pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
         let index = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
-        let shutdown = token.clone();
-        telemetry::serve(args.operator.metrics_listen, registry, readiness.clone(), async move {
-            shutdown.cancelled().await
-        })
-        .await
-        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.operator.metrics_listen)))?;
+        serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
         controller::run(client, args.operator.options(), index, metrics, readiness, token).await;
         Ok(ExitCode::SUCCESS)
     })

@@ -6,21 +6,23 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use clap::Args;
-use kube::Resource;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
+use warp::Filter;
 
-use super::operator::{LogFormat, OperatorArgs, cancel_on_signals, connect};
+use super::operator::{OperatorArgs, connect, serve_metrics};
+use super::signals::cancel_on_signals;
 use super::webhook::WebhookServeArgs;
-use super::{CliError, PolicyArgs};
+use super::{CliError, LogFormat, PolicyArgs};
 use crate::controller::ingest_api::{self, KubeBackend};
 use crate::controller::metrics::ControllerMetrics;
 use crate::controller::{self};
-use crate::model::WorkloadKind;
-use crate::posture::{PostureIndex, SharedIndex};
 use crate::telemetry::{self, Readiness};
 use crate::webhook::{self, AuditRecord, WebhookMetrics};
+use stance_core::index::{PostureIndex, SharedIndex};
+use stance_core::model::WorkloadKind;
+use stance_core::policy::Effect;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -57,7 +59,7 @@ async fn record_audits(
             let w = &record.workload;
             WorkloadKind::parse(&w.kind)
                 .and_then(|k| idx.workload(k, w.namespace.as_deref().unwrap_or_default(), &w.name).cloned())
-                .map(|wl| idx.apps_of(&wl).map(|a| a.object_ref(&())).collect())
+                .map(|wl| idx.apps_of(&wl).map(|a| crate::api::app_posture::reference(a)).collect())
                 .unwrap_or_default()
         };
         if apps.is_empty() {
@@ -65,12 +67,11 @@ async fn record_audits(
             continue;
         }
         for v in record.violations.iter().take(webhook::audit::WORDED_VIOLATIONS) {
-            let reason = if !v.excepted_by.is_empty() {
-                "AdmittedWithException"
-            } else if v.warns() {
-                "AdmittedWithWarning"
-            } else {
-                "AdmissionAudit"
+            let reason = match v.effect() {
+                Effect::Excepted => "AdmittedWithException",
+                Effect::Warn => "AdmittedWithWarning",
+                // Audit records hold admitted requests only: no Deny here.
+                Effect::Audit | Effect::Deny => "AdmissionAudit",
             };
             let note = format!("{} {} {}: {}", record.user, record.operation, record.workload, v.line());
             let ev = Event {
@@ -105,19 +106,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
         let options = args.operator.options();
 
-        let shutdown = token.clone();
-        let metrics_addr = args.operator.metrics_listen;
-        telemetry::serve(metrics_addr, registry, readiness.clone(), async move { shutdown.cancelled().await })
-            .await
-            .map_err(|e| CliError::Usage(format!("cannot listen on {metrics_addr}: {e}")))?;
+        serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
 
         let (audit_tx, audit_rx) = tokio::sync::mpsc::channel(1024);
         let reporter = Reporter { controller: "stance".into(), instance: Some(options.identity.clone()) };
         tokio::spawn(record_audits(audit_rx, index.clone(), Recorder::new(client.clone(), reporter), token.clone()));
 
-        let extra = (!args.no_ingest).then(|| {
-            webhook::warp_routes(ingest_api::route(Arc::new(KubeBackend(client.clone())), controller_metrics.clone()))
-        });
+        let extra = (!args.no_ingest)
+            .then(|| ingest_api::route(Arc::new(KubeBackend(client.clone())), controller_metrics.clone()).boxed());
         // The webhook outlives the signal by --shutdown-delay-seconds (see `drain`); the
         // controller stops at once, so the Lease is handed over without waiting.
         let shutdown = token.clone();

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
+use crate::ingest::load_index;
 use crate::output::scan::build;
 use crate::output::{policy_report, sarif, table};
-use crate::posture::PostureIndex;
 
 /// Findings listed per application in the table and JSON unless `--top` says otherwise.
 pub const DEFAULT_TOP: usize = 10;
@@ -36,7 +36,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
-    let (index, summary) = PostureIndex::load(args.policy.config(), &args.paths)?;
+    let (index, summary) = load_index(args.policy.config(), &args.paths)?;
     let now = args.policy.now();
     // A dashboard that imports SARIF must see every finding, or it closes the alerts of
     // those left out; people reading a table or JSON want the worst few.

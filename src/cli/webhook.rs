@@ -8,24 +8,20 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
-use super::{CliError, PolicyArgs, print};
+use super::signals::shutdown_signal;
+use super::{CliError, LogFormat, PolicyArgs, print};
+use crate::endpoints::{self, Endpoints};
 use crate::ingest::load_paths;
-use crate::posture::PostureIndex;
 use crate::telemetry::{self, Readiness};
 use crate::webhook::{self, ServiceOptions, TlsSource, WebhookMetrics, WebhookOptions, self_signed};
+use stance_core::index::PostureIndex;
 
 /// The readiness condition of the index (set once the snapshot is loaded).
 pub const INDEX_CONDITION: &str = "index";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub struct WebhookArgs {
@@ -124,7 +120,7 @@ impl WebhookServeArgs {
     }
 
     fn self_signed_source(&self) -> Result<TlsSource, CliError> {
-        let generated = self_signed::generate(&self.sans).map_err(CliError::Usage)?;
+        let generated = self_signed::generate(&self.sans).map_err(|e| CliError::Usage(e.to_string()))?;
         let path = self
             .ca_bundle_out
             .clone()
@@ -153,13 +149,10 @@ pub fn run(args: &WebhookArgs) -> Result<ExitCode, CliError> {
     }
     let readiness = Readiness::default();
     readiness.register(INDEX_CONDITION);
-    let index = PostureIndex::from_loaded(args.policy.config(), state);
+    let index = state.into_index(args.policy.config());
     for p in index.policies() {
         if let Err(e) = &p.compiled {
-            tracing::warn!(
-                policy = p.object.metadata.name.as_deref().unwrap_or(""),
-                "invalid GuardrailPolicy (ignored): {e}"
-            );
+            tracing::warn!(policy = &*p.name, "invalid GuardrailPolicy (ignored): {e}");
         }
     }
     tracing::info!(
@@ -190,16 +183,10 @@ async fn serve(
     let metrics = WebhookMetrics::register(&mut registry);
     let registry = Arc::new(registry);
     let stop = CancellationToken::new();
-    // Bound here (not in telemetry::serve) so that the real port of `--metrics-listen …:0`
-    // can be printed.
-    let metrics_listener = tokio::net::TcpListener::bind(metrics_listen)
+    let routes = endpoints::router(Endpoints { metrics: Some(registry), ..Endpoints::new(readiness.clone()) });
+    let (metrics_addr, metrics_task) = endpoints::serve_plain(metrics_listen, routes, stop.clone().cancelled_owned())
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {metrics_listen} (--metrics-listen): {e}")))?;
-    let metrics_addr = metrics_listener.local_addr()?;
-    let metrics_server = warp::serve(telemetry::routes(registry, readiness.clone()))
-        .incoming(metrics_listener)
-        .graceful(stop.clone().cancelled_owned());
-    let metrics_task = tokio::spawn(metrics_server.run());
     let (addr, server) =
         webhook::serve(opts, Arc::new(RwLock::new(index)), metrics, readiness, None, stop.clone().cancelled_owned())
             .await
@@ -225,29 +212,5 @@ pub async fn drain(readiness: &Readiness, delay: Duration) {
     if !delay.is_zero() {
         tracing::info!(seconds = delay.as_secs(), "still serving while the endpoints update");
         tokio::time::sleep(delay).await;
-    }
-}
-
-/// Resolves on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -8,10 +8,13 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use stance_core::index::PostureIndex;
+use stance_core::names::{DEFAULT_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL};
+
+use super::observed::{Observed, Update};
 use super::targets::Feed;
-use crate::ingest::document::{Parsed, parse_value};
 use crate::ingest::kubernetes::parse_object;
-use crate::posture::PostureIndex;
+use crate::ingest::{KubeObject, Parsed, parse_value};
 
 /// `(namespace, name)` of a watched object.
 pub type ObjKey = (Option<String>, String);
@@ -42,17 +45,16 @@ fn report_id(kind: &str, key: &ObjKey, i: usize) -> String {
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub key: Option<ObjKey>,
-    objects: Vec<crate::ingest::KubeObject>,
-    reports: Vec<crate::model::Report>,
+    objects: Vec<KubeObject>,
+    reports: Vec<stance_core::model::Report>,
+    /// The object's status (and owners) for the status writer.
+    observed: Option<Update>,
     /// What could not be read (the rest is still applied).
     pub problems: Vec<String>,
 }
 
-/// Label value Stance puts on the PolicyReports it writes.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "stance");
-
 fn is_own_output(obj: &Value) -> bool {
-    obj.pointer("/metadata/labels").and_then(|l| l.get(MANAGED_BY.0)).and_then(Value::as_str) == Some(MANAGED_BY.1)
+    obj.pointer("/metadata/labels").and_then(|l| l.get(MANAGED_BY_LABEL)).and_then(Value::as_str) == Some(MANAGED_BY)
 }
 
 /// Parses an added or modified object with the same functions the CLI uses.
@@ -72,10 +74,11 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
     let mut parsed = Vec::new();
     let mut warnings = Vec::new();
     match feed {
-        Feed::Report => parse_value(&origin, obj, &mut parsed, &mut warnings),
+        // Reports, including report-carrying ConfigMaps, are recognised by the core.
+        Feed::Report | Feed::ReportConfigMap => parse_value(&origin, obj, &mut parsed, &mut warnings),
         _ => parse_object(&origin, obj, &mut parsed, &mut warnings),
     }
-    let mut out = Prepared { key: Some(key), ..Default::default() };
+    let mut out = Prepared { key: Some(key), observed: Update::of(feed, obj), ..Default::default() };
     for p in parsed {
         match p {
             Parsed::Object(o) => out.objects.push(*o),
@@ -87,9 +90,20 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
     out
 }
 
-/// Applies a prepared object to the index (call `refresh` after a batch).
-pub fn commit(index: &mut PostureIndex, state: &mut FeedState, feed: Feed, kind: &str, p: Prepared) {
+/// Applies a prepared object to the index and its status to `observed` (call `refresh`
+/// after a batch).
+pub fn commit(
+    index: &mut PostureIndex,
+    state: &mut FeedState,
+    observed: &mut Observed,
+    feed: Feed,
+    kind: &str,
+    p: Prepared,
+) {
     let Some(key) = p.key else { return };
+    if let Some(update) = p.observed {
+        observed.apply(&key, update);
+    }
     for o in p.objects {
         index.apply_object(o);
     }
@@ -106,16 +120,31 @@ pub fn commit(index: &mut PostureIndex, state: &mut FeedState, feed: Feed, kind:
 }
 
 /// [`prepare`] then [`commit`]; returns the problems.
-pub fn apply(index: &mut PostureIndex, state: &mut FeedState, feed: Feed, kind: &str, obj: &Value) -> Vec<String> {
+pub fn apply(
+    index: &mut PostureIndex,
+    state: &mut FeedState,
+    observed: &mut Observed,
+    feed: Feed,
+    kind: &str,
+    obj: &Value,
+) -> Vec<String> {
     let p = prepare(feed, kind, obj);
     let problems = p.problems.clone();
-    commit(index, state, feed, kind, p);
+    commit(index, state, observed, feed, kind, p);
     problems
 }
 
 /// Removes a deleted object.
-pub fn delete(index: &mut PostureIndex, state: &mut FeedState, feed: Feed, kind: &str, key: &ObjKey) {
-    let ns = key.0.as_deref().unwrap_or(crate::ingest::kubernetes::DEFAULT_NAMESPACE);
+pub fn delete(
+    index: &mut PostureIndex,
+    state: &mut FeedState,
+    observed: &mut Observed,
+    feed: Feed,
+    kind: &str,
+    key: &ObjKey,
+) {
+    observed.delete(feed, key);
+    let ns = key.0.as_deref().unwrap_or(DEFAULT_NAMESPACE);
     let name = key.1.as_str();
     match feed {
         Feed::Workload(k) => index.delete_workload(k, ns, name),
@@ -137,9 +166,10 @@ pub fn delete(index: &mut PostureIndex, state: &mut FeedState, feed: Feed, kind:
 
 #[cfg(test)]
 mod tests {
+    use stance_core::index::IndexConfig;
+    use stance_core::model::{ImageRef, WorkloadKind};
+
     use super::*;
-    use crate::model::{ImageRef, WorkloadKind};
-    use crate::posture::IndexConfig;
 
     fn json(yaml: &str) -> Value {
         serde_yaml::from_str(yaml).unwrap()
@@ -165,16 +195,17 @@ report:
     fn reports_apply_replace_and_delete() {
         let mut index = PostureIndex::new(IndexConfig::default());
         let mut state = FeedState::default();
+        let mut observed = Observed::default();
         let obj = json(REPORT);
-        assert!(apply(&mut index, &mut state, Feed::Report, "VulnerabilityReport", &obj).is_empty());
+        assert!(apply(&mut index, &mut state, &mut observed, Feed::Report, "VulnerabilityReport", &obj).is_empty());
         index.refresh();
         let img = ImageRef::parse("nginx:1.25").unwrap();
         assert_eq!(index.image(&img).unwrap().findings.len(), 1);
         // The same object again (a resync) changes nothing.
-        apply(&mut index, &mut state, Feed::Report, "VulnerabilityReport", &obj);
+        apply(&mut index, &mut state, &mut observed, Feed::Report, "VulnerabilityReport", &obj);
         index.refresh();
         assert_eq!(index.image(&img).unwrap().findings.len(), 1);
-        delete(&mut index, &mut state, Feed::Report, "VulnerabilityReport", &key_of(&obj).unwrap());
+        delete(&mut index, &mut state, &mut observed, Feed::Report, "VulnerabilityReport", &key_of(&obj).unwrap());
         index.refresh();
         assert!(index.image(&img).is_none());
     }
@@ -183,15 +214,16 @@ report:
     fn own_policy_reports_are_not_read_back() {
         let mut index = PostureIndex::new(IndexConfig::default());
         let mut state = FeedState::default();
+        let mut observed = Observed::default();
         let own = json(
             "apiVersion: wgpolicyk8s.io/v1alpha2\nkind: PolicyReport\nmetadata: {name: stance-guardrails, namespace: shop, labels: {app.kubernetes.io/managed-by: stance}}\nresults:\n- {policy: p, rule: r, result: fail, source: stance, resources: [{kind: Pod, name: x, namespace: shop}]}\n",
         );
-        apply(&mut index, &mut state, Feed::Report, "PolicyReport", &own);
+        apply(&mut index, &mut state, &mut observed, Feed::Report, "PolicyReport", &own);
         index.refresh();
         assert_eq!(index.finding_count(), 0);
         let mut other = own.clone();
         other["metadata"]["labels"] = serde_json::json!({});
-        apply(&mut index, &mut state, Feed::Report, "PolicyReport", &other);
+        apply(&mut index, &mut state, &mut observed, Feed::Report, "PolicyReport", &other);
         index.refresh();
         assert_eq!(index.finding_count(), 1);
     }
@@ -200,17 +232,29 @@ report:
     fn workloads_and_bad_objects() {
         let mut index = PostureIndex::new(IndexConfig::default());
         let mut state = FeedState::default();
+        let mut observed = Observed::default();
         let dep = json(
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {}\n  template:\n    spec:\n      containers: [{name: c, image: nginx}]\n",
         );
-        assert!(apply(&mut index, &mut state, Feed::Workload(WorkloadKind::Deployment), "Deployment", &dep).is_empty());
+        assert!(
+            apply(&mut index, &mut state, &mut observed, Feed::Workload(WorkloadKind::Deployment), "Deployment", &dep)
+                .is_empty()
+        );
         assert!(index.workload(WorkloadKind::Deployment, "shop", "web").is_some());
-        delete(&mut index, &mut state, Feed::Workload(WorkloadKind::Deployment), "Deployment", &key_of(&dep).unwrap());
+        delete(
+            &mut index,
+            &mut state,
+            &mut observed,
+            Feed::Workload(WorkloadKind::Deployment),
+            "Deployment",
+            &key_of(&dep).unwrap(),
+        );
         assert!(index.workload(WorkloadKind::Deployment, "shop", "web").is_none());
         // A malformed object is reported, never a panic, and changes nothing.
         let bad =
             json("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x, namespace: shop}\nspec: {template: 3}\n");
-        let problems = apply(&mut index, &mut state, Feed::Workload(WorkloadKind::Deployment), "Deployment", &bad);
+        let problems =
+            apply(&mut index, &mut state, &mut observed, Feed::Workload(WorkloadKind::Deployment), "Deployment", &bad);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("Deployment shop/x"), "{problems:?}");
         assert_eq!(index.workloads().count(), 0);

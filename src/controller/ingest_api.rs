@@ -10,7 +10,7 @@
 //! (optionally gzip). Answers 201 with what was stored, or a 4xx naming the problem.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -24,14 +24,19 @@ use serde_json::json;
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
+use stance_core::ingest::gzip::{self, InflateError, MAX_DECOMPRESSED};
+use stance_core::names::{
+    APP_ANNOTATION, ASSET_ANNOTATION, GROUP, MANAGED_BY, MANAGED_BY_LABEL, REPORT_LABEL, UPLOADED_AT_ANNOTATION,
+    UPLOADED_BY_ANNOTATION,
+};
+
 use super::metrics::{ControllerMetrics, ResultLabels};
 use crate::ingest::Parsed;
-use crate::ingest::kubernetes::{APP_ANNOTATION, ASSET_ANNOTATION, REPORT_LABEL};
 
-/// Largest accepted upload (after optional gzip: ConfigMaps hold at most 1 MiB).
+/// Largest accepted upload (after optional gzip: ConfigMaps hold at most 1 MiB). The
+/// report inside is inflated with the one gzip cap every reader uses
+/// ([`MAX_DECOMPRESSED`]).
 pub const MAX_UPLOAD: u64 = 1024 * 1024;
-/// Largest report after decompression.
-pub const MAX_INFLATED: u64 = 64 * 1024 * 1024;
 
 /// Who uploaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +93,7 @@ impl Backend for KubeBackend {
                 uid: Some(caller.uid.clone()),
                 groups: Some(caller.groups.clone()),
                 resource_attributes: Some(ResourceAttributes {
-                    group: Some(crate::api::GROUP.into()),
+                    group: Some(GROUP.into()),
                     resource: Some("reports".into()),
                     verb: Some("create".into()),
                     namespace: Some(namespace.into()),
@@ -212,10 +217,27 @@ pub async fn handle<B: Backend>(
             return problem(StatusCode::SERVICE_UNAVAILABLE, "cannot check permissions right now; retry later");
         }
     }
+    // Inflated once, with the one cap every reader uses: what is parsed below is exactly
+    // what is stored, never a truncated copy.
+    let report = if gzip::is_gzip(&body) {
+        match gzip::inflate(&body, MAX_DECOMPRESSED) {
+            Ok(inflated) => inflated,
+            Err(e @ InflateError::TooLarge { .. }) => {
+                outcome("too_large");
+                return problem(StatusCode::PAYLOAD_TOO_LARGE, format!("the upload's {e}; split the report"));
+            }
+            Err(e) => {
+                outcome("unrecognized");
+                return problem(StatusCode::UNPROCESSABLE_ENTITY, format!("the upload is {e}"));
+            }
+        }
+    } else {
+        body.to_vec()
+    };
     // Recognise the content with the same parsers the operator uses.
     let mut parsed = Vec::new();
     let mut warnings = Vec::new();
-    crate::ingest::parse_bytes("upload", &body, &mut parsed, &mut warnings);
+    crate::ingest::parse_bytes("upload", &report, &mut parsed, &mut warnings);
     let reports: Vec<_> =
         parsed.iter().filter_map(|p| if let Parsed::Report(r) = p { Some(r) } else { None }).collect();
     if reports.is_empty() || !warnings.is_empty() {
@@ -242,18 +264,14 @@ pub async fn handle<B: Backend>(
     };
     // Always stored gzip'd: ConfigMaps are limited to 1 MiB.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let inflated = if body.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        let _ = flate2::read::GzDecoder::new(&body[..]).take(MAX_INFLATED).read_to_end(&mut out);
-        out
-    } else {
-        body.to_vec()
-    };
-    if gz.write_all(&inflated).is_err() {
+    if gz.write_all(&report).is_err() {
         outcome("error");
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot compress the upload");
     }
-    let compressed = gz.finish().unwrap_or_default();
+    let Ok(compressed) = gz.finish() else {
+        outcome("error");
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot compress the upload");
+    };
     if compressed.len() as u64 > MAX_UPLOAD {
         outcome("too_large");
         return problem(
@@ -267,12 +285,12 @@ pub async fn handle<B: Backend>(
             namespace: Some(namespace.clone()),
             labels: Some(BTreeMap::from([
                 (REPORT_LABEL.to_string(), format.to_string()),
-                ("app.kubernetes.io/managed-by".to_string(), "stance".to_string()),
+                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
             ])),
             annotations: Some(BTreeMap::from([
                 (annotation.to_string(), subject.clone()),
-                ("aspm.stance.dev/uploaded-by".to_string(), caller.username.clone()),
-                ("aspm.stance.dev/uploaded-at".to_string(), jiff::Timestamp::now().to_string()),
+                (UPLOADED_BY_ANNOTATION.to_string(), caller.username.clone()),
+                (UPLOADED_AT_ANNOTATION.to_string(), jiff::Timestamp::now().to_string()),
             ])),
             ..Default::default()
         },

@@ -97,7 +97,7 @@ impl ControllerMetrics {
     }
 
     /// Updates the index size gauges.
-    pub fn observe_index(&self, index: &crate::posture::PostureIndex) {
+    pub fn observe_index(&self, index: &stance_core::index::PostureIndex) {
         self.index_findings.set(index.finding_count() as i64);
         self.index_artifacts.set(index.artifacts().count() as i64);
         self.index_workloads.set(index.workloads().count() as i64);

@@ -10,6 +10,7 @@ pub mod feed;
 pub mod ingest_api;
 pub mod leader;
 pub mod metrics;
+pub mod observed;
 pub mod policy_reports;
 pub mod reconcile;
 pub mod status;
@@ -32,8 +33,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::metrics::ControllerMetrics;
 use crate::api::AppPosture;
-use crate::posture::SharedIndex;
 use crate::telemetry::Readiness;
+use stance_core::index::SharedIndex;
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -88,23 +89,24 @@ pub async fn run(
     // has listed: a status computed from a half-listed index would undercount, then
     // announce the rest as "new" critical findings, on every start and failover.
     let writer_rx = writer(leader_rx.clone(), changes_rx.clone(), readiness.clone(), token.clone());
+    let observed = observed::SharedObserved::default();
     let wctx = watch::WatchContext {
         client: client.clone(),
         index: index.clone(),
+        observed: observed.clone(),
         changes: changes_tx,
         readiness,
         metrics: metrics.clone(),
     };
     tokio::spawn(watch::run(wctx, token.clone()));
-    tokio::spawn(sweep::run(
-        client.clone(),
-        index.clone(),
-        metrics.clone(),
-        changes_rx.clone(),
-        writer_rx.clone(),
-        opts.policy_reports,
-        token.clone(),
-    ));
+    let sweep = sweep::SweepContext {
+        client: client.clone(),
+        index: index.clone(),
+        observed,
+        metrics: metrics.clone(),
+        policy_reports: opts.policy_reports,
+    };
+    tokio::spawn(sweep::run(sweep, changes_rx.clone(), writer_rx.clone(), token.clone()));
 
     let reporter = Reporter { controller: "stance".into(), instance: Some(opts.identity.clone()) };
     let ctx = Arc::new(reconcile::Context {

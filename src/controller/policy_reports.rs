@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::reconcile::FIELD_MANAGER;
 use crate::output::policy_report;
-use crate::posture::PostureIndex;
+use stance_core::index::PostureIndex;
 
 /// Writes changed reports and deletes pages no longer needed.
 #[derive(Debug, Default)]

@@ -17,10 +17,12 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::metrics::{ControllerMetrics, ReasonLabel, ResultLabels};
-use super::status::{app_status_changed, carry_transition_times, new_alerting_findings, new_violations};
+use stance_core::index::{PostureIndex, SharedIndex};
+use stance_core::model::App;
+use stance_core::names::API_VERSION;
+
+use super::status::{app_status, carry_transition_times, changed, new_alerting_findings, new_violations};
 use crate::api::AppPosture;
-use crate::posture::app::assess;
-use crate::posture::{PostureIndex, SharedIndex};
 
 /// The field manager of every status Stance writes.
 pub const FIELD_MANAGER: &str = "stance";
@@ -50,7 +52,7 @@ pub enum ReconcileError {
 
 /// The next time an active exception expires (the posture changes then).
 pub fn next_expiry(index: &PostureIndex, now: Timestamp) -> Option<Timestamp> {
-    index.exceptions().filter_map(|e| e.compiled.as_ref().ok()).filter(|e| e.is_active(now)).map(|e| e.expires).min()
+    index.exceptions().filter_map(|e| e.active(now)).map(|e| e.expires).min()
 }
 
 /// How long until the next forced re-evaluation.
@@ -70,18 +72,18 @@ pub async fn reconcile(app: Arc<AppPosture>, ctx: Arc<Context>) -> Result<Action
     }
     let started = Instant::now();
     let now = Timestamp::now();
-    let namespace = app.namespace().unwrap_or_else(|| crate::ingest::kubernetes::DEFAULT_NAMESPACE.to_string());
-    let name = app.name_any();
+    // The same conversion the watch feeding the index uses.
+    let domain = App::from(&*app);
+    let (namespace, name) = (domain.namespace.to_string(), domain.name.to_string());
     let (mut status, next) = {
         let index = ctx.index.read().map_err(|_| ReconcileError::IndexPoisoned)?;
-        let assessment = assess(&index, &app, now);
-        (assessment.status(now), next_expiry(&index, now))
+        (app_status(&index, &domain, now), next_expiry(&index, now))
     };
     let old = app.status.as_ref();
     carry_transition_times(old.map(|s| s.conditions.as_slice()).unwrap_or_default(), &mut status.conditions);
-    let result = if app_status_changed(old, &status) {
+    let result = if changed(old, &status) {
         let api: Api<AppPosture> = Api::namespaced(ctx.client.clone(), &namespace);
-        let patch = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "AppPosture", "status": status});
+        let patch = json!({"apiVersion": API_VERSION, "kind": "AppPosture", "status": status});
         api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
             .await
             .map_err(|e| ReconcileError::Write(format!("AppPosture {namespace}/{name}"), e))?;

@@ -1,11 +1,60 @@
-//! Pure status helpers: "changed except timestamps?", condition transition times, and
-//! which findings and violations are new since the last written status (for Events).
+//! Pure status helpers: building a Kubernetes `Condition` from the core's
+//! [`ConditionState`], "changed apart from timestamps?", transition times, the status
+//! envelope of an AppPosture, and which findings and violations are new since the last
+//! written status (for Events). One home each: the reconciler and the sweep both call them.
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use stance_core::assessment::status::{AssetStatus, RiskExceptionStatus, ViolationStatus};
+use stance_core::assessment::{AppSummary, ConditionState, assess};
+use stance_core::index::PostureIndex;
+use stance_core::model::App;
 
-use crate::api::app_posture::{AppPostureStatus, ViolationStatus};
+use crate::api::AppPostureStatus;
+use crate::api::guardrail_policy::GuardrailPolicyStatus;
+
+/// The one builder of the conditions Stance writes: the core's decision, stamped with the
+/// time of this evaluation and the object's generation.
+pub fn condition(state: &ConditionState, now: Timestamp, generation: Option<i64>) -> Condition {
+    Condition {
+        type_: state.type_.into(),
+        status: state.status().into(),
+        reason: state.reason.into(),
+        message: state.message.clone(),
+        last_transition_time: Time(now),
+        observed_generation: generation,
+    }
+}
+
+/// An application's `AppPosture.status` at `now`, as the reconciler writes it (before
+/// transition times are carried over from the current status).
+pub fn app_status(index: &PostureIndex, app: &App, now: Timestamp) -> AppPostureStatus {
+    app_posture_status(assess(index, app, now).summary(), now, app.generation)
+}
+
+/// An AppPosture's status: the core's summary in the Kubernetes envelope.
+pub fn app_posture_status(summary: AppSummary, now: Timestamp, generation: Option<i64>) -> AppPostureStatus {
+    AppPostureStatus {
+        risk_score: summary.risk_score,
+        exposure: Some(summary.exposure),
+        exposure_reasons: summary.exposure_reasons,
+        findings: summary.findings,
+        findings_by_source: summary.findings_by_source,
+        suppressed_findings: summary.suppressed_findings,
+        critical_findings: summary.critical_findings,
+        top_findings: summary.top_findings,
+        workloads: summary.workloads,
+        images: summary.images,
+        sbom_coverage: summary.sbom_coverage,
+        scan_coverage: summary.scan_coverage,
+        compliance: summary.compliance,
+        conditions: summary.conditions.iter().map(|c| condition(c, now, generation)).collect(),
+        observed_generation: generation,
+        last_evaluated: Some(now.to_string()),
+    }
+}
 
 /// Keeps each condition's `lastTransitionTime` from the previous status when its status
 /// did not change (Kubernetes API conventions).
@@ -17,22 +66,53 @@ pub fn carry_transition_times(old: &[Condition], new: &mut [Condition]) {
     }
 }
 
-/// The status with its timestamps blanked, for comparison.
-fn comparable(s: &AppPostureStatus) -> AppPostureStatus {
-    let mut s = s.clone();
-    s.last_evaluated = None;
-    for c in &mut s.conditions {
-        c.last_transition_time = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::UNIX_EPOCH);
-    }
-    s
+/// A status whose timestamps (evaluation time, condition transition times) say when it
+/// was computed, not what it says.
+pub trait Timestamped: Clone + PartialEq {
+    /// The status with its timestamps blanked, for comparison.
+    fn without_timestamps(&self) -> Self;
 }
 
-/// True when the new status differs from the current one in anything but timestamps.
-pub fn app_status_changed(current: Option<&AppPostureStatus>, new: &AppPostureStatus) -> bool {
-    match current {
-        None => true,
-        Some(cur) => comparable(cur) != comparable(new),
+fn blank(conditions: &mut [Condition]) {
+    for c in conditions {
+        c.last_transition_time = Time(Timestamp::UNIX_EPOCH);
     }
+}
+
+impl Timestamped for AppPostureStatus {
+    fn without_timestamps(&self) -> Self {
+        let mut s = self.clone();
+        s.last_evaluated = None;
+        blank(&mut s.conditions);
+        s
+    }
+}
+
+impl Timestamped for GuardrailPolicyStatus {
+    fn without_timestamps(&self) -> Self {
+        let mut s = self.clone();
+        blank(&mut s.conditions);
+        s
+    }
+}
+
+/// `lastScanned` is the scan's time, not the evaluation's: it is content.
+impl Timestamped for AssetStatus {
+    fn without_timestamps(&self) -> Self {
+        self.clone()
+    }
+}
+
+impl Timestamped for RiskExceptionStatus {
+    fn without_timestamps(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// True when the new status differs from the current one in anything but timestamps
+/// (the one test of "worth writing").
+pub fn changed<S: Timestamped>(current: Option<&S>, new: &S) -> bool {
+    current.is_none_or(|cur| cur.without_timestamps() != new.without_timestamps())
 }
 
 /// Critical or known-exploited findings in `new` that `old` did not list.
@@ -54,7 +134,6 @@ pub fn new_violations<'a>(old: Option<&AppPostureStatus>, new: &'a AppPostureSta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     fn cond(t: &str, status: &str, at: i64) -> Condition {
         Condition {
@@ -78,10 +157,10 @@ mod tests {
         let mut new = old.clone();
         new.last_evaluated = Some("b".into());
         new.conditions = vec![cond("Ready", "True", 99)];
-        assert!(!app_status_changed(Some(&old), &new));
+        assert!(!changed(Some(&old), &new));
         new.risk_score = 51;
-        assert!(app_status_changed(Some(&old), &new));
-        assert!(app_status_changed(None, &new));
+        assert!(changed(Some(&old), &new));
+        assert!(changed(None, &new));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What the operator watches: every kind, the group it lives in, and how it feeds the index.
 
-use crate::model::WorkloadKind;
+use stance_core::model::WorkloadKind;
+use stance_core::names::{GROUP, REPORT_LABEL};
 
 /// How objects of a watched kind feed the index.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -54,10 +55,10 @@ pub const TARGETS: &[Target] = &[
     t("", "Service", Feed::Service, false, 500),
     t("networking.k8s.io", "Ingress", Feed::Ingress, true, 500),
     t("gateway.networking.k8s.io", "HTTPRoute", Feed::HttpRoute, true, 500),
-    t("aspm.stance.dev", "AppPosture", Feed::AppPosture, false, 250),
-    t("aspm.stance.dev", "Asset", Feed::Asset, false, 250),
-    t("aspm.stance.dev", "GuardrailPolicy", Feed::Policy, false, 250),
-    t("aspm.stance.dev", "RiskException", Feed::Exception, false, 250),
+    t(GROUP, "AppPosture", Feed::AppPosture, false, 250),
+    t(GROUP, "Asset", Feed::Asset, false, 250),
+    t(GROUP, "GuardrailPolicy", Feed::Policy, false, 250),
+    t(GROUP, "RiskException", Feed::Exception, false, 250),
     t("aquasecurity.github.io", "VulnerabilityReport", Feed::Report, true, 25),
     t("aquasecurity.github.io", "ClusterVulnerabilityReport", Feed::Report, true, 25),
     t("aquasecurity.github.io", "ConfigAuditReport", Feed::Report, true, 100),
@@ -79,7 +80,7 @@ pub const TARGETS: &[Target] = &[
         feed: Feed::ReportConfigMap,
         optional: false,
         page_size: 50,
-        label_selector: Some(crate::ingest::kubernetes::REPORT_LABEL),
+        label_selector: Some(REPORT_LABEL),
     },
 ];
 

@@ -21,9 +21,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::feed::{self, FeedState, ObjKey};
 use super::metrics::{ControllerMetrics, EventLabels, KindLabel};
+use super::observed::SharedObserved;
 use super::targets::{self, TARGETS, Target};
-use crate::posture::SharedIndex;
 use crate::telemetry::Readiness;
+use stance_core::index::SharedIndex;
 
 /// How often kinds that were not served are looked for again.
 pub const REDISCOVERY: Duration = Duration::from_secs(60);
@@ -37,6 +38,8 @@ const PREFETCH: usize = 4;
 pub struct WatchContext {
     pub client: Client,
     pub index: SharedIndex,
+    /// The statuses the watched Stance objects show (for the status writer).
+    pub observed: SharedObserved,
     /// Sends the index generation after every applied batch (the reconciler listens).
     pub changes: watch::Sender<u64>,
     pub readiness: Readiness,
@@ -216,6 +219,9 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                 tracing::error!("index lock poisoned; stopping the watch of {name}");
                 return;
             };
+            // Locked after the index, as everywhere (the sweep reads both). A poisoned lock
+            // only means a panic elsewhere; the statuses it holds are still a valid cache.
+            let mut observed = ctx.observed.lock().unwrap_or_else(|e| e.into_inner());
             for (change, prepared) in prepared {
                 match (change, prepared) {
                     (Change::Relist, _) => {
@@ -234,17 +240,17 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                             }
                             known.insert(key);
                         }
-                        feed::commit(&mut index, &mut state, target.feed, target.kind, p);
+                        feed::commit(&mut index, &mut state, &mut observed, target.feed, target.kind, p);
                     }
                     (Change::Delete(key), _) => {
                         ctx.metrics.watch_events.get_or_create(&label("delete")).inc();
-                        feed::delete(&mut index, &mut state, target.feed, target.kind, &key);
+                        feed::delete(&mut index, &mut state, &mut observed, target.feed, target.kind, &key);
                         known.remove(&key);
                     }
                     (Change::Synced, _) => {
                         if let Some(seen) = relisting.take() {
                             for stale in known.difference(&seen).cloned().collect::<Vec<_>>() {
-                                feed::delete(&mut index, &mut state, target.feed, target.kind, &stale);
+                                feed::delete(&mut index, &mut state, &mut observed, target.feed, target.kind, &stale);
                             }
                             known = seen;
                         }

@@ -1,61 +1,50 @@
 //! Kubernetes manifests and objects → domain types: workloads, network objects,
-//! namespaces, Stance's own resources, and report-carrying ConfigMaps.
+//! namespaces and Stance's own resources (through `crate::api::convert`).
 //!
 //! The CLI reads these from files; the operator and webhook pass the objects they
 //! receive through the same functions, so all three see a workload identically.
+//! Report-carrying ConfigMaps are reports, read by the core (`stance_core::ingest::config_map`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace as K8sNamespace, Pod, PodSpec, SecurityContext, Service as K8sService,
-};
+use k8s_openapi::api::core::v1::{Namespace as K8sNamespace, Pod, PodSpec, SecurityContext, Service as K8sService};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde_json::Value;
+use stance_core::index::{ExceptionEntry, KubeObject, PolicyEntry};
+use stance_core::ingest::FormatError;
+use stance_core::ingest::config_map::object_name;
+use stance_core::model::{
+    App, Asset as AssetModel, Container, ContainerKind, ImageRef, Namespace, ObjectRef, Route, Service, Workload,
+    WorkloadKind,
+};
+pub use stance_core::names::DEFAULT_NAMESPACE;
+use stance_core::names::GROUP;
 
-use super::Warning;
-use super::document::{Parsed, parse_bytes, warn};
+use super::{Parsed, Warning};
 use crate::api::{AppPosture, Asset, GuardrailPolicy, RiskException};
-use crate::model::{Container, ContainerKind, ImageRef, Namespace, ObjectRef, Route, Service, Workload, WorkloadKind};
-
-/// The label that marks a ConfigMap as carrying a scanner report; its value names the
-/// format (informational: the content is recognised on its own).
-pub const REPORT_LABEL: &str = "aspm.stance.dev/report";
-/// Annotation naming the AppPosture (`name` or `namespace/name`) a carried report belongs to.
-pub const APP_ANNOTATION: &str = "aspm.stance.dev/app";
-/// Annotation naming the Asset (`name` or `namespace/name`) a carried report belongs to.
-pub const ASSET_ANNOTATION: &str = "aspm.stance.dev/asset";
-/// Namespace assumed for namespaced manifests that do not state one.
-pub const DEFAULT_NAMESPACE: &str = "default";
-
-/// A Kubernetes object Stance uses.
-#[derive(Debug, Clone)]
-pub enum KubeObject {
-    Workload(Workload),
-    Service(Service),
-    Route(Route),
-    Namespace(Namespace),
-    AppPosture(AppPosture),
-    Asset(Asset),
-    Policy(GuardrailPolicy),
-    Exception(RiskException),
-}
 
 /// Recognises and converts one manifest. Kinds Stance does not use become
-/// [`Parsed::Ignored`]; a known kind that does not deserialize is a warning.
+/// [`Parsed::Ignored`]; a known kind that does not deserialize is a warning. Stance's own
+/// kinds are converted with `crate::api::convert` (an invalid policy or exception is kept,
+/// with its error, as the index keeps it).
 pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
     let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let result: Result<Option<KubeObject>, String> = match (group, kind) {
-        ("aspm.stance.dev", "AppPosture") => typed::<AppPosture>(v).map(|o| Some(KubeObject::AppPosture(o))),
-        ("aspm.stance.dev", "Asset") => typed::<Asset>(v).map(|o| Some(KubeObject::Asset(o))),
-        ("aspm.stance.dev", "GuardrailPolicy") => typed::<GuardrailPolicy>(v).map(|o| Some(KubeObject::Policy(o))),
-        ("aspm.stance.dev", "RiskException") => typed::<RiskException>(v).map(|o| Some(KubeObject::Exception(o))),
+    let result: Result<Option<KubeObject>, FormatError> = match (group, kind) {
+        (GROUP, "AppPosture") => typed::<AppPosture>(v).map(|o| Some(KubeObject::App(App::from(&o)))),
+        (GROUP, "Asset") => typed::<Asset>(v).map(|o| Some(KubeObject::Asset(AssetModel::from(&o)))),
+        (GROUP, "GuardrailPolicy") => {
+            typed::<GuardrailPolicy>(v).map(|o| Some(KubeObject::Policy(PolicyEntry::from(&o))))
+        }
+        (GROUP, "RiskException") => {
+            typed::<RiskException>(v).map(|o| Some(KubeObject::Exception(ExceptionEntry::from(&o))))
+        }
         ("", "Service") => typed::<K8sService>(v).map(|s| Some(KubeObject::Service(service(&s)))),
         ("networking.k8s.io", "Ingress") => typed::<Ingress>(v).map(|i| Some(KubeObject::Route(ingress(&i)))),
         ("gateway.networking.k8s.io", "HTTPRoute") => http_route(v).map(|r| Some(KubeObject::Route(r))),
@@ -65,14 +54,6 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
                 labels: n.metadata.labels.unwrap_or_default(),
             }))
         }),
-        ("", "ConfigMap") => {
-            let labelled = v.pointer("/metadata/labels").and_then(|l| l.get(REPORT_LABEL)).is_some();
-            if labelled {
-                report_config_map(origin, v, out, warnings);
-                return;
-            }
-            Ok(None)
-        }
         _ => match WorkloadKind::parse(kind) {
             Some(wk) if matches!(group, "" | "apps" | "batch") => {
                 workload_from_value(wk, v, DEFAULT_NAMESPACE).map(|w| Some(KubeObject::Workload(w)))
@@ -83,18 +64,28 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     match result {
         Ok(Some(o)) => out.push(Parsed::Object(Box::new(o))),
         Ok(None) => out.push(Parsed::Ignored(kind.to_string())),
-        Err(e) => warn(warnings, origin, format!("{kind} {}: {e}", object_name(v))),
+        Err(e) => {
+            warnings.push(Warning { origin: origin.to_string(), message: format!("{kind} {}: {e}", object_name(v)) })
+        }
     }
 }
 
 /// Deserializes a Kubernetes object. A `null` label or annotation value (YAML `team:`
 /// with no value) is read as `""`, as the API server reads it, rather than failing the
 /// whole object.
-fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, String> {
-    T::deserialize(v).or_else(|e| {
+/// A deserialization error names the field at fault (`spec.replicas: invalid type: …`).
+fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, FormatError> {
+    let located = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let path = e.path().to_string();
+        FormatError::new(if path == "." { String::new() } else { path }, e.inner().to_string())
+    };
+    serde_path_to_error::deserialize(v).or_else(|e| {
         let mut fixed = v.clone();
-        let retried = if empty_null_label_values(&mut fixed) { T::deserialize(&fixed) } else { Err(e) };
-        retried.map_err(|e| e.to_string())
+        if empty_null_label_values(&mut fixed) {
+            serde_path_to_error::deserialize(&fixed).map_err(located)
+        } else {
+            Err(located(e))
+        }
     })
 }
 
@@ -126,17 +117,9 @@ fn empty_null_label_values(v: &mut Value) -> bool {
     changed
 }
 
-fn object_name(v: &Value) -> String {
-    let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("<unnamed>");
-    match v.pointer("/metadata/namespace").and_then(Value::as_str) {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
-    }
-}
-
 /// Converts a pod-running object of the given kind to a [`Workload`]. Objects without
 /// `metadata.namespace` (e.g. admission requests on CREATE) get `namespace`.
-pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Result<Workload, String> {
+pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Result<Workload, FormatError> {
     let (meta, template_labels, spec) = match kind {
         WorkloadKind::Pod => {
             let p: Pod = typed(v)?;
@@ -181,7 +164,7 @@ pub fn workload_from_value(kind: WorkloadKind, v: &Value, namespace: &str) -> Re
             (d.metadata, t.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone()), t.and_then(|t| t.spec))
         }
     };
-    let spec = spec.ok_or_else(|| "has no pod spec (spec.template.spec / spec)".to_string())?;
+    let spec = spec.ok_or_else(|| FormatError::whole("has no pod spec (spec.template.spec / spec)"))?;
     Ok(workload(kind, &meta, template_labels.unwrap_or_default(), &spec, namespace))
 }
 
@@ -322,9 +305,12 @@ pub fn ingress(i: &Ingress) -> Route {
 }
 
 /// Converts a Gateway API HTTPRoute (no k8s-openapi type exists; read by field names).
-pub fn http_route(v: &Value) -> Result<Route, String> {
+pub fn http_route(v: &Value) -> Result<Route, FormatError> {
     let ns: Arc<str> = Arc::from(v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(DEFAULT_NAMESPACE));
-    let name = v.pointer("/metadata/name").and_then(Value::as_str).ok_or("metadata.name is missing")?;
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FormatError::new("metadata.name", "missing"))?;
     let strs = |p: &str| -> Vec<Arc<str>> {
         v.pointer(p).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(Arc::from).collect()
     };
@@ -350,43 +336,6 @@ pub fn http_route(v: &Value) -> Result<Route, String> {
         hosts: strs("/spec/hostnames"),
         backends,
     })
-}
-
-/// Reads the report(s) carried in a labelled ConfigMap (`data` values as text,
-/// `binaryData` values base64, optionally gzip) and attributes them to the AppPosture or
-/// Asset its annotation names.
-fn report_config_map(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
-    let cm: ConfigMap = match typed(v) {
-        Ok(cm) => cm,
-        Err(e) => return warn(warnings, origin, format!("ConfigMap {}: {e}", object_name(v))),
-    };
-    let ns = cm.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
-    let annotations = cm.metadata.annotations.clone().unwrap_or_default();
-    let annotation = |key: &str| annotations.get(key).map(|a| a.trim()).filter(|a| !a.is_empty());
-    let subject = annotation(APP_ANNOTATION)
-        .map(|a| ("AppPosture", a))
-        .or_else(|| annotation(ASSET_ANNOTATION).map(|a| ("Asset", a)))
-        .map(|(kind, value)| match value.split_once('/') {
-            Some((n, name)) => ObjectRef::new(kind, Some(n), name),
-            None => ObjectRef::new(kind, Some(ns), value),
-        });
-    let name = cm.metadata.name.as_deref().unwrap_or("<unnamed>");
-    let mut parsed = Vec::new();
-    for (key, text) in cm.data.iter().flatten() {
-        parse_bytes(&format!("{origin} (ConfigMap {ns}/{name} data.{key})"), text.as_bytes(), &mut parsed, warnings);
-    }
-    for (key, bytes) in cm.binary_data.iter().flatten() {
-        // k8s-openapi has already base64-decoded `binaryData`.
-        parse_bytes(&format!("{origin} (ConfigMap {ns}/{name} binaryData.{key})"), &bytes.0, &mut parsed, warnings);
-    }
-    for p in &mut parsed {
-        if let Parsed::Report(r) = p
-            && r.subject.is_none()
-        {
-            r.subject = subject.clone();
-        }
-    }
-    out.extend(parsed);
 }
 
 #[cfg(test)]
@@ -521,7 +470,7 @@ spec:
                     \"results\": [{\"ruleId\": \"R1\"}]}]}'\n";
         let v: Value = serde_yaml::from_str(yaml).unwrap();
         let (mut out, mut w) = (Vec::new(), Vec::new());
-        parse_object("t", &v, &mut out, &mut w);
+        crate::ingest::parse_value("t", &v, &mut out, &mut w);
         assert!(w.is_empty(), "{w:?}");
         let [Parsed::Report(r)] = &out[..] else { panic!("expected one report, got {out:?}") };
         assert_eq!(r.findings.len(), 1);

@@ -1,11 +1,13 @@
-//! Reading files and folders of manifests, reports and SBOMs.
+//! Reading files and folders of manifests, reports and SBOMs (the only file reading of
+//! ingestion: the core parses bytes), and filling an index from them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::document::{Parsed, parse_bytes};
-use super::{Epss, Kev, KubeObject, Warning};
-use crate::model::Report;
+use stance_core::index::{IndexConfig, PostureIndex};
+use stance_core::model::Report;
+
+use super::{Epss, Kev, KubeObject, Parsed, Warning, parse_bytes};
 
 /// File name endings read when walking a folder. Files named explicitly are always read.
 pub const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "sarif", "csv", "gz", "golden", "cdx", "spdx"];
@@ -46,6 +48,57 @@ impl Loaded {
         self.add(parsed);
         self.files += 1;
     }
+}
+
+impl Loaded {
+    /// An index holding everything read, refreshed and ready to query. Reports get the
+    /// ids `origin#n` (their position in the load).
+    pub fn into_index(self, config: IndexConfig) -> PostureIndex {
+        let mut index = PostureIndex::new(config);
+        index.set_kev(self.kev);
+        index.set_epss(self.epss);
+        for (i, r) in self.reports.into_iter().enumerate() {
+            let id = format!("{}#{i}", r.source.origin);
+            index.apply_report(&id, r);
+        }
+        for o in self.objects {
+            index.apply_object(o);
+        }
+        index.refresh();
+        index
+    }
+}
+
+/// Reads files and folders straight into an index, one file at a time (the parsed form of a
+/// file is dropped before the next is read, so peak memory is the index plus one file).
+/// Returns what the loader saw besides the indexed content.
+pub fn load_index<P: AsRef<Path>>(config: IndexConfig, paths: &[P]) -> Result<(PostureIndex, LoadSummary), LoadError> {
+    let mut index = PostureIndex::new(config);
+    let mut summary = LoadSummary::default();
+    for_each_file(paths, |_, parsed, warnings| {
+        let mut file = Loaded::default();
+        file.add(parsed);
+        summary.files += 1;
+        summary.warnings.extend(warnings);
+        for (k, v) in file.ignored {
+            *summary.ignored.entry(k).or_default() += v;
+        }
+        if !file.kev.is_empty() {
+            index.merge_kev(file.kev);
+        }
+        if !file.epss.is_empty() {
+            index.merge_epss(file.epss);
+        }
+        for r in file.reports {
+            index.apply_report(&format!("{}#{}", r.source.origin, summary.reports), r);
+            summary.reports += 1;
+        }
+        for o in file.objects {
+            index.apply_object(o);
+        }
+    })?;
+    index.refresh();
+    Ok((index, summary))
 }
 
 /// What a load saw, once its reports and objects have moved into an index.

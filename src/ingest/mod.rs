@@ -1,80 +1,58 @@
-//! Reading scanner reports, SBOMs, exploitability feeds and Kubernetes manifests into
-//! domain types.
+//! The edge of ingestion: files and Kubernetes objects in, domain values out.
 //!
-//! One module per source format. Each report format exposes
-//! `detect(&Value) -> bool` and `parse(origin, &Value) -> Result<Vec<Report>, String>`;
-//! [`document`] recognises a document by `apiVersion`/`kind` or by its content and
-//! dispatches. Nothing here talks to a cluster: the operator feeds the objects it
-//! watches through the same functions.
+//! The core (`stance_core::ingest`) recognises and parses every scanner format and hands
+//! back the Kubernetes objects that are not reports, raw; [`kubernetes`] converts those
+//! with the Kubernetes types (workloads, Services, Ingresses, HTTPRoutes, Namespaces, and
+//! Stance's own kinds through `crate::api::convert`). [`loader`] reads files and folders.
+//! [`parse_bytes`] / [`parse_value`] are the core's, with the objects converted.
 
-pub mod cyclonedx;
-pub mod document;
-pub mod epss;
-pub mod kev;
 pub mod kubernetes;
 pub mod loader;
-pub mod policy_report;
-pub mod sarif;
-pub mod spdx;
-pub mod timestamp;
-pub mod trivy_json;
-pub mod trivy_operator;
-pub mod zap;
 
-// Shared by several parsers.
-mod error_path;
-mod finding_id;
-mod lenient;
-mod license;
-mod purl;
-mod sbom_subject;
-mod title;
-mod trivy_artifact;
-mod trivy_cvss;
+pub use loader::{LoadError, LoadSummary, Loaded, for_each_file, load_index, load_paths};
+pub use stance_core::index::KubeObject;
+pub use stance_core::ingest::{Epss, Kev, Warning};
 
-pub use document::{Parsed, parse_bytes, parse_value};
-pub use epss::Epss;
-pub use kev::Kev;
-pub use kubernetes::KubeObject;
-pub use loader::{LoadError, LoadSummary, Loaded, for_each_file, load_paths};
+use serde_json::Value;
+use stance_core::ingest::{self as core, document};
+use stance_core::model::Report;
 
-use std::sync::Arc;
-
-use crate::model::{Format, ObjectRef, Source};
-
-/// A problem with one document that did not stop the others from being read.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Warning {
-    /// The file (and document index) or object the problem is in.
-    pub origin: String,
-    pub message: String,
+/// One recognised document, Kubernetes objects converted.
+#[derive(Debug)]
+pub enum Parsed {
+    Report(Report),
+    Object(Box<KubeObject>),
+    Kev(Kev),
+    Epss(Epss),
+    /// A Kubernetes object of a kind Stance does not use (counted, not warned about).
+    Ignored(String),
 }
 
-/// Builds the shared [`Source`] of a report's findings.
-pub fn source(format: Format, scanner: &str, origin: &str) -> Arc<Source> {
-    Arc::new(Source {
-        format,
-        scanner: Arc::from(scanner.trim()),
-        origin: Arc::from(origin),
-        workload: None,
-        container: None,
-    })
+/// Parses the bytes of one file (see `stance_core::ingest::parse_bytes`) and converts the
+/// Kubernetes objects in it. Problems become warnings naming `origin`.
+pub fn parse_bytes(origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let mut raw = Vec::new();
+    core::parse_bytes(origin, bytes, &mut raw, warnings);
+    convert(raw, out, warnings);
 }
 
-/// Builds a [`Source`] that names the workload and container the scanner attributed its
-/// findings to.
-pub fn workload_source(
-    format: Format,
-    scanner: &str,
-    origin: &str,
-    workload: Option<ObjectRef>,
-    container: Option<&str>,
-) -> Arc<Source> {
-    Arc::new(Source {
-        format,
-        scanner: Arc::from(scanner.trim()),
-        origin: Arc::from(origin),
-        workload,
-        container: container.filter(|c| !c.is_empty()).map(Arc::from),
-    })
+/// Parses one JSON/YAML value (see `stance_core::ingest::parse_value`) and converts the
+/// Kubernetes objects in it.
+pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let mut raw = Vec::new();
+    core::parse_value(origin, v, &mut raw, warnings);
+    convert(raw, out, warnings);
+}
+
+fn convert(raw: Vec<document::Parsed>, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    for p in raw {
+        match p {
+            document::Parsed::Report(r) => out.push(Parsed::Report(r)),
+            document::Parsed::Kubernetes { origin, object } => {
+                kubernetes::parse_object(&origin, &object, out, warnings)
+            }
+            document::Parsed::Kev(k) => out.push(Parsed::Kev(k)),
+            document::Parsed::Epss(e) => out.push(Parsed::Epss(e)),
+        }
+    }
 }

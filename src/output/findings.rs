@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::stable_id;
-use crate::model::{Finding, Package};
-use crate::posture::correlate::package_key;
-use crate::posture::risk::RiskScore;
+use stance_core::index::correlate::package_key;
+use stance_core::model::{Finding, Package};
+use stance_core::risk::RiskScore;
 
 /// One finding as printed by `stance findings --format json` (one JSON object per line).
 #[derive(Clone, Debug, Serialize)]

@@ -8,11 +8,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Workload, WorkloadKind};
-use crate::policy::context::Subject;
-use crate::policy::evaluate::applies;
-use crate::policy::{Violation, evaluate};
-use crate::posture::PostureIndex;
+use stance_core::index::PostureIndex;
+use stance_core::model::{Workload, WorkloadKind};
+use stance_core::policy::context::Subject;
+use stance_core::policy::evaluate::applies;
+use stance_core::policy::{Violation, evaluate};
 
 /// Results per report page: ~1 KiB each keeps a page far below etcd's 1.5 MiB limit.
 pub const RESULTS_PER_REPORT: usize = 500;

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::api::app_posture::{ImageStatus, RankedFinding, SeverityCounts};
-use crate::api::{AppPosture, RiskExceptionState};
+use stance_core::assessment::app::{self, Assessment};
+use stance_core::assessment::status::{ImageStatus, RankedFinding, SeverityCounts};
+use stance_core::guardrail::RiskExceptionState;
+use stance_core::index::PostureIndex;
+use stance_core::model::{App, Workload};
+use stance_core::policy::{Violation, evaluate};
+
 pub use crate::ingest::LoadSummary;
 use crate::ingest::Warning;
-use crate::model::Workload;
-use crate::policy::{Violation, evaluate};
-use crate::posture::PostureIndex;
-use crate::posture::app::{self, Assessment};
 
 /// Version of the JSON schema below; bumped on any incompatible change.
 pub const SCHEMA_VERSION: &str = "stance.dev/scan/v1";
@@ -100,7 +101,7 @@ pub struct ExceptionOutput {
 
 impl AppOutput {
     fn new(a: &Assessment<'_>, top: usize) -> AppOutput {
-        let spec = &a.app.spec;
+        let spec = a.app;
         AppOutput {
             namespace: a.namespace.clone(),
             name: a.name.clone(),
@@ -115,7 +116,7 @@ impl AppOutput {
             top_findings: a.ranked.iter().take(top).map(app::ranked_finding).collect(),
             workloads: a.workloads.clone(),
             images: a.images.clone(),
-            compliant: a.violations.iter().all(|v| !v.excepted_by.is_empty()),
+            compliant: !a.violations.iter().any(|v| v.is_open()),
             violations: a.violations.clone(),
         }
     }
@@ -145,8 +146,7 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
     let apps: Vec<AppOutput> = assess_all(index, now).iter().map(|a| AppOutput::new(a, top)).collect();
     let unowned_violations = unowned_violations(index, now);
 
-    let all_open =
-        apps.iter().flat_map(|a| &a.violations).chain(&unowned_violations).filter(|v| v.excepted_by.is_empty());
+    let all_open = apps.iter().flat_map(|a| &a.violations).chain(&unowned_violations).filter(|v| v.is_open());
     let mut by_enforcement = BTreeMap::new();
     let mut by_policy: BTreeMap<&str, usize> = BTreeMap::new();
     for v in all_open {
@@ -156,27 +156,24 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
     let policies = index
         .policies()
         .map(|p| PolicyOutput {
-            name: p.object.metadata.name.clone().unwrap_or_default(),
-            enforcement: p.object.spec.enforcement.as_str(),
+            name: p.name.to_string(),
+            enforcement: p.enforcement.as_str(),
             valid: p.compiled.is_ok(),
-            error: p.compiled.as_ref().err().cloned(),
-            violations: by_policy.get(p.object.metadata.name.as_deref().unwrap_or("")).copied().unwrap_or(0),
+            error: p.compiled.as_ref().err().map(ToString::to_string),
+            violations: by_policy.get(&*p.name).copied().unwrap_or(0),
         })
         .collect();
     let exceptions = index
         .exceptions()
         .map(|e| {
-            let (state, reason) = match &e.compiled {
-                Ok(x) => x.state(now),
-                Err(err) => (RiskExceptionState::Invalid, Some(err.clone())),
-            };
+            let (state, reason) = e.state(now);
             ExceptionOutput {
-                namespace: e.object.metadata.namespace.clone().unwrap_or_default(),
-                name: e.object.metadata.name.clone().unwrap_or_default(),
+                namespace: e.namespace.to_string(),
+                name: e.name.to_string(),
                 state,
                 reason,
-                expires: Some(e.object.spec.expires.clone()),
-                ticket: e.object.spec.ticket.clone(),
+                expires: Some(e.expires.clone()),
+                ticket: e.ticket.clone(),
             }
         })
         .collect();
@@ -204,6 +201,6 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
 }
 
 /// An application's name as `namespace/name`.
-pub fn app_id(a: &AppPosture) -> String {
-    format!("{}/{}", a.metadata.namespace.as_deref().unwrap_or("default"), a.metadata.name.as_deref().unwrap_or(""))
+pub fn app_id(a: &App) -> String {
+    format!("{}/{}", a.namespace, a.name)
 }

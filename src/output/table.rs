@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::findings::FindingLine;
 use super::scan::{AppOutput, ScanOutput};
-use crate::policy::Violation;
+use stance_core::policy::{Effect, Violation};
 
 /// Pads cells to column widths; the last column is free-form.
 fn table(rows: &[Vec<String>]) -> String {
@@ -36,14 +36,11 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 fn verdict_label(v: &Violation) -> &'static str {
-    if !v.excepted_by.is_empty() {
-        "EXCEPTED"
-    } else if v.blocks() {
-        "DENY"
-    } else if v.warns() {
-        "WARN"
-    } else {
-        "AUDIT"
+    match v.effect() {
+        Effect::Excepted => "EXCEPTED",
+        Effect::Deny => "DENY",
+        Effect::Warn => "WARN",
+        Effect::Audit => "AUDIT",
     }
 }
 
@@ -60,7 +57,7 @@ pub fn scan(out: &ScanOutput) -> String {
             .to_vec(),
     ];
     for a in &out.apps {
-        let open = a.violations.iter().filter(|v| v.excepted_by.is_empty()).count();
+        let open = a.violations.iter().filter(|v| v.is_open()).count();
         rows.push(vec![
             format!("{}/{}", a.namespace, a.name),
             a.criticality.into(),

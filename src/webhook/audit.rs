@@ -9,8 +9,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::model::ObjectRef;
-use crate::policy::Violation;
+use stance_core::model::ObjectRef;
+use stance_core::policy::Violation;
 
 /// One admitted request whose workload has non-blocking violations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

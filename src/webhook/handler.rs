@@ -30,9 +30,10 @@ use super::audit::WORDED_VIOLATIONS;
 use super::review::{self, RequestIn, ReviewIn, StatusOut};
 use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
-use crate::model::{ObjectRef, WorkloadKind};
-use crate::policy::{Judged, Violation, judge};
-use crate::posture::PostureIndex;
+use stance_core::index::PostureIndex;
+use stance_core::model::{ObjectRef, WorkloadKind};
+use stance_core::names::GROUP;
+use stance_core::policy::{Judged, Violation, judge_policies};
 
 /// Limits of what an answer carries.
 #[derive(Clone, Debug)]
@@ -194,8 +195,8 @@ enum Target {
 impl Target {
     fn of(gvk: &review::GroupVersionKind) -> Target {
         match (gvk.group.as_str(), gvk.kind.as_str()) {
-            ("aspm.stance.dev", "GuardrailPolicy") => Target::Policy,
-            ("aspm.stance.dev", "RiskException") => Target::Exception,
+            (GROUP, "GuardrailPolicy") => Target::Policy,
+            (GROUP, "RiskException") => Target::Exception,
             ("" | "apps" | "batch", kind) => match WorkloadKind::parse(kind) {
                 Some(k) if group_of(k) == gvk.group => Target::Workload(k),
                 _ => Target::Other,
@@ -357,7 +358,8 @@ fn workload(
         .or_else(|| object.pointer("/metadata/namespace").and_then(Value::as_str))
         .filter(|n| !n.is_empty())
         .unwrap_or(DEFAULT_NAMESPACE);
-    if index.config.exempt_namespaces.iter().any(|n| n == namespace) {
+    // The one exemption test of the request: before the object is even read.
+    if index.config.is_exempt(namespace) {
         return allow_unjudged(outcome, "exempt namespace");
     }
     if req.sub_resource.as_deref().is_some_and(|s| !s.is_empty() && s != "ephemeralcontainers") {
@@ -384,7 +386,7 @@ fn workload(
     if old.as_ref().is_some_and(|o| *o == w) {
         return allow_unjudged(outcome, "no change guardrails judge");
     }
-    let judgement = judge(&w, old.as_ref(), index, now);
+    let judgement = judge_policies(&w, old.as_ref(), index, now);
     // Only the messages shown are written (a verdict can hold dozens of violations).
     let warnings = review::warnings(
         judgement.warnings().map(Judged::line),
@@ -429,7 +431,7 @@ fn known_controller(object: &Value, namespace: &str, index: &PostureIndex) -> bo
 
 fn stance_object(
     req: &RequestIn,
-    checked: Result<Vec<String>, String>,
+    checked: Result<Vec<String>, stance_objects::Refusal>,
     opts: &HandlerOptions,
     mut outcome: Outcome,
 ) -> Handled {

@@ -11,6 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use stance_core::policy::Effect;
 
 use super::handler::{Decision, Outcome};
 use crate::api::Enforcement;
@@ -165,12 +166,11 @@ impl WebhookMetrics {
             return;
         }
         for v in &o.violations {
-            let effect = if v.blocks() {
-                "deny"
-            } else if v.warns() {
-                "warn"
-            } else {
-                "audit"
+            // The metric's label values predate `Effect::Excepted`: excepted counts as audit.
+            let effect = match v.effect() {
+                Effect::Deny => "deny",
+                Effect::Warn => "warn",
+                Effect::Audit | Effect::Excepted => "audit",
             };
             self.violations
                 .get_or_create(&ViolationLabels { policy: v.policy.clone(), enforcement: v.enforcement.into(), effect })

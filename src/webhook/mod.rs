@@ -1,5 +1,5 @@
 //! The validating admission webhook: a thin HTTPS adapter around
-//! [`policy::evaluate`](crate::policy::evaluate).
+//! [`policy::evaluate`](stance_core::policy::evaluate).
 //!
 //! - [`handler`] — the decision as a pure function of the AdmissionReview bytes, the index
 //!   and the time (unit-tested in-process; no I/O).
@@ -14,7 +14,7 @@
 //!
 //! `stance webhook` serves it from a snapshot of files; `stance run` serves it beside the
 //! operator, from the index the operator keeps: call [`serve`] with the operator's
-//! [`SharedIndex`](crate::posture::SharedIndex), [`WebhookMetrics::register`]ed in the
+//! [`SharedIndex`](stance_core::index::SharedIndex), [`WebhookMetrics::register`]ed in the
 //! process registry, the process [`Readiness`](crate::telemetry::Readiness) and the
 //! sending half of an [`AuditRecord`] channel.
 
@@ -34,7 +34,7 @@ use std::time::Duration;
 pub use audit::{AuditRecord, AuditSender};
 pub use handler::{Decision, Handled, HandlerOptions, Outcome, handle, handle_noop};
 pub use metrics::WebhookMetrics;
-pub use server::{BoxBody, ExtraRoutes, LISTENER_CONDITION, serve, serve_with, warp_routes};
+pub use server::{LISTENER_CONDITION, serve, serve_with};
 pub use service::{MAX_BODY_BYTES, ServiceOptions, Webhook};
 pub use tls::TlsSource;
 

@@ -2,10 +2,21 @@
 //! development and tests. The CA's PEM is what a ValidatingWebhookConfiguration's
 //! `clientConfig.caBundle` needs (base64-encoded).
 
+use base64::Engine;
+use jiff::{Timestamp, ToSpan, tz::TimeZone};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
+
+/// The certificate could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum SelfSignedError {
+    #[error("cannot generate a self-signed certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("cannot compute the certificate's validity dates: {0}")]
+    Date(#[from] jiff::Error),
+}
 
 /// Generated PEM material.
 #[derive(Clone, Debug)]
@@ -26,22 +37,19 @@ impl SelfSigned {
 
 /// Generates a CA and a serving certificate for `localhost`, `127.0.0.1`, `::1` and
 /// `extra_sans` (DNS names or IP addresses), valid for a year.
-pub fn generate(extra_sans: &[String]) -> Result<SelfSigned, String> {
-    let err = |e: rcgen::Error| format!("cannot generate a self-signed certificate: {e}");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+pub fn generate(extra_sans: &[String]) -> Result<SelfSigned, SelfSignedError> {
+    let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
+    let ymd = |d: jiff::civil::Date| rcgen::date_time_ymd(i32::from(d.year()), d.month() as u8, d.day() as u8);
     // From a day ago (clock skew) to a year from now.
-    let day = |offset_days: i64| {
-        let (y, m, d) = civil_from_days(now.div_euclid(86_400) + offset_days);
-        rcgen::date_time_ymd(y, m, d)
-    };
+    let (not_before, not_after) = (ymd(today.checked_sub(1.day())?), ymd(today.checked_add(365.days())?));
 
-    let ca_key = KeyPair::generate().map_err(err)?;
-    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.distinguished_name = name("Stance webhook development CA");
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    (ca.not_before, ca.not_after) = (day(-1), day(365));
-    let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
+    (ca.not_before, ca.not_after) = (not_before, not_after);
+    let ca_cert = ca.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca, ca_key);
 
     let mut sans = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
@@ -50,13 +58,13 @@ pub fn generate(extra_sans: &[String]) -> Result<SelfSigned, String> {
             sans.push(s.clone());
         }
     }
-    let key = KeyPair::generate().map_err(err)?;
-    let mut leaf = CertificateParams::new(sans).map_err(err)?;
+    let key = KeyPair::generate()?;
+    let mut leaf = CertificateParams::new(sans)?;
     leaf.distinguished_name = name("stance-webhook");
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    (leaf.not_before, leaf.not_after) = (day(-1), day(365));
-    let cert = leaf.signed_by(&key, &issuer).map_err(err)?;
+    (leaf.not_before, leaf.not_after) = (not_before, not_after);
+    let cert = leaf.signed_by(&key, &issuer)?;
 
     let ca_pem = ca_cert.pem();
     Ok(SelfSigned { chain_pem: format!("{}{}", cert.pem(), ca_pem), ca_pem, key_pem: key.serialize_pem() })
@@ -69,36 +77,9 @@ fn name(cn: &str) -> DistinguishedName {
     dn
 }
 
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i32, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    ((if m <= 2 { y + 1 } else { y }) as i32, m as u8, d as u8)
-}
-
 /// Standard base64 with padding (RFC 4648), for `caBundle`.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -118,13 +99,6 @@ mod tests {
         ] {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]

@@ -3,15 +3,15 @@
 //! and the audit hand-off. Generic over the request body, so tests drive it in-process
 //! with `Full<Bytes>` bodies and no socket.
 //!
-//! Routes: `POST /validate` (AdmissionReview), `POST /validate-noop` (benchmark baseline:
-//! reads the review and allows it, evaluating nothing), `GET /healthz`, `GET /readyz`.
+//! Serves `POST /validate` (AdmissionReview) and `POST /validate-noop` (benchmark baseline:
+//! reads the review and allows it, evaluating nothing); `crate::endpoints` routes to it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http::{Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use jiff::Timestamp;
 use tokio::sync::Semaphore;
 
@@ -19,8 +19,7 @@ use super::audit::AuditSender;
 use super::handler::{self, BadRequest, Decision, Handled, HandlerOptions, Outcome};
 use super::metrics::WebhookMetrics;
 use super::review::{self, StatusOut};
-use crate::posture::{PostureIndex, SharedIndex};
-use crate::telemetry::Readiness;
+use stance_core::index::{PostureIndex, SharedIndex};
 
 /// Largest accepted request body (Kubernetes objects are at most ~1.5 MiB in etcd; an
 /// UPDATE review carries two).
@@ -66,7 +65,6 @@ pub fn default_max_in_flight() -> usize {
 pub struct Webhook {
     index: SharedIndex,
     metrics: Arc<WebhookMetrics>,
-    readiness: Readiness,
     audit: Option<AuditSender>,
     slots: Arc<Semaphore>,
     opts: ServiceOptions,
@@ -96,14 +94,12 @@ impl Webhook {
     pub fn new(
         index: SharedIndex,
         metrics: Arc<WebhookMetrics>,
-        readiness: Readiness,
         audit: Option<AuditSender>,
         opts: ServiceOptions,
     ) -> Webhook {
         Webhook {
             index,
             metrics,
-            readiness,
             audit,
             slots: Arc::new(Semaphore::new(opts.max_in_flight.max(1))),
             handler_opts: Arc::new(opts.handler.clone()),
@@ -118,40 +114,10 @@ impl Webhook {
         self
     }
 
-    /// True for the paths this service answers (others may go to extra routes).
-    pub fn serves(path: &str) -> bool {
-        matches!(path, "/validate" | "/validate-noop" | "/healthz" | "/readyz")
-    }
-
-    /// Answers one HTTP request.
-    pub async fn route<B>(&self, req: Request<B>) -> Response<Full<Bytes>>
-    where
-        B: hyper::body::Body,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        let path = req.uri().path();
-        match (req.method(), path) {
-            (&Method::POST, "/validate") => self.validate(req, false).await,
-            (&Method::POST, "/validate-noop") => self.validate(req, true).await,
-            (&Method::GET, "/healthz") => text(StatusCode::OK, "ok".into()),
-            (&Method::GET, "/readyz") => {
-                if self.readiness.is_ready() {
-                    text(StatusCode::OK, "ready".into())
-                } else {
-                    let pending = self.readiness.pending().join(", ");
-                    text(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: waiting for {pending}"))
-                }
-            }
-            (_, "/validate" | "/validate-noop") => text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n".into()),
-            (_, "/healthz" | "/readyz") => text(StatusCode::METHOD_NOT_ALLOWED, "use GET\n".into()),
-            _ => text(
-                StatusCode::NOT_FOUND,
-                "not found: Stance serves POST /validate, GET /healthz, GET /readyz\n".into(),
-            ),
-        }
-    }
-
-    async fn validate<B>(&self, req: Request<B>, noop: bool) -> Response<Full<Bytes>>
+    /// Answers `POST /validate` (or, with `noop`, `POST /validate-noop`): reads the body
+    /// within the limit, evaluates, records. Generic over the body, so tests drive it
+    /// in-process.
+    pub async fn validate<B>(&self, req: Request<B>, noop: bool) -> Response<Bytes>
     where
         B: hyper::body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -329,16 +295,9 @@ where
     }
 }
 
-fn json(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+fn json(status: u16, body: Vec<u8>) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    r
-}
-
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
     r
 }

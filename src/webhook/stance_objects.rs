@@ -1,19 +1,40 @@
 //! Admission of Stance's own objects: a GuardrailPolicy or RiskException is admitted only
-//! when the index would accept it, judged by the very functions the index uses
-//! ([`Policy::compile`], [`Exception::compile`]).
+//! when the index would accept it, judged by the very conversions the index's feed uses
+//! (`TryFrom<&GuardrailPolicy> for Policy`, `TryFrom<&RiskException> for Exception`, then
+//! [`Exception::bounded`] as the index bounds it).
 
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use stance_core::guardrail::{CompileError, Exception, Policy, RiskExceptionState};
 
-use crate::api::{GuardrailPolicy, RiskException, RiskExceptionState};
-use crate::policy::{Exception, Policy};
+use crate::api::{GuardrailPolicy, RiskException};
+
+/// Why a Stance object is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// It is not the kind's shape (`spec.rules: invalid type: …`).
+    #[error("cannot be read: {0}")]
+    Unreadable(String),
+    /// It reads, but the index would not accept it.
+    #[error(transparent)]
+    Invalid(#[from] CompileError),
+}
+
+/// Deserializes an object; the error names the field at fault.
+fn read<T: DeserializeOwned>(object: &Value) -> Result<T, Refusal> {
+    serde_path_to_error::deserialize(object).map_err(|e| {
+        let path = e.path().to_string();
+        Refusal::Unreadable(if path == "." { e.inner().to_string() } else { format!("{path}: {}", e.inner()) })
+    })
+}
 
 /// Checks a GuardrailPolicy; the error names the field and what to write instead.
-pub fn check_policy(object: &Value) -> Result<(), String> {
-    let p = GuardrailPolicy::deserialize(object).map_err(|e| format!("cannot be read: {e}"))?;
-    Policy::compile(&p).map(drop)
+pub fn check_policy(object: &Value) -> Result<(), Refusal> {
+    let p: GuardrailPolicy = read(object)?;
+    Policy::try_from(&p)?;
+    Ok(())
 }
 
 /// Checks a RiskException as it will be stored. On CREATE the API server sets
@@ -22,12 +43,12 @@ pub fn check_policy(object: &Value) -> Result<(), String> {
 ///
 /// `Ok` carries warnings: an exception that is valid but will never apply (already
 /// expired) is admitted with a warning.
-pub fn check_exception(object: &Value, now: Timestamp, max_days: u32) -> Result<Vec<String>, String> {
-    let mut e = RiskException::deserialize(object).map_err(|e| format!("cannot be read: {e}"))?;
+pub fn check_exception(object: &Value, now: Timestamp, max_days: u32) -> Result<Vec<String>, Refusal> {
+    let mut e: RiskException = read(object)?;
     if e.metadata.creation_timestamp.is_none() {
         e.metadata.creation_timestamp = Some(Time(now));
     }
-    let compiled = Exception::compile(&e, max_days)?;
+    let compiled = Exception::try_from(&e)?.bounded(max_days)?;
     let mut warnings = Vec::new();
     if let (RiskExceptionState::Expired, Some(why)) = compiled.state(now) {
         warnings.push(format!("RiskException {} is {why}: it will never apply", compiled.id()));
@@ -51,9 +72,9 @@ mod tests {
         assert_eq!(check_policy(&ok), Ok(()));
         let two = json!({"metadata": {"name": "p"},
             "spec": {"rules": [{"vulnerabilities": {"maxSeverity": "HIGH"}, "sbomRequired": {}}]}});
-        assert!(check_policy(&two).unwrap_err().contains("sets 2 rule types"));
+        assert!(check_policy(&two).unwrap_err().to_string().contains("sets 2 rule types"));
         let unreadable = json!({"metadata": {"name": "p"}, "spec": {"rules": "all of them"}});
-        assert!(check_policy(&unreadable).unwrap_err().starts_with("cannot be read: "));
+        assert!(check_policy(&unreadable).unwrap_err().to_string().starts_with("cannot be read: "));
     }
 
     #[test]
@@ -63,13 +84,13 @@ mod tests {
                 "spec": {"justification": "waf", "expires": expires, "findings": ["CVE-2022-22965"]}})
         };
         assert_eq!(check_exception(&exc("2026-12-15T00:00:00Z"), now(), 90), Ok(vec![]));
-        let err = check_exception(&exc("2027-12-15T00:00:00Z"), now(), 90).unwrap_err();
+        let err = check_exception(&exc("2027-12-15T00:00:00Z"), now(), 90).unwrap_err().to_string();
         assert!(err.contains("at most 90 days"), "{err}");
         let warned = check_exception(&exc("2026-11-01T00:00:00Z"), now(), 90).unwrap();
         assert!(warned[0].contains("stance-system/e is expired at 2026-11-01T00:00:00Z"), "{warned:?}");
         // A stored creation time is used as it is (UPDATE of an existing exception).
         let mut old = exc("2026-12-15T00:00:00Z");
         old["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
-        assert!(check_exception(&old, now(), 90).unwrap_err().contains("348 days after creation"));
+        assert!(check_exception(&old, now(), 90).unwrap_err().to_string().contains("348 days after creation"));
     }
 }

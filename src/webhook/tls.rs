@@ -38,17 +38,30 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Why a certificate and key cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyPairError {
+    #[error("certificate: {0}")]
+    Certificate(rustls::pki_types::pem::Error),
+    #[error("certificate: no PEM CERTIFICATE block")]
+    NoCertificate,
+    #[error("private key: {0}")]
+    Key(rustls::pki_types::pem::Error),
+    /// The key does not belong to the first certificate, or is of an unsupported kind.
+    #[error("certificate and key: {0}")]
+    Mismatch(rustls::Error),
+}
+
 /// Parses a PEM certificate chain and private key into a key pair rustls can serve,
 /// checking that the key belongs to the first certificate.
-pub fn certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey, String> {
-    let chain = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("certificate: {e}"))?;
+pub fn certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey, KeyPairError> {
+    let chain =
+        CertificateDer::pem_slice_iter(cert_pem).collect::<Result<Vec<_>, _>>().map_err(KeyPairError::Certificate)?;
     if chain.is_empty() {
-        return Err("certificate: no PEM CERTIFICATE block".into());
+        return Err(KeyPairError::NoCertificate);
     }
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("private key: {e}"))?;
-    CertifiedKey::from_der(chain, key, &provider()).map_err(|e| format!("certificate and key: {e}"))
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(KeyPairError::Key)?;
+    CertifiedKey::from_der(chain, key, &provider()).map_err(KeyPairError::Mismatch)
 }
 
 /// Hands the current certificate to every handshake.
@@ -87,7 +100,7 @@ pub struct Loaded {
 pub fn load(source: &TlsSource) -> Result<Loaded, WebhookError> {
     match source {
         TlsSource::Pem { cert, key } => {
-            let k = certified_key(cert, key).map_err(WebhookError::Tls)?;
+            let k = certified_key(cert, key).map_err(|e| WebhookError::Tls(e.to_string()))?;
             Ok(Loaded { resolver: ReloadingResolver::new(k), watch: None })
         }
         TlsSource::Files { cert, key } => {
@@ -206,10 +219,10 @@ mod tests {
         let (c1, k1) = pair("a.example");
         let (_, k2) = pair("b.example");
         assert!(certified_key(c1.as_bytes(), k1.as_bytes()).is_ok());
-        let e = certified_key(c1.as_bytes(), k2.as_bytes()).unwrap_err();
+        let e = certified_key(c1.as_bytes(), k2.as_bytes()).unwrap_err().to_string();
         assert!(e.contains("certificate and key"), "{e}");
-        assert!(certified_key(b"", k1.as_bytes()).unwrap_err().contains("no PEM CERTIFICATE"));
-        assert!(certified_key(c1.as_bytes(), b"garbage").unwrap_err().starts_with("private key"));
+        assert!(certified_key(b"", k1.as_bytes()).unwrap_err().to_string().contains("no PEM CERTIFICATE"));
+        assert!(certified_key(c1.as_bytes(), b"garbage").unwrap_err().to_string().starts_with("private key"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use stance::ingest::{Loaded, Parsed, Warning, parse_bytes};
-use stance::model::Report;
+use stance_core::model::Report;
 
 /// `../shared/fixtures/<rel>` relative to the repository root.
 pub fn fixture_path(rel: &str) -> PathBuf {
@@ -39,12 +39,12 @@ pub mod operator;
 pub mod schema;
 
 /// An index of the given YAML documents plus real fixtures (paths under ../shared/fixtures).
-pub fn mk_index(yaml: &str, fixtures: &[&str]) -> stance::posture::PostureIndex {
+pub fn mk_index(yaml: &str, fixtures: &[&str]) -> stance_core::index::PostureIndex {
     let mut loaded = Loaded::default();
     loaded.add_bytes("test.yaml", yaml.as_bytes());
     for f in fixtures {
         loaded.add_bytes(f, &fixture_bytes(f));
     }
     assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
-    stance::posture::PostureIndex::from_loaded(stance::posture::IndexConfig::default(), loaded)
+    loaded.into_index(stance_core::index::IndexConfig::default())
 }

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionResponse, AdmissionReview};
 use serde_json::{Value, json};
-use stance::posture::PostureIndex;
 use stance::webhook::{Handled, HandlerOptions, handle};
+use stance_core::index::PostureIndex;
 
 #[path = "../common/mod.rs"]
 pub mod common;

@@ -17,10 +17,10 @@ use jiff::Timestamp;
 
 use self::model::*;
 use super::scan::{assess_all, unowned_violations};
-use crate::model::{Artifact, Finding};
-use crate::policy::Violation;
-use crate::posture::PostureIndex;
-use crate::posture::app::{Ranked, ranked_finding};
+use stance_core::assessment::app::{Ranked, ranked_finding};
+use stance_core::index::PostureIndex;
+use stance_core::model::{Artifact, Finding};
+use stance_core::policy::Violation;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -248,8 +248,8 @@ fn violation_rule(v: &Violation, index: &PostureIndex) -> ReportingDescriptor {
     let short = format!("GuardrailPolicy {} rule {} ({})", v.policy, v.rule, v.rule_type);
     let description = index
         .policies()
-        .find(|p| p.object.metadata.name.as_deref() == Some(&*v.policy))
-        .and_then(|p| p.object.spec.description.clone())
+        .find(|p| *p.name == *v.policy)
+        .and_then(|p| p.description.clone())
         .filter(|d| !d.trim().is_empty());
     let full = match &description {
         Some(d) => format!("{short}: {d}"),

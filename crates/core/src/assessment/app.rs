@@ -1,0 +1,358 @@
+//! An application's assessment: its findings ranked by contextual risk, coverage, and
+//! the guardrail verdicts of its running workloads. The operator writes the result into
+//! `AppPosture.status` ([`Assessment::summary`] plus the Kubernetes envelope); `stance scan`
+//! prints it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+
+use super::condition::ConditionState;
+use super::status::{
+    ComplianceStatus, Coverage, DEFAULT_TOP_FINDINGS, ImageStatus, MAX_TOP_FINDINGS, RankedFinding, SeverityCounts,
+    ViolationStatus,
+};
+use crate::guardrail::Exception;
+use crate::index::{ArtifactPosture, PostureIndex};
+use crate::model::{App, Artifact, ArtifactKey, Finding, ImageRef, Severity, Workload};
+use crate::policy::{Violation, evaluate};
+use crate::risk::{self, Reach, RiskContext, RiskScore};
+
+/// Most violations listed in status.
+pub const MAX_STATUS_VIOLATIONS: usize = 20;
+/// Most entries in `status.criticalFindings`.
+pub const MAX_CRITICAL_FINDINGS: usize = 100;
+
+/// A finding of the application with its contextual score.
+#[derive(Clone, Debug)]
+pub struct Ranked<'a> {
+    pub finding: &'a Finding,
+    pub risk: RiskScore,
+    /// `Kind/namespace/name` of the application's workloads it affects.
+    pub workloads: Vec<String>,
+}
+
+/// Everything known about one application.
+#[derive(Debug)]
+pub struct Assessment<'a> {
+    pub app: &'a App,
+    pub namespace: String,
+    pub name: String,
+    pub reach: Reach,
+    pub exposure_reasons: Vec<String>,
+    /// All open findings, highest risk first.
+    pub ranked: Vec<Ranked<'a>>,
+    /// Findings hidden by VEX or an active exception.
+    pub suppressed: usize,
+    pub images: Vec<ImageStatus>,
+    pub workloads: Vec<String>,
+    /// Guardrail violations of the application's running workloads.
+    pub violations: Vec<Violation>,
+    pub risk_score: u32,
+}
+
+struct ArtifactUse<'a> {
+    workloads: BTreeSet<String>,
+    privileged: bool,
+    root: bool,
+    image: Option<&'a ImageRef>,
+}
+
+/// Assesses an application at `now`.
+pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Assessment<'a> {
+    let namespace = app.namespace.to_string();
+    let name = app.name.to_string();
+    let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
+
+    // Which artifacts belong to the app, and which of its workloads use each.
+    let mut uses: FxHashMap<ArtifactKey, ArtifactUse<'_>> = FxHashMap::default();
+    for w in &workloads {
+        let wref = w.object_ref().to_string();
+        for c in &w.containers {
+            let Ok(img) = &c.image else { continue };
+            let key = index.resolve_key(&Artifact::Image(img.clone()));
+            let u = uses.entry(key).or_insert_with(|| ArtifactUse {
+                workloads: BTreeSet::new(),
+                privileged: false,
+                root: false,
+                image: Some(img),
+            });
+            u.workloads.insert(wref.clone());
+            u.privileged |= w.is_privileged();
+            u.root |= w.may_run_as_root();
+        }
+    }
+    for key in index.object_artifacts_of(&namespace, &workloads) {
+        uses.entry(key).or_insert_with(|| ArtifactUse {
+            workloads: BTreeSet::new(),
+            privileged: false,
+            root: false,
+            image: None,
+        });
+    }
+    for key in index.app_extra_artifacts(app, &workloads) {
+        uses.entry(key).or_insert_with(|| ArtifactUse {
+            workloads: BTreeSet::new(),
+            privileged: false,
+            root: false,
+            image: None,
+        });
+    }
+
+    let (reach, exposure_reasons) = index.app_reach(app);
+    let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
+    let app_names = [name.as_str()];
+
+    let mut ranked = Vec::new();
+    let mut suppressed = 0;
+    let mut images = Vec::new();
+    let mut keys: Vec<&ArtifactKey> = uses.keys().collect();
+    keys.sort();
+    for key in keys {
+        let u = &uses[key];
+        let posture = index.artifact_by_key(key);
+        if let Some(img) = u.image {
+            images.push(image_status(img, posture.map(|p| &**p), u.workloads.len()));
+        }
+        let Some(posture) = posture else { continue };
+        let ctx = RiskContext {
+            reach,
+            criticality: app.criticality,
+            data: app.data_classification,
+            privileged: u.privileged,
+            root: u.root,
+            now,
+        };
+        let affected: Vec<&Workload> =
+            workloads.iter().copied().filter(|w| u.workloads.contains(&w.object_ref().to_string())).collect();
+        for f in &posture.findings {
+            let excepted =
+                exceptions.iter().any(|e| e.hides_finding(f.ids(), &affected, &app_names, u.image, &namespace));
+            if f.suppressed() || excepted {
+                suppressed += 1;
+                continue;
+            }
+            ranked.push(Ranked {
+                finding: f,
+                risk: risk::score(f, &ctx),
+                workloads: u.workloads.iter().cloned().collect(),
+            });
+        }
+    }
+    ranked.sort_by(|a, b| {
+        b.risk
+            .score
+            .cmp(&a.risk.score)
+            .then(b.finding.severity.cmp(&a.finding.severity))
+            .then_with(|| a.finding.id.cmp(&b.finding.id))
+    });
+    let scores: Vec<u32> = ranked.iter().map(|r| r.risk.score).collect();
+    let violations = workloads.iter().flat_map(|w| evaluate(w, None, index, now).violations).collect();
+    Assessment {
+        app,
+        namespace,
+        name,
+        reach,
+        exposure_reasons,
+        risk_score: risk::app_score(&scores),
+        ranked,
+        suppressed,
+        images,
+        workloads: workloads.iter().map(|w| w.object_ref().to_string()).collect(),
+        violations,
+    }
+}
+
+/// Active exceptions from the namespaces the operator trusts by default: these hide the
+/// findings they name from posture (policies decide separately what they honour).
+fn trusted_exceptions(index: &PostureIndex, now: Timestamp) -> Vec<&Exception> {
+    index
+        .exceptions()
+        .filter_map(|e| e.active(now))
+        .filter(|e| index.config.trusts_exceptions_from(&e.namespace))
+        .collect()
+}
+
+fn image_status(img: &ImageRef, posture: Option<&ArtifactPosture>, workloads: usize) -> ImageStatus {
+    let count = |s: Severity| {
+        posture.map_or(0, |p| p.findings.iter().filter(|f| f.severity == s && !f.suppressed()).count()) as u32
+    };
+    let digest = posture
+        .and_then(|p| p.artifact.as_ref())
+        .and_then(Artifact::image)
+        .and_then(|i| i.digest.as_deref())
+        .or(img.digest.as_deref())
+        .map(str::to_string);
+    ImageStatus {
+        image: img.to_string(),
+        digest,
+        workloads: workloads as u32,
+        scanned: posture.is_some_and(|p| p.scanned),
+        last_scanned: posture.and_then(|p| p.last_scanned).map(|t| t.to_string()),
+        sbom: posture.is_some_and(ArtifactPosture::has_sbom),
+        critical: count(Severity::Critical),
+        high: count(Severity::High),
+    }
+}
+
+/// Counts per severity of the given findings.
+pub fn severity_counts<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> SeverityCounts {
+    let mut c = SeverityCounts::default();
+    for f in findings {
+        match f.severity {
+            Severity::Critical => c.critical += 1,
+            Severity::High => c.high += 1,
+            Severity::Medium => c.medium += 1,
+            Severity::Low => c.low += 1,
+            Severity::Info | Severity::Unknown => c.unknown += 1,
+        }
+        c.total += 1;
+    }
+    c
+}
+
+/// The status shown in `RankedFinding.factors` and the CLI.
+pub fn ranked_finding(r: &Ranked<'_>) -> RankedFinding {
+    let f = r.finding;
+    let mut sources: Vec<String> = f.sources.iter().map(|s| format!("{} ({})", s.scanner, s.format.as_str())).collect();
+    sources.sort();
+    sources.dedup();
+    RankedFinding {
+        id: f.id.to_string(),
+        kind: f.kind.as_str().into(),
+        severity: f.severity.as_str().into(),
+        risk_score: r.risk.score,
+        title: f.title.to_string(),
+        artifact: f.artifact.to_string(),
+        package: f.package.as_ref().map(|p| p.name.to_string()),
+        installed_version: f.package.as_ref().and_then(|p| p.installed_version.as_deref()).map(str::to_string),
+        fixed_version: f.package.as_ref().and_then(|p| p.fixed_version.as_deref()).map(str::to_string),
+        known_exploited: f.kev,
+        epss: f.epss.map(|e| (f64::from(e) * 10_000.0).round() / 10_000.0),
+        factors: r.risk.factors.iter().map(ToString::to_string).collect(),
+        sources,
+        workloads: r.workloads.len() as u32,
+    }
+}
+
+impl Assessment<'_> {
+    /// Open CRITICAL or known-exploited findings, highest risk first, as short lines.
+    pub fn critical_findings(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .ranked
+            .iter()
+            .map(|r| r.finding)
+            .filter(|f| f.severity == Severity::Critical || f.kev)
+            .map(|f| {
+                let pkg = f.package.as_ref().map(|p| format!(" in {}", p.name)).unwrap_or_default();
+                let kev = if f.kev { " (known exploited)" } else { "" };
+                format!("{} {}{pkg} on {}{kev}", f.id, f.severity, f.artifact)
+            })
+            .collect();
+        lines.dedup();
+        lines.truncate(MAX_CRITICAL_FINDINGS);
+        lines
+    }
+
+    /// Everything `AppPosture.status` shows but the Kubernetes envelope (condition times,
+    /// observed generation, evaluation time): top findings only (`spec.topFindings`,
+    /// default 20, at most 100).
+    pub fn summary(&self) -> AppSummary {
+        let top = self.app.top_findings.unwrap_or(DEFAULT_TOP_FINDINGS).min(MAX_TOP_FINDINGS) as usize;
+        let mut by_source: BTreeMap<String, u32> = BTreeMap::new();
+        for r in &self.ranked {
+            let formats: BTreeSet<&str> = r.finding.sources.iter().map(|s| s.format.as_str()).collect();
+            for f in formats {
+                *by_source.entry(f.to_string()).or_default() += 1;
+            }
+        }
+        let coverage = |covered: usize| Coverage {
+            images: self.images.len() as u32,
+            covered: covered as u32,
+            percent: if self.images.is_empty() { 0 } else { (covered * 100 / self.images.len()) as u32 },
+        };
+        let open: Vec<&Violation> = self.violations.iter().filter(|v| v.is_open()).collect();
+        let mut by_enforcement: BTreeMap<String, u32> = BTreeMap::new();
+        for v in &open {
+            *by_enforcement.entry(v.enforcement.as_str().to_string()).or_default() += 1;
+        }
+        let compliant = open.is_empty();
+        let conditions = vec![
+            ConditionState {
+                type_: "Ready",
+                ok: true,
+                reason: "Evaluated",
+                message: format!(
+                    "{} findings from {} images and {} workloads",
+                    self.ranked.len(),
+                    self.images.len(),
+                    self.workloads.len()
+                ),
+            },
+            ConditionState {
+                type_: "Compliant",
+                ok: compliant,
+                reason: if compliant { "NoViolations" } else { "GuardrailViolations" },
+                message: if compliant {
+                    "no guardrail violations by running workloads".into()
+                } else {
+                    format!("{} guardrail violations by running workloads", open.len())
+                },
+            },
+        ];
+        AppSummary {
+            risk_score: self.risk_score,
+            exposure: self.reach.as_str().to_string(),
+            exposure_reasons: self.exposure_reasons.iter().take(5).cloned().collect(),
+            findings: severity_counts(self.ranked.iter().map(|r| r.finding)),
+            findings_by_source: by_source,
+            suppressed_findings: self.suppressed as u32,
+            top_findings: self.ranked.iter().take(top).map(ranked_finding).collect(),
+            critical_findings: self.critical_findings(),
+            workloads: self.workloads.clone(),
+            sbom_coverage: coverage(self.images.iter().filter(|i| i.sbom).count()),
+            scan_coverage: coverage(self.images.iter().filter(|i| i.scanned).count()),
+            images: self.images.clone(),
+            compliance: ComplianceStatus {
+                compliant,
+                violations_by_enforcement: by_enforcement,
+                violations: open
+                    .iter()
+                    .take(MAX_STATUS_VIOLATIONS)
+                    .map(|v| ViolationStatus {
+                        policy: v.policy.to_string(),
+                        rule: v.rule.to_string(),
+                        enforcement: v.enforcement.as_str().into(),
+                        workload: v.workload.to_string(),
+                        message: v.message.clone(),
+                    })
+                    .collect(),
+            },
+            conditions,
+        }
+    }
+}
+
+/// An application's status content (see [`Assessment::summary`]); field by field what
+/// `AppPosture.status` shows.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSummary {
+    pub risk_score: u32,
+    /// The effective exposure (`auto` resolved).
+    pub exposure: String,
+    pub exposure_reasons: Vec<String>,
+    pub findings: SeverityCounts,
+    pub findings_by_source: BTreeMap<String, u32>,
+    pub suppressed_findings: u32,
+    pub top_findings: Vec<RankedFinding>,
+    pub critical_findings: Vec<String>,
+    pub workloads: Vec<String>,
+    pub images: Vec<ImageStatus>,
+    pub sbom_coverage: Coverage,
+    pub scan_coverage: Coverage,
+    pub compliance: ComplianceStatus,
+    /// `Ready` and `Compliant`.
+    pub conditions: Vec<ConditionState>,
+}

@@ -1,0 +1,19 @@
+//! Assessment (pure), above evaluation: an application's posture ([`app`]), an asset's
+//! ([`asset`]), a RiskException's ([`exception`]), the audit of running workloads against
+//! every policy ([`audit`]), and the status values and conditions the operator writes
+//! ([`status`], [`condition`]).
+
+pub mod app;
+pub mod asset;
+pub mod audit;
+pub mod condition;
+pub mod exception;
+pub mod status;
+
+pub use app::{AppSummary, Assessment, Ranked, assess};
+pub use asset::assess_asset;
+pub use condition::ConditionState;
+pub use exception::exception_status;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,253 @@
+//! A RiskException's specification → a validated [`Exception`], and when it applies.
+//!
+//! The edge reads a `RiskException` object into an [`ExceptionSource`] and calls
+//! [`Exception::compile`]; the index (and admission) then bound its lifetime with
+//! [`Exception::bounded`], the operator's `--max-exception-days` being known there.
+
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use jiff::Timestamp;
+
+use super::compile::CompileError;
+use super::spec::{ExceptionAnalysis, ExceptionMatch, RiskExceptionState};
+use crate::ingest::timestamp;
+use crate::model::{ImageRef, Workload};
+
+/// A RiskException's content in domain terms: what [`Exception::compile`] validates.
+#[derive(Clone, Copy, Debug)]
+pub struct ExceptionSource<'a> {
+    /// The exception's namespace (already defaulted by the edge).
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub policy: Option<&'a str>,
+    pub rules: &'a [String],
+    pub findings: &'a [String],
+    pub matches: &'a ExceptionMatch,
+    pub justification: &'a str,
+    /// `spec.expires` as written (must be RFC 3339).
+    pub expires: &'a str,
+    /// `metadata.creationTimestamp`; `None` for manifests read from files.
+    pub created: Option<Timestamp>,
+    pub analysis: Option<&'a ExceptionAnalysis>,
+    pub ticket: Option<&'a str>,
+}
+
+/// A validated exception.
+#[derive(Clone, Debug)]
+pub struct Exception {
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
+    pub policy: Option<String>,
+    pub rules: Vec<String>,
+    /// Upper-case finding ids; empty means every finding of the matched rules.
+    pub findings: Vec<String>,
+    /// Workload namespaces covered; `*` covers all.
+    pub namespaces: Vec<String>,
+    pub apps: Vec<String>,
+    pub images: Option<GlobSet>,
+    pub workloads: Vec<String>,
+    pub expires: Timestamp,
+    pub created: Option<Timestamp>,
+    /// The longest lifetime allowed, in days, once [`bounded`](Self::bounded).
+    pub max_days: Option<u32>,
+    pub analysis: Option<ExceptionAnalysis>,
+    pub ticket: Option<String>,
+}
+
+impl Exception {
+    /// Validates an exception's content (not yet its lifetime: see [`bounded`](Self::bounded)).
+    pub fn compile(src: ExceptionSource<'_>) -> Result<Exception, CompileError> {
+        if src.justification.trim().is_empty() {
+            return Err(CompileError::new("spec.justification", "is empty: say why the risk is acceptable"));
+        }
+        let expires = timestamp::parse(src.expires).ok_or_else(|| {
+            CompileError::new(
+                "spec.expires",
+                format!("{:?} is not an RFC 3339 time (e.g. 2026-12-31T00:00:00Z)", src.expires),
+            )
+        })?;
+        let m = src.matches;
+        let images = if m.images.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for (i, pattern) in m.images.iter().enumerate() {
+                let glob = Glob::new(pattern)
+                    .map_err(|err| CompileError::new(format!("spec.match.images[{i}]"), err.to_string()))?;
+                b.add(glob);
+            }
+            Some(b.build().map_err(|err| CompileError::new("spec.match.images", err.to_string()))?)
+        };
+        let namespaces = if m.namespaces.is_empty() { vec![src.namespace.to_string()] } else { m.namespaces.clone() };
+        Ok(Exception {
+            namespace: Arc::from(src.namespace),
+            name: Arc::from(src.name),
+            policy: src.policy.map(str::to_string),
+            rules: src.rules.to_vec(),
+            findings: src.findings.iter().map(|f| f.trim().to_ascii_uppercase()).collect(),
+            namespaces,
+            apps: m.apps.clone(),
+            images,
+            workloads: m.workloads.clone(),
+            expires,
+            created: src.created,
+            max_days: None,
+            analysis: src.analysis.cloned(),
+            ticket: src.ticket.map(str::to_string),
+        })
+    }
+
+    /// Bounds the lifetime (`expires` − creation) to `max_days`: an error when the
+    /// creation time is known and the bound is exceeded; without a creation time (offline
+    /// manifests) [`state`](Self::state) judges the remaining lifetime instead.
+    pub fn bounded(mut self, max_days: u32) -> Result<Exception, CompileError> {
+        if let Some(c) = self.created {
+            let days = self.expires.duration_since(c).as_secs() / 86_400;
+            if days > i64::from(max_days) {
+                return Err(CompileError::new(
+                    "spec.expires",
+                    format!(
+                        "is {days} days after creation; exceptions may last at most {max_days} days \
+                         (operator setting --max-exception-days)"
+                    ),
+                ));
+            }
+        }
+        self.max_days = Some(max_days);
+        Ok(self)
+    }
+
+    /// `namespace/name`, for messages.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// Lifecycle state at `now`, with the reason when not active. An exception read
+    /// without a creation time (offline manifests) is judged by its remaining lifetime.
+    pub fn state(&self, now: Timestamp) -> (RiskExceptionState, Option<String>) {
+        if self.expires <= now {
+            return (RiskExceptionState::Expired, Some(format!("expired at {}", self.expires)));
+        }
+        if let (None, Some(max_days)) = (self.created, self.max_days) {
+            let days = self.expires.duration_since(now).as_secs() / 86_400;
+            if days > i64::from(max_days) {
+                return (
+                    RiskExceptionState::Invalid,
+                    Some(format!("expires in {days} days; exceptions may last at most {max_days} days")),
+                );
+            }
+        }
+        (RiskExceptionState::Active, None)
+    }
+
+    /// True when the exception applies at `now` ([`state`](Self::state) is active).
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.state(now).0 == RiskExceptionState::Active
+    }
+
+    /// True when the exception names this policy and rule (or does not restrict them).
+    pub fn covers_rule(&self, policy: &str, rule_name: &str, rule_type: &str) -> bool {
+        self.policy.as_deref().is_none_or(|p| p == policy)
+            && (self.rules.is_empty() || self.rules.iter().any(|r| r == rule_name || r == rule_type))
+    }
+
+    /// True when workloads in this namespace are in scope.
+    pub fn covers_namespace(&self, namespace: &str) -> bool {
+        self.namespaces.iter().any(|n| n == "*" || n == namespace)
+    }
+
+    /// True when the workload (and, for image rules, the image) is in scope.
+    pub fn covers_target(&self, w: &Workload, apps: &[&str], image: Option<&ImageRef>) -> bool {
+        let app_ok = self.apps.is_empty() || self.apps.iter().any(|a| apps.contains(&a.as_str()));
+        let wl_ok = self.workloads.is_empty() || self.workloads.iter().any(|n| *n == *w.name);
+        let img_ok = match (&self.images, image) {
+            (None, _) => true,
+            (Some(set), Some(img)) => {
+                let full = img.to_string();
+                let name = img.name();
+                let tagged = img.tag_key().map(|k| k.0.to_string()).unwrap_or_else(|| name.clone());
+                set.is_match(&full) || set.is_match(&name) || set.is_match(&tagged)
+            }
+            (Some(_), None) => false,
+        };
+        self.covers_namespace(&w.namespace) && app_ok && wl_ok && img_ok
+    }
+
+    /// True when the exception covers a finding with these ids (or covers all findings):
+    /// the rule for a guardrail violation's items.
+    pub fn covers_finding<'a>(&self, mut ids: impl Iterator<Item = &'a str>) -> bool {
+        self.findings.is_empty() || ids.any(|id| self.findings.iter().any(|f| f.eq_ignore_ascii_case(id)))
+    }
+
+    /// True when the exception names one of these finding ids explicitly. A blanket
+    /// exception (no findings listed) excepts guardrail violations but names no finding,
+    /// so it never hides one from posture.
+    pub fn names_finding<'a>(&self, ids: impl Iterator<Item = &'a str>) -> bool {
+        !self.findings.is_empty() && self.covers_finding(ids)
+    }
+
+    /// True when the exception hides a finding from an application's posture: it names the
+    /// finding, and covers one of the `workloads` that run it (with the application's
+    /// names and the image), or, for a finding no workload runs (a repository's, an
+    /// endpoint's), the application's `namespace`.
+    pub fn hides_finding<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a str>,
+        workloads: &[&Workload],
+        apps: &[&str],
+        image: Option<&ImageRef>,
+        namespace: &str,
+    ) -> bool {
+        self.names_finding(ids)
+            && if workloads.is_empty() {
+                self.covers_namespace(namespace)
+            } else {
+                workloads.iter().any(|w| self.covers_target(w, apps, image))
+            }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(expires: &str, created: Option<&str>) -> Result<Exception, CompileError> {
+        let findings = vec!["cve-2021-44228".to_string()];
+        let matches = ExceptionMatch::default();
+        Exception::compile(ExceptionSource {
+            namespace: "stance-system",
+            name: "log4j-waiver",
+            policy: None,
+            rules: &[],
+            findings: &findings,
+            matches: &matches,
+            justification: "vendor patch pending",
+            expires,
+            created: created.map(|c| c.parse().unwrap()),
+            analysis: None,
+            ticket: None,
+        })
+        .and_then(|e| e.bounded(90))
+    }
+
+    #[test]
+    fn lifetime_is_bounded_and_expiry_is_exact() {
+        let e = compile("2026-02-01T00:00:00Z", Some("2026-01-01T00:00:00Z")).unwrap();
+        assert!(e.is_active("2026-01-31T23:59:59Z".parse().unwrap()));
+        assert_eq!(e.state("2026-02-01T00:00:00Z".parse().unwrap()).0, RiskExceptionState::Expired);
+        let err = compile("2027-01-01T00:00:00Z", Some("2026-01-01T00:00:00Z")).unwrap_err().to_string();
+        assert!(err.contains("at most 90 days"), "{err}");
+        let offline = compile("2027-01-01T00:00:00Z", None).unwrap();
+        assert_eq!(offline.state("2026-01-01T00:00:00Z".parse().unwrap()).0, RiskExceptionState::Invalid);
+        assert!(compile("next tuesday", None).unwrap_err().to_string().starts_with("spec.expires"));
+    }
+
+    #[test]
+    fn finding_ids_match_case_insensitively() {
+        let e = compile("2026-02-01T00:00:00Z", None).unwrap();
+        assert!(e.covers_finding(["GHSA-x", "CVE-2021-44228"].into_iter()));
+        assert!(!e.covers_finding(["CVE-2021-45046"].into_iter()));
+        assert_eq!(e.namespaces, vec!["stance-system".to_string()]);
+    }
+}

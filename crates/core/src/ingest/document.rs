@@ -1,0 +1,278 @@
+//! Recognising a document and dispatching it to its format's parser.
+//!
+//! Kubernetes objects that are not reports (workloads, Services, Stance's own kinds, …)
+//! are not this crate's to read: they come back as [`Parsed::Kubernetes`], raw, for the
+//! caller to convert with the Kubernetes types it owns.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::gzip::{self, InflateError, MAX_DECOMPRESSED};
+use super::{Epss, FormatError, Kev, Warning};
+use super::{config_map, cyclonedx, epss, kev, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
+use crate::model::Report;
+
+/// One recognised document.
+#[derive(Debug)]
+pub enum Parsed {
+    Report(Report),
+    /// A Kubernetes object that is not a report, as read: the caller converts it.
+    Kubernetes {
+        origin: String,
+        object: Box<Value>,
+    },
+    Kev(Kev),
+    Epss(Epss),
+}
+
+/// How many documents may nest inside one another (gzip inside gzip, a report-carrying
+/// ConfigMap inside a gzip'ed file, …) before the innermost is refused. Real files nest
+/// a few levels (`x.yaml.gz` → ConfigMap → gzip'ed `binaryData`); a crafted file can
+/// nest thousands, which would overflow the stack.
+pub const MAX_NESTING: u32 = 8;
+
+/// The nesting of the [`parse_bytes`] calls running on this thread (it recurses through
+/// gzip layers and report-carrying ConfigMaps).
+#[derive(Clone, Copy)]
+struct Nesting {
+    depth: u32,
+    /// Bytes inflated from gzip so far by the outermost call and everything it contains.
+    inflated: u64,
+}
+
+thread_local! {
+    static NESTING: std::cell::Cell<Nesting> = const { std::cell::Cell::new(Nesting { depth: 0, inflated: 0 }) };
+}
+
+/// Leaves one nesting level when dropped (also when a parser panics).
+struct NestingGuard;
+
+impl NestingGuard {
+    /// Enters one level; `None` when [`MAX_NESTING`] levels are already open.
+    fn enter() -> Option<NestingGuard> {
+        let n = NESTING.get();
+        if n.depth >= MAX_NESTING {
+            return None;
+        }
+        let inflated = if n.depth == 0 { 0 } else { n.inflated };
+        NESTING.set(Nesting { depth: n.depth + 1, inflated });
+        Some(NestingGuard)
+    }
+}
+
+impl Drop for NestingGuard {
+    fn drop(&mut self) {
+        let n = NESTING.get();
+        NESTING.set(Nesting { depth: n.depth.saturating_sub(1), ..n });
+    }
+}
+
+/// Parses the bytes of one file (or ConfigMap value): gzip, JSON, EPSS CSV or
+/// (multi-document) YAML. Problems become warnings naming `origin`; the rest is kept.
+///
+/// Gzip is inflated up to [`MAX_DECOMPRESSED`] bytes in all (nested gzip layers share
+/// the limit), and documents nest at most [`MAX_NESTING`] deep.
+pub fn parse_bytes(origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let Some(_guard) = NestingGuard::enter() else {
+        let message =
+            format!("not read: documents nest more than {MAX_NESTING} deep (gzip in gzip, ConfigMap in ConfigMap)");
+        return warn(warnings, origin, message);
+    };
+    if gzip::is_gzip(bytes) {
+        let before = NESTING.get().inflated;
+        let result = gzip::inflate(bytes, MAX_DECOMPRESSED.saturating_sub(before));
+        let used = result.as_ref().map_or(MAX_DECOMPRESSED, |inflated| before.saturating_add(inflated.len() as u64));
+        let n = NESTING.get();
+        NESTING.set(Nesting { inflated: used, ..n });
+        match result {
+            Ok(inflated) => parse_bytes(origin, &inflated, out, warnings),
+            Err(InflateError::TooLarge { .. }) => {
+                let with = if before > 0 { " (with the gzip content around or before it)" } else { "" };
+                let message =
+                    format!("gzip content is larger than {} MiB{with}; split the file", MAX_DECOMPRESSED >> 20);
+                warn(warnings, origin, message)
+            }
+            Err(e @ InflateError::Invalid(_)) => warn(warnings, origin, e.to_string()),
+        }
+        return;
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => {}
+        Some(b'{') | Some(b'[') => match serde_json::from_slice::<Value>(text) {
+            Ok(v) => parse_value(origin, &v, out, warnings),
+            Err(e) => warn(warnings, origin, format!("invalid JSON: {e}")),
+        },
+        _ if epss::detect(text) => match epss::parse(text) {
+            Ok(e) => out.push(Parsed::Epss(e)),
+            Err(e) => warn(warnings, origin, format!("EPSS CSV: {e}")),
+        },
+        _ => parse_yaml(origin, text, out, warnings),
+    }
+}
+
+fn parse_yaml(origin: &str, text: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    for (i, doc) in serde_yaml::Deserializer::from_slice(text).enumerate() {
+        let doc_origin = format!("{origin}#{i}");
+        match Value::deserialize(doc) {
+            Ok(Value::Null) => {}
+            Ok(v) => parse_value(&doc_origin, &v, out, warnings),
+            Err(e) => {
+                warn(warnings, &doc_origin, format!("invalid YAML: {e}"));
+                // serde_yaml cannot resynchronise after a syntax error in a stream.
+                break;
+            }
+        }
+    }
+}
+
+/// Parses one JSON/YAML value: unwraps `List` kinds, JSON arrays and DefectDojo-style
+/// dictionaries of lists, then recognises the document and parses it.
+pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                parse_value(&format!("{origin}[{i}]"), item, out, warnings);
+            }
+            return;
+        }
+        Value::Object(map) => {
+            let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+            if let Some(Value::Array(items)) = map.get("items")
+                && (kind == "List" || kind.ends_with("List"))
+            {
+                for (i, item) in items.iter().enumerate() {
+                    parse_value(&format!("{origin}/items[{i}]"), item, out, warnings);
+                }
+                return;
+            }
+            if is_dict_of_lists(map) {
+                for (key, items) in map {
+                    parse_value(&format!("{origin}/{key}"), items, out, warnings);
+                }
+                return;
+            }
+        }
+        _ => {
+            warn(warnings, origin, "not a recognised document: expected a JSON/YAML object".into());
+            return;
+        }
+    }
+    dispatch(origin, v, out, warnings);
+}
+
+/// `{"vulnerabilityreports.aquasecurity.github.io": [ … ], …}` as DefectDojo exports it:
+/// every value an array, every key a resource name.
+fn is_dict_of_lists(map: &serde_json::Map<String, Value>) -> bool {
+    !map.is_empty() && !map.contains_key("apiVersion") && map.iter().all(|(k, v)| k.contains('.') && v.is_array())
+}
+
+/// A report format: its name (for messages), how to recognise it, how to parse it.
+type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Result<Vec<Report>, FormatError>);
+
+/// Report formats in the order they are tried. Kubernetes-object formats first (they are
+/// recognised by `apiVersion`/`kind`), then content-recognised files.
+const REPORT_FORMATS: [ReportFormat; 7] = [
+    ("Trivy Operator report", trivy_operator::detect, trivy_operator::parse),
+    ("PolicyReport", policy_report::detect, policy_report::parse),
+    ("CycloneDX", cyclonedx::detect, cyclonedx::parse),
+    ("SPDX", spdx::detect, spdx::parse),
+    ("SARIF", sarif::detect, sarif::parse),
+    ("Trivy JSON", trivy_json::detect, trivy_json::parse),
+    ("ZAP JSON", zap::detect, zap::parse),
+];
+
+fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    if let Some((name, _, parse)) = REPORT_FORMATS.iter().find(|(_, detect, _)| detect(v)) {
+        match parse(origin, v) {
+            Ok(reports) => out.extend(reports.into_iter().map(Parsed::Report)),
+            Err(e) => warn(warnings, origin, format!("{name}: {e}")),
+        }
+    } else if kev::detect(v) {
+        match kev::parse(v) {
+            Ok(k) => out.push(Parsed::Kev(k)),
+            Err(e) => warn(warnings, origin, format!("CISA KEV catalog: {e}")),
+        }
+    } else if config_map::is_report_config_map(v) {
+        config_map::parse(origin, v, out, warnings);
+    } else if v.get("apiVersion").is_some() && v.get("kind").is_some() {
+        out.push(Parsed::Kubernetes { origin: origin.to_string(), object: Box::new(v.clone()) });
+    } else {
+        warn(
+            warnings,
+            origin,
+            "not a recognised document: expected a Kubernetes object, Trivy JSON, CycloneDX, SPDX, SARIF, \
+             ZAP JSON, CISA KEV or EPSS CSV"
+                .into(),
+        );
+    }
+}
+
+pub(super) fn warn(warnings: &mut Vec<Warning>, origin: &str, message: String) {
+    warnings.push(Warning { origin: origin.to_string(), message });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(bytes: &[u8]) -> (Vec<Parsed>, Vec<Warning>) {
+        let (mut out, mut warnings) = (Vec::new(), Vec::new());
+        parse_bytes("t", bytes, &mut out, &mut warnings);
+        (out, warnings)
+    }
+
+    #[test]
+    fn malformed_input_is_a_warning_naming_the_origin() {
+        let (out, w) = run(b"{\"a\": ");
+        assert!(out.is_empty());
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].origin, "t");
+        assert!(w[0].message.starts_with("invalid JSON"), "{}", w[0].message);
+        let (_, w) = run(b"{\"hello\": 1}");
+        assert!(w[0].message.contains("not a recognised document"));
+        let (_, w) = run(b"\x1f\x8b\x08garbage");
+        assert!(w[0].message.contains("gzip"));
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn deeply_nested_gzip_is_refused() {
+        // Each gzip layer was one more recursion: thousands of layers overflowed the stack.
+        let doc = br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#;
+        let mut bytes = doc.to_vec();
+        for _ in 0..MAX_NESTING + 4 {
+            bytes = gzip(&bytes);
+        }
+        let (out, w) = run(&bytes);
+        assert!(out.is_empty());
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("nest more than 8 deep"), "{}", w[0].message);
+        // The limit is per call: the next file starts afresh, and a few layers are fine.
+        let (out, w) = run(&gzip(&gzip(doc)));
+        assert!(w.is_empty(), "{w:?}");
+        assert!(matches!(out[..], [Parsed::Report(_)]));
+    }
+
+    #[test]
+    fn yaml_streams_and_lists_unwrap() {
+        let yaml = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: b}\n";
+        let (out, w) = run(yaml);
+        assert!(w.is_empty(), "{w:?}");
+        let kinds: Vec<_> = out
+            .iter()
+            .filter_map(|p| match p {
+                Parsed::Kubernetes { object, .. } => object.get("kind").and_then(Value::as_str),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, ["ConfigMap", "Secret"]);
+    }
+}

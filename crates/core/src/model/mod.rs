@@ -1,0 +1,25 @@
+//! Plain domain types shared by every part of Stance. No I/O, no Kubernetes client.
+
+pub mod app;
+pub mod artifact;
+pub mod asset;
+pub mod component;
+pub mod context;
+pub mod finding;
+pub mod image;
+pub mod network;
+pub mod report;
+pub mod severity;
+pub mod workload;
+
+pub use app::App;
+pub use artifact::{Artifact, ArtifactKey, ObjectRef};
+pub use asset::{Asset, AssetType};
+pub use component::{Component, PurlParts};
+pub use context::{Criticality, DataClassification, Exposure, LocalRef};
+pub use finding::{Finding, FindingDetail, FindingKind, Format, Package, Source, Sources, Vex, VexState};
+pub use image::{ImageKey, ImageRef};
+pub use network::{Namespace, Route, Service};
+pub use report::Report;
+pub use severity::Severity;
+pub use workload::{Container, ContainerKind, Workload, WorkloadKind};

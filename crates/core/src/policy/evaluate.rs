@@ -1,0 +1,264 @@
+//! `evaluate`: the one guardrail verdict used by admission, `stance check` and the
+//! operator's audit of running workloads.
+
+use jiff::Timestamp;
+
+use super::context::{ImageCtx, Subject};
+use super::judgement::{Judged, Judgement};
+use super::rules::{self, Hit};
+use super::verdict::{Verdict, Violation};
+use crate::guardrail::{Check, Enforcement, Exception, OnUnscanned, Policy, Rule};
+use crate::index::PostureIndex;
+use crate::model::{ImageRef, Workload};
+
+/// Evaluates a workload against every valid policy in the index, honouring the index's
+/// active exceptions. `old` is the running revision on UPDATE (for `newRiskOnly`).
+///
+/// Pure and synchronous: no I/O, no locks taken; the caller holds the index.
+pub fn evaluate(w: &Workload, old: Option<&Workload>, index: &PostureIndex, now: Timestamp) -> Verdict {
+    judge(w, old, index, now).into_verdict()
+}
+
+/// [`evaluate`] with the messages left unwritten until asked for: admission shows a few
+/// of what can be dozens of violations.
+pub fn judge<'a>(w: &'a Workload, old: Option<&'a Workload>, index: &'a PostureIndex, now: Timestamp) -> Judgement<'a> {
+    if index.config.is_exempt(&w.namespace) {
+        return Judgement {
+            judged: Vec::new(),
+            exempt: Some(format!("namespace {} is exempt from guardrails", w.namespace)),
+        };
+    }
+    judge_policies(w, old, index, now)
+}
+
+/// [`judge`] for a workload whose namespace is known not to be exempt: admission asks
+/// [`IndexConfig::is_exempt`](crate::index::IndexConfig::is_exempt) before it even reads
+/// the object, and does not ask twice.
+pub fn judge_policies<'a>(
+    w: &'a Workload,
+    old: Option<&'a Workload>,
+    index: &'a PostureIndex,
+    now: Timestamp,
+) -> Judgement<'a> {
+    let subject = Subject::new(w, index, now);
+    let exceptions: Vec<&Exception> = index.exceptions().filter_map(|e| e.active(now)).collect();
+    let mut old_subject: Option<Subject<'_>> = None;
+    let mut judged = Vec::new();
+    for entry in index.policies() {
+        let Ok(policy) = &entry.compiled else { continue };
+        if !applies(policy, &subject) {
+            continue;
+        }
+        let honoured: Vec<&Exception> = exceptions
+            .iter()
+            .copied()
+            .filter(|e| honours(policy, e, &w.namespace, &index.config.exception_namespaces))
+            .collect();
+        let defaults = &index.config.exception_namespaces;
+        let mut found = policy_violations(policy, &subject, &honoured, defaults);
+        if policy.new_risk_only
+            && let Some(old) = old
+        {
+            let old_s = old_subject.get_or_insert_with(|| Subject::new(old, index, now));
+            let before: Vec<Violation> =
+                policy_violations(policy, old_s, &honoured, defaults).into_iter().map(Judged::into_unworded).collect();
+            for j in &mut found {
+                apply_ratchet(j.violation_mut(), &before);
+            }
+        }
+        judged.extend(found);
+    }
+    Judgement { judged, exempt: None }
+}
+
+/// True when the policy's `match` selects the subject (every given criterion must hold).
+pub fn applies(p: &Policy, s: &Subject<'_>) -> bool {
+    let m = &p.matcher;
+    let ns = &*s.workload.namespace;
+    if m.exclude_namespaces.iter().any(|n| n == ns) {
+        return false;
+    }
+    if !m.namespaces.is_empty() && !m.namespaces.iter().any(|n| n == ns) {
+        return false;
+    }
+    if let Some(sel) = &m.namespace_selector
+        && !sel.matches(&s.namespace_labels)
+    {
+        return false;
+    }
+    if let Some(sel) = &m.app_selector
+        && !s.apps.iter().any(|a| sel.matches(&a.labels))
+    {
+        return false;
+    }
+    if !m.criticalities.is_empty() && !s.criticality.is_some_and(|c| m.criticalities.contains(&c)) {
+        return false;
+    }
+    if !m.exposures.is_empty() && !m.exposures.contains(&s.exposure) {
+        return false;
+    }
+    m.kinds.is_empty() || m.kinds.contains(&s.workload.kind)
+}
+
+/// True when the policy trusts exceptions from the exception's namespace for this workload.
+pub fn honours(p: &Policy, e: &Exception, workload_ns: &str, default_namespaces: &[String]) -> bool {
+    let settings = &p.exceptions;
+    if settings.disabled {
+        return false;
+    }
+    let allowed =
+        if settings.allowed_namespaces.is_empty() { default_namespaces } else { &settings.allowed_namespaces };
+    allowed.iter().any(|n| **n == *e.namespace) || (settings.allow_same_namespace && *e.namespace == *workload_ns)
+}
+
+/// The violations of one policy, exceptions applied, ratchet not applied.
+fn policy_violations<'a>(
+    p: &'a Policy,
+    s: &Subject<'a>,
+    honoured: &[&Exception],
+    defaults: &'a [String],
+) -> Vec<Judged<'a>> {
+    let mut out = Vec::new();
+    let mut unscanned_reported = Vec::new();
+    for rule in &p.rules {
+        let mut hits: Vec<(Hit<'_>, Enforcement)> = Vec::new();
+        match &rule.check {
+            Check::ImageReference(r) => {
+                hits.extend(
+                    s.workload
+                        .containers
+                        .iter()
+                        .filter_map(|c| rules::image_reference::check(r, c))
+                        .map(|h| (h, p.enforcement)),
+                );
+            }
+            Check::WorkloadSecurity(r) => {
+                hits.extend(rules::workload_security::check(r, s.workload).map(|h| (h, p.enforcement)))
+            }
+            Check::Ownership(r) => hits.extend(rules::ownership::check(r, s).map(|h| (h, p.enforcement))),
+            Check::ScanRequired(r) => {
+                hits.extend(
+                    s.images
+                        .iter()
+                        .filter_map(|i| rules::evidence::scan_required(r, i, s.now))
+                        .map(|h| (h, p.enforcement)),
+                );
+            }
+            Check::SbomRequired => {
+                hits.extend(s.images.iter().filter_map(rules::evidence::sbom_required).map(|h| (h, p.enforcement)));
+            }
+            check @ (Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_)) => {
+                for img in &s.images {
+                    let judged = img.scanned()
+                        || (matches!(check, Check::Components(_)) && img.posture.is_some_and(|p| p.has_sbom()));
+                    if !judged {
+                        if let Some(h) = unscanned(p, img, &mut unscanned_reported) {
+                            hits.push(h);
+                        }
+                        continue;
+                    }
+                    let hit = match check {
+                        Check::Vulnerabilities(r) => rules::vulnerabilities::check(r, img, s.now),
+                        Check::RiskScore(r) => rules::risk_score::check(r, img, s),
+                        Check::Components(c) => rules::components::check(c, img),
+                        _ => None,
+                    };
+                    hits.extend(hit.map(|h| (h, p.enforcement)));
+                }
+            }
+        }
+        for (hit, enforcement) in hits {
+            out.push(finish(p, rule, hit, enforcement, s, honoured, defaults));
+        }
+    }
+    out
+}
+
+/// The violation for an image no scanner has reported on, per `onUnscanned` (once per
+/// policy and image).
+fn unscanned<'a>(p: &Policy, img: &ImageCtx<'a>, seen: &mut Vec<&'a ImageRef>) -> Option<(Hit<'a>, Enforcement)> {
+    let enforcement = match p.on_unscanned {
+        OnUnscanned::Allow => return None,
+        OnUnscanned::Warn => Enforcement::Warn,
+        OnUnscanned::Deny => p.enforcement,
+    };
+    if seen.contains(&img.image) {
+        return None;
+    }
+    seen.push(img.image);
+    Some((
+        Hit {
+            container: Some(img.container),
+            image: Some(img.image),
+            header: format!(
+                "{} has no scan report yet, so its vulnerabilities cannot be judged",
+                rules::image_label(img.image, img.container)
+            ),
+            items: Vec::new(),
+            advice: "Wait for the scanner (or scan it in CI) and retry".into(),
+        },
+        enforcement,
+    ))
+}
+
+fn finish<'a>(
+    p: &'a Policy,
+    rule: &'a Rule,
+    mut hit: Hit<'a>,
+    enforcement: Enforcement,
+    s: &Subject<'a>,
+    honoured: &[&Exception],
+    defaults: &'a [String],
+) -> Judged<'a> {
+    let mut excepted_by = Vec::new();
+    let mut partly = Vec::new();
+    for e in honoured {
+        if !e.covers_rule(&p.name, &rule.name, rule.check.type_name())
+            || !e.covers_target(s.workload, &s.app_names, hit.image)
+        {
+            continue;
+        }
+        if e.findings.is_empty() {
+            excepted_by.push(e.id());
+            continue;
+        }
+        if hit.items.is_empty() {
+            continue;
+        }
+        let before = hit.items.len();
+        hit.items.retain(|i| !e.covers_finding(i.ids()));
+        if hit.items.is_empty() {
+            excepted_by.push(e.id());
+        } else if hit.items.len() < before {
+            partly.push(format!("{} excepted by {}", before - hit.items.len(), e.id()));
+        }
+    }
+    let violation = Violation {
+        policy: p.name.clone(),
+        rule: rule.name.clone(),
+        rule_type: rule.check.type_name(),
+        enforcement,
+        workload: s.workload_ref.clone(),
+        container: hit.container.map(|c| c.name.clone()),
+        image: hit.image.cloned(),
+        items: hit.items.iter().map(|i| i.key.clone()).collect(),
+        message: String::new(),
+        excepted_by,
+        preexisting: false,
+    };
+    Judged::new(violation, (p, rule), hit, partly, defaults)
+}
+
+/// Marks a violation pre-existing when the running revision had the same violation
+/// (same policy, rule and container) with every one of its items.
+fn apply_ratchet(v: &mut Violation, before: &[Violation]) {
+    let same = before.iter().filter(|b| b.policy == v.policy && b.rule == v.rule && b.container == v.container);
+    for b in same {
+        if v.items.is_empty() && b.items.is_empty()
+            || !v.items.is_empty() && v.items.iter().all(|i| b.items.contains(i))
+        {
+            v.preexisting = true;
+            return;
+        }
+    }
+}

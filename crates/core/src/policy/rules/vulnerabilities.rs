@@ -1,0 +1,103 @@
+//! `vulnerabilities`: no vulnerability above a severity (with optional filters).
+
+use super::{Hit, Item, ItemText, image_label, plural_qualified};
+use crate::guardrail::spec::VulnerabilityRule;
+use crate::model::{Finding, FindingKind};
+use crate::policy::context::ImageCtx;
+
+/// True when the rule counts this finding.
+pub fn counts(rule: &VulnerabilityRule, f: &Finding, now: jiff::Timestamp) -> bool {
+    f.kind == FindingKind::Vulnerability
+        && !f.suppressed()
+        && f.severity > rule.max_severity
+        && (!rule.fix_available_only || f.fix_available())
+        && (!rule.known_exploited_only || f.kev)
+        && rule.min_epss.is_none_or(|min| f.epss.is_some_and(|e| f64::from(e) >= min))
+        && rule.older_than_days.is_none_or(|days| {
+            f.published.or(f.first_seen).is_some_and(|t| now.duration_since(t).as_secs() / 86_400 > i64::from(days))
+        })
+        && !rule.ignore.iter().any(|i| f.ids().any(|id| id.eq_ignore_ascii_case(i)))
+}
+
+/// How a finding is listed in messages: `CVE-… CRITICAL in pkg 1.0 (fixed in 1.1; KEV)`.
+pub fn describe(f: &Finding) -> String {
+    let mut s = String::with_capacity(96);
+    describe_into(&mut s, f);
+    s
+}
+
+/// [`describe`] appended to `s`.
+pub fn describe_into(s: &mut String, f: &Finding) {
+    use std::fmt::Write;
+    let _ = write!(s, "{} {}", f.id, f.severity);
+    if let Some(p) = &f.package {
+        let _ = write!(s, " in {}", p.name);
+        if let Some(v) = &p.installed_version {
+            let _ = write!(s, " {v}");
+        }
+    }
+    let mut sep = " (";
+    let mut note = |s: &mut String, text: std::fmt::Arguments<'_>| {
+        s.push_str(sep);
+        let _ = s.write_fmt(text);
+        sep = ", ";
+    };
+    match f.package.as_ref().and_then(|p| p.fixed_version.as_deref()) {
+        Some(fix) => note(s, format_args!("fixed in {fix}")),
+        None if f.kind == FindingKind::Vulnerability => note(s, format_args!("no fix yet")),
+        None => {}
+    }
+    if f.kev {
+        note(s, format_args!("known exploited"));
+    }
+    if let Some(e) = f.epss.filter(|e| *e >= 0.1) {
+        note(s, format_args!("EPSS {e:.2}"));
+    }
+    if sep == ", " {
+        s.push(')');
+    }
+}
+
+/// A hit listing the image's vulnerabilities the rule counts at `now`.
+pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
+    let posture = img.posture?;
+    // The posture lists findings worst severity first: stop at the threshold instead of
+    // testing every finding of the image (admission runs this per policy and image).
+    let mut hits: Vec<&Finding> = posture
+        .findings
+        .iter()
+        .map(|f| &**f)
+        .take_while(|f| f.severity > rule.max_severity)
+        .filter(|f| counts(rule, f, now))
+        .collect();
+    if hits.is_empty() {
+        return None;
+    }
+    hits.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.kev.cmp(&a.kev)).then(a.id.cmp(&b.id)));
+    let fixable = hits.iter().filter(|f| f.fix_available()).count();
+    let mut qualifiers = Vec::new();
+    if rule.fix_available_only {
+        qualifiers.push("fixable");
+    }
+    if rule.known_exploited_only {
+        qualifiers.push("known-exploited");
+    }
+    let header = format!(
+        "{} has {} above {}",
+        image_label(img.image, img.container),
+        plural_qualified(hits.len(), &qualifiers, "vulnerability", "vulnerabilities"),
+        rule.max_severity
+    );
+    let advice: std::borrow::Cow<'static, str> = if fixable == hits.len() {
+        "Upgrade the listed packages to the fixed versions and rebuild the image".into()
+    } else if fixable > 0 {
+        format!(
+            "{fixable} of them have fixed versions: upgrade those and rebuild; for the rest consider another base image"
+        )
+        .into()
+    } else {
+        "No fixed versions are published yet: consider another base image or accept the risk".into()
+    };
+    let items = hits.iter().map(|f| Item::finding(f, ItemText::Vulnerability(f))).collect();
+    Some(Hit { container: Some(img.container), image: Some(img.image), header, items, advice })
+}

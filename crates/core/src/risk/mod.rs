@@ -1,0 +1,8 @@
+//! Contextual risk: a finding's score in the context it runs in, and the network reach
+//! that context starts from.
+
+pub mod reach;
+pub mod score;
+
+pub use reach::Reach;
+pub use score::{Factor, RiskContext, RiskScore, app_score, points, score};
