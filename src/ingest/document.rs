@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Epss, Kev, KubeObject, Warning};
+use super::{checkov, gitleaks, grype, kubescape, npm_audit, osv_scanner, semgrep, snyk, spdx3};
 use super::{cyclonedx, epss, kev, kubernetes, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
 use crate::model::Report;
 
@@ -173,7 +174,7 @@ type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Resul
 
 /// Report formats in the order they are tried. Kubernetes-object formats first (they are
 /// recognised by `apiVersion`/`kind`), then content-recognised files.
-const REPORT_FORMATS: [ReportFormat; 7] = [
+const REPORT_FORMATS: [ReportFormat; 16] = [
     ("Trivy Operator report", trivy_operator::detect, trivy_operator::parse),
     ("PolicyReport", policy_report::detect, policy_report::parse),
     ("CycloneDX", cyclonedx::detect, cyclonedx::parse),
@@ -181,6 +182,15 @@ const REPORT_FORMATS: [ReportFormat; 7] = [
     ("SARIF", sarif::detect, sarif::parse),
     ("Trivy JSON", trivy_json::detect, trivy_json::parse),
     ("ZAP JSON", zap::detect, zap::parse),
+    ("Grype JSON", grype::detect, grype::parse),
+    ("Snyk JSON", snyk::detect, snyk::parse),
+    ("OSV-Scanner JSON", osv_scanner::detect, osv_scanner::parse),
+    ("npm audit JSON", npm_audit::detect, npm_audit::parse),
+    ("Semgrep JSON", semgrep::detect, semgrep::parse),
+    ("Gitleaks JSON", gitleaks::detect, gitleaks::parse),
+    ("Checkov JSON", checkov::detect, checkov::parse),
+    ("Kubescape JSON", kubescape::detect, kubescape::parse),
+    ("SPDX 3 JSON-LD", spdx3::detect, spdx3::parse),
 ];
 
 fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
@@ -200,8 +210,9 @@ fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<W
         warn(
             warnings,
             origin,
-            "not a recognised document: expected a Kubernetes object, Trivy JSON, CycloneDX, SPDX, SARIF, \
-             ZAP JSON, CISA KEV or EPSS CSV"
+            "not a recognised document: expected a Kubernetes object, a scanner report (Trivy, Grype, Snyk, \
+             OSV-Scanner, npm audit, Semgrep, Gitleaks, Checkov, Kubescape, SARIF, ZAP JSON), an SBOM \
+             (CycloneDX, SPDX 2 or 3), CISA KEV or EPSS CSV"
                 .into(),
         );
     }

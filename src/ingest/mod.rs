@@ -7,25 +7,36 @@
 //! dispatches. Nothing here talks to a cluster: the operator feeds the objects it
 //! watches through the same functions.
 
+pub mod checkov;
 pub mod cyclonedx;
 pub mod document;
 pub mod epss;
+pub mod gitleaks;
+pub mod grype;
 pub mod kev;
 pub mod kubernetes;
+pub mod kubescape;
 pub mod loader;
+pub mod npm_audit;
+pub mod osv_scanner;
 pub mod policy_report;
 pub mod sarif;
+pub mod semgrep;
+pub mod snyk;
 pub mod spdx;
+pub mod spdx3;
 pub mod timestamp;
 pub mod trivy_json;
 pub mod trivy_operator;
 pub mod zap;
 
 // Shared by several parsers.
+mod cvss_vector;
 mod error_path;
 mod finding_id;
 mod lenient;
 mod license;
+mod project_dir;
 mod purl;
 mod sbom_subject;
 mod title;

@@ -52,6 +52,16 @@ pub enum Format {
     Spdx,
     Sarif,
     Zap,
+    Grype,
+    Snyk,
+    Semgrep,
+    OsvScanner,
+    NpmAudit,
+    Gitleaks,
+    Checkov,
+    Kubescape,
+    /// A Kyverno `PolicyException` object (its exemptions, as suppressed policy results).
+    KyvernoException,
 }
 
 impl Format {
@@ -65,6 +75,15 @@ impl Format {
             Format::Spdx => "spdx",
             Format::Sarif => "sarif",
             Format::Zap => "zap",
+            Format::Grype => "grype",
+            Format::Snyk => "snyk",
+            Format::Semgrep => "semgrep",
+            Format::OsvScanner => "osv-scanner",
+            Format::NpmAudit => "npm-audit",
+            Format::Gitleaks => "gitleaks",
+            Format::Checkov => "checkov",
+            Format::Kubescape => "kubescape",
+            Format::KyvernoException => "kyverno-policy-exception",
         }
     }
 }
