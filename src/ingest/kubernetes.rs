@@ -65,6 +65,10 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
                 labels: n.metadata.labels.unwrap_or_default(),
             }))
         }),
+        ("kyverno.io", "PolicyException") if super::kyverno_exception::is_policy_exception(api_version, kind) => {
+            super::kyverno_exception::parse_object(origin, v, out, warnings);
+            return;
+        }
         ("", "ConfigMap") => {
             let labelled = v.pointer("/metadata/labels").and_then(|l| l.get(REPORT_LABEL)).is_some();
             if labelled {

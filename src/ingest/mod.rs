@@ -16,6 +16,7 @@ pub mod grype;
 pub mod kev;
 pub mod kubernetes;
 pub mod kubescape;
+pub mod kyverno_exception;
 pub mod loader;
 pub mod npm_audit;
 pub mod osv_scanner;
