@@ -852,6 +852,7 @@ fn expected_grants(namespace: &str, ingest: bool, policy_reports: bool, leader_e
     ));
     g.extend(grant(c, "wgpolicyk8s.io", &["policyreports", "clusterpolicyreports"], READ));
     g.extend(grant(c, "openreports.io", &["reports", "clusterreports"], READ));
+    g.extend(grant(c, "kyverno.io", &["policyexceptions"], READ));
     g.extend(grant(c, "aspm.stance.dev", &["apppostures", "assets", "guardrailpolicies", "riskexceptions"], READ));
     g.extend(grant(
         c,

@@ -38,6 +38,9 @@ fn spdx3_forms_give_the_same_components_and_subject_as_spdx_2_3() {
         let packages_v3 = arr(&json(v3), "@graph").iter().filter(|e| s(e, "type") == "software_Package").count();
         assert_eq!(packages_v2, packages_v3, "{v2}");
         assert_eq!(cb.len(), packages_v3 - 1, "{v3}: every package but the subject");
+        // No security advisory references in either form: no findings.
+        assert!(b.findings.is_empty() && a.findings.is_empty());
+        assert_eq!(formats_support::cli_distinct(v3), 0);
     }
 }
 

@@ -183,3 +183,27 @@ fn kyverno_v2beta1_exceptions_and_unrelated_kyverno_kinds() {
     let w = loaded.warnings.last().unwrap();
     assert!(w.origin.starts_with("bad.yaml") && w.message.contains("PolicyException: spec"), "{w:?}");
 }
+
+/// The operator watches `kyverno.io` PolicyExceptions and feeds them like reports: applying
+/// one adds its suppressed statements to the index, deleting it removes them.
+#[test]
+fn the_operator_feeds_watched_policy_exceptions_into_the_index() {
+    use stance::controller::feed::{FeedState, apply, delete, key_of};
+    use stance::controller::targets::{Feed, TARGETS};
+    use stance::posture::{IndexConfig, PostureIndex};
+
+    let target = TARGETS.iter().find(|t| t.group == "kyverno.io" && t.kind == "PolicyException").unwrap();
+    assert!(target.optional && target.feed == Feed::Report);
+    let obj: Value = serde_yaml::from_str(EXCEPTION).unwrap();
+    let mut index = PostureIndex::new(IndexConfig::default());
+    let mut state = FeedState::default();
+    assert!(apply(&mut index, &mut state, Feed::Report, "PolicyException", &obj).is_empty());
+    index.refresh();
+    let deploy = Artifact::Object(ObjectRef::new("Deployment", Some("delta"), "important-tool"));
+    let posture = index.artifact(&deploy).unwrap();
+    assert_eq!(posture.findings.len(), 2);
+    assert!(posture.findings.iter().all(|f| f.suppressed()));
+    delete(&mut index, &mut state, Feed::Report, "PolicyException", &key_of(&obj).unwrap());
+    index.refresh();
+    assert!(index.artifact(&deploy).is_none_or(|p| p.findings.is_empty()));
+}

@@ -25,7 +25,9 @@
 //!    older than the exception), which then shows as suppressed.
 //!
 //! The finding's id follows the PolicyReport parser's rule: the rule when it is a check id,
-//! else `policy/rule`.
+//! else `policy/rule`. The CLI reads PolicyExceptions from files (`--state`, report
+//! folders); the operator watches them (`controller::targets`) and feeds them like reports,
+//! so deleting an exception withdraws its statements.
 
 use std::sync::Arc;
 

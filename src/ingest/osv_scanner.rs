@@ -207,7 +207,7 @@ fn add_package(
     for (ids, aliases, max_severity) in groups {
         let members: Vec<&Record> = records.iter().filter(|r| r.id.get().is_some_and(|id| ids.contains(&id))).collect();
         let first = members.first().copied();
-        let id = ids[0];
+        let Some(&id) = ids.first() else { continue };
         let title = first
             .and_then(|r| r.summary.get().or(r.details.get()))
             .and_then(title_line)

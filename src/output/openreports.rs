@@ -16,7 +16,9 @@ use super::policy_report::{self, Outcome, PolicyReport, RESULTS_PER_REPORT, Repo
 use crate::output::policy_report::ReportMetadata;
 use crate::posture::PostureIndex;
 
+/// The Report's API version (`openreports.io_reports.yaml`, version `v1alpha1`).
 pub const API_VERSION: &str = "openreports.io/v1alpha1";
+/// The namespaced Report kind (Stance's results are per namespace).
 pub const KIND: &str = "Report";
 /// Largest JSON size of one Report: well below etcd's default 1.5 MiB request limit, with
 /// room for the metadata the API server adds (managed fields, annotations).
