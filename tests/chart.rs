@@ -852,6 +852,7 @@ fn expected_grants(namespace: &str, ingest: bool, policy_reports: bool, leader_e
     ));
     g.extend(grant(c, "wgpolicyk8s.io", &["policyreports", "clusterpolicyreports"], READ));
     g.extend(grant(c, "openreports.io", &["reports", "clusterreports"], READ));
+    g.extend(grant(c, "kyverno.io", &["policyexceptions"], READ));
     g.extend(grant(c, "aspm.stance.dev", &["apppostures", "assets", "guardrailpolicies", "riskexceptions"], READ));
     g.extend(grant(
         c,
@@ -868,6 +869,7 @@ fn expected_grants(namespace: &str, ingest: bool, policy_reports: bool, leader_e
     }
     if policy_reports {
         g.extend(grant(c, "wgpolicyk8s.io", &["policyreports"], &["create", "update", "patch", "delete"]));
+        g.extend(grant(c, "openreports.io", &["reports"], &["create", "update", "patch", "delete"]));
     }
     if leader_election {
         let ns = format!("namespace {namespace}");
@@ -920,7 +922,8 @@ fn rbac_is_exactly_the_minimum_stance_needs() {
                     || g == "coordination.k8s.io"
                     || (ingest && (g == "authentication.k8s.io" || g == "authorization.k8s.io"))
                     || (ingest && g.is_empty() && r == "configmaps")
-                    || (policy_reports && g == "wgpolicyk8s.io" && r == "policyreports");
+                    || (policy_reports && g == "wgpolicyk8s.io" && r == "policyreports")
+                    || (policy_reports && g == "openreports.io" && r == "reports");
                 assert!(allowed, "{name}: unexpected write {verb} on {g}/{r}");
             }
         }

@@ -19,7 +19,8 @@ pub enum FindingsFormat {
 
 #[derive(Debug, Args)]
 pub struct FindingsArgs {
-    /// Report files or folders (Trivy, Trivy Operator, CycloneDX, SPDX, SARIF, ZAP, PolicyReports; KEV/EPSS enrich).
+    /// Report files or folders (Trivy, Trivy Operator, Grype, Snyk, OSV-Scanner, npm audit, Semgrep, Gitleaks,
+    /// Checkov, Kubescape, CycloneDX, SPDX, SARIF, ZAP, PolicyReports; KEV/EPSS enrich).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// `json` prints one JSON object per line.

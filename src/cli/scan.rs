@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use super::{CliError, PolicyArgs, print};
 use crate::ingest::load_index;
 use crate::output::scan::build;
-use crate::output::{policy_report, sarif, table};
+use crate::output::{openreports, policy_report, sarif, table};
 
 /// Findings listed per application in the table and JSON unless `--top` says otherwise.
 pub const DEFAULT_TOP: usize = 10;
@@ -19,6 +19,8 @@ pub enum ScanFormat {
     Json,
     Sarif,
     Policyreport,
+    /// `openreports.io/v1alpha1` Reports (the PolicyReports' results, paged within etcd's limit).
+    Openreports,
 }
 
 #[derive(Debug, Args)]
@@ -56,9 +58,13 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
             }
             serde_json::to_string_pretty(&log)? + "\n"
         }
-        ScanFormat::Policyreport => {
+        ScanFormat::Policyreport | ScanFormat::Openreports => {
+            let reports = match args.format {
+                ScanFormat::Openreports => openreports::reports(&index, now),
+                _ => policy_report::reports(&index, now),
+            };
             let mut s = String::new();
-            for r in policy_report::reports(&index, now) {
+            for r in reports {
                 s.push_str("---\n");
                 s.push_str(&serde_yaml::to_string(&r)?);
             }

@@ -15,7 +15,8 @@ pub enum Feed {
     Asset,
     Policy,
     Exception,
-    /// A scanner report custom resource (Trivy Operator, PolicyReport, OpenReports).
+    /// A scanner report custom resource (Trivy Operator, PolicyReport, OpenReports), or a
+    /// Kyverno PolicyException (read into the suppressed findings of what it exempts).
     Report,
     /// A ConfigMap carrying a report (label `aspm.stance.dev/report`).
     ReportConfigMap,
@@ -74,6 +75,8 @@ pub const TARGETS: &[Target] = &[
     t("wgpolicyk8s.io", "ClusterPolicyReport", Feed::Report, true, 50),
     t("openreports.io", "Report", Feed::Report, true, 50),
     t("openreports.io", "ClusterReport", Feed::Report, true, 50),
+    // Read like a report: its exemptions are suppressed policy findings (ingest::kyverno_exception).
+    t("kyverno.io", "PolicyException", Feed::Report, true, 100),
     Target {
         group: "",
         kind: "ConfigMap",

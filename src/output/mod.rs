@@ -3,6 +3,7 @@
 //! PolicyReports. The JSON form is the stable schema documented in `docs/output.md`.
 
 pub mod findings;
+pub mod openreports;
 pub mod policy_report;
 pub mod sarif;
 pub mod scan;

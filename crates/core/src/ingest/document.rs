@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::gzip::{self, InflateError, MAX_DECOMPRESSED};
 use super::{Epss, FormatError, Kev, Warning};
+use super::{checkov, gitleaks, grype, kubescape, kyverno_exception, npm_audit, osv_scanner, semgrep, snyk, spdx3};
 use super::{config_map, cyclonedx, epss, kev, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
 use crate::model::Report;
 
@@ -173,7 +174,7 @@ type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Resul
 
 /// Report formats in the order they are tried. Kubernetes-object formats first (they are
 /// recognised by `apiVersion`/`kind`), then content-recognised files.
-const REPORT_FORMATS: [ReportFormat; 7] = [
+const REPORT_FORMATS: [ReportFormat; 16] = [
     ("Trivy Operator report", trivy_operator::detect, trivy_operator::parse),
     ("PolicyReport", policy_report::detect, policy_report::parse),
     ("CycloneDX", cyclonedx::detect, cyclonedx::parse),
@@ -181,6 +182,15 @@ const REPORT_FORMATS: [ReportFormat; 7] = [
     ("SARIF", sarif::detect, sarif::parse),
     ("Trivy JSON", trivy_json::detect, trivy_json::parse),
     ("ZAP JSON", zap::detect, zap::parse),
+    ("Grype JSON", grype::detect, grype::parse),
+    ("Snyk JSON", snyk::detect, snyk::parse),
+    ("OSV-Scanner JSON", osv_scanner::detect, osv_scanner::parse),
+    ("npm audit JSON", npm_audit::detect, npm_audit::parse),
+    ("Semgrep JSON", semgrep::detect, semgrep::parse),
+    ("Gitleaks JSON", gitleaks::detect, gitleaks::parse),
+    ("Checkov JSON", checkov::detect, checkov::parse),
+    ("Kubescape JSON", kubescape::detect, kubescape::parse),
+    ("SPDX 3 JSON-LD", spdx3::detect, spdx3::parse),
 ];
 
 fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
@@ -196,14 +206,20 @@ fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<W
         }
     } else if config_map::is_report_config_map(v) {
         config_map::parse(origin, v, out, warnings);
+    } else if kyverno_exception::is_policy_exception(
+        v.get("apiVersion").and_then(Value::as_str).unwrap_or(""),
+        v.get("kind").and_then(Value::as_str).unwrap_or(""),
+    ) {
+        kyverno_exception::parse_object(origin, v, out, warnings);
     } else if v.get("apiVersion").is_some() && v.get("kind").is_some() {
         out.push(Parsed::Kubernetes { origin: origin.to_string(), object: Box::new(v.clone()) });
     } else {
         warn(
             warnings,
             origin,
-            "not a recognised document: expected a Kubernetes object, Trivy JSON, CycloneDX, SPDX, SARIF, \
-             ZAP JSON, CISA KEV or EPSS CSV"
+            "not a recognised document: expected a Kubernetes object, a scanner report (Trivy, Grype, Snyk, \
+             OSV-Scanner, npm audit, Semgrep, Gitleaks, Checkov, Kubescape, SARIF, ZAP JSON), an SBOM \
+             (CycloneDX, SPDX 2 or 3), CISA KEV or EPSS CSV"
                 .into(),
         );
     }

@@ -7,25 +7,37 @@
 //! values (the CLI's files, the operator's watched objects, CI uploads), and get back
 //! reports plus the Kubernetes objects that are not reports, raw, for them to convert.
 
+pub mod checkov;
 pub mod config_map;
 pub mod cyclonedx;
 pub mod document;
 pub mod epss;
+pub mod gitleaks;
+pub mod grype;
 pub mod gzip;
 pub mod kev;
+pub mod kubescape;
+pub mod kyverno_exception;
+pub mod npm_audit;
+pub mod osv_scanner;
 pub mod policy_report;
 pub mod sarif;
+pub mod semgrep;
+pub mod snyk;
 pub mod spdx;
+pub mod spdx3;
 pub mod timestamp;
 pub mod trivy_json;
 pub mod trivy_operator;
 pub mod zap;
 
 // Shared by several parsers.
+mod cvss_vector;
 mod error_path;
 mod finding_id;
 mod lenient;
 mod license;
+mod project_dir;
 mod purl;
 mod sbom_subject;
 mod title;

@@ -7,7 +7,9 @@
 //! `status` is read as `result`, its `data` as `properties`). A result without any
 //! `result` — the wg-policy trivy adapter omits it, reporting only vulnerabilities found —
 //! is taken as a failure. `pass` and `skip` results are not findings, but their resources
-//! are in `Report.scanned` like every other result's.
+//! are in `Report.scanned` like every other result's — except a result a Kyverno
+//! PolicyException caused, which is a suppressed finding naming the exception (see
+//! [`super::kyverno_exception`]).
 //!
 //! * **artifact**: each `resources[]` entry (one finding per resource; a missing namespace is
 //!   the report's own for namespaced kinds), else the pod a runtime engine names in the
@@ -297,7 +299,9 @@ fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, FormatError
             .or_else(|| kube_bench.then(|| "kube-bench".to_string()))
             .unwrap_or_else(|| default_scanner.to_string());
         first_scanner.get_or_insert_with(|| scanner.clone());
-        if matches!(outcome, Outcome::Pass | Outcome::Skip) {
+        // A pass or skip is a finding only when a Kyverno PolicyException caused it.
+        let exempted_by = super::kyverno_exception::named_exceptions(props, r.message.as_deref());
+        if matches!(outcome, Outcome::Pass | Outcome::Skip) && exempted_by.is_empty() {
             continue;
         }
 
@@ -339,6 +343,8 @@ fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, FormatError
             .and_then(title_line)
             .or_else(|| policy.and_then(title_line))
             .unwrap_or_else(|| id.clone());
+        let title =
+            if exempted_by.is_empty() { title } else { super::kyverno_exception::exemption_title(&id, &exempted_by) };
         let severity = [r.severity.as_ref().map(|t| t.0.clone()), prop_str(props, "severity")]
             .into_iter()
             .flatten()
@@ -358,6 +364,9 @@ fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, FormatError
             f.location = field_path.map(Arc::from);
             f.primary_url = primary_url.as_deref().map(Arc::from);
             f.first_seen = seen.or(report_time);
+            if !exempted_by.is_empty() {
+                f.vex = Some(super::kyverno_exception::exemption(&exempted_by));
+            }
             findings.push(f);
         }
     }
@@ -422,7 +431,7 @@ fn is_benchmark(text: &str) -> bool {
 }
 
 /// A globally meaningful check id rather than a rule name scoped to its policy.
-fn is_check_id(id: &str) -> bool {
+pub(crate) fn is_check_id(id: &str) -> bool {
     if id.is_empty() || id.chars().any(char::is_whitespace) {
         return false;
     }

@@ -53,6 +53,17 @@ pub enum Format {
     Spdx,
     Sarif,
     Zap,
+    Grype,
+    Snyk,
+    Semgrep,
+    OsvScanner,
+    NpmAudit,
+    Gitleaks,
+    Checkov,
+    Kubescape,
+    /// A Kyverno `PolicyException` object (its exemptions, as suppressed policy results).
+    #[serde(rename = "kyverno-policy-exception")]
+    KyvernoException,
 }
 
 impl Format {
@@ -67,6 +78,15 @@ impl Format {
             Format::Spdx => "spdx",
             Format::Sarif => "sarif",
             Format::Zap => "zap",
+            Format::Grype => "grype",
+            Format::Snyk => "snyk",
+            Format::Semgrep => "semgrep",
+            Format::OsvScanner => "osv-scanner",
+            Format::NpmAudit => "npm-audit",
+            Format::Gitleaks => "gitleaks",
+            Format::Checkov => "checkov",
+            Format::Kubescape => "kubescape",
+            Format::KyvernoException => "kyverno-policy-exception",
         }
     }
 }
@@ -385,6 +405,13 @@ mod tests {
     fn cve_shape() {
         assert!(is_cve("CVE-2021-44228") && is_cve("cve-2019-1551"));
         assert!(!is_cve("CVE-9") && !is_cve("CVE-2021-") && !is_cve("GHSA-jfh8-c2jp-5v3q") && !is_cve("CVE-20x1-1234"));
+    }
+
+    #[test]
+    fn format_names_serialize_as_printed() {
+        for f in [Format::Grype, Format::OsvScanner, Format::NpmAudit, Format::KyvernoException, Format::TrivyJson] {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str(), "{f:?}");
+        }
     }
 
     #[test]
