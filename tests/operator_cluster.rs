@@ -222,18 +222,24 @@ async fn operator_writes_posture_from_real_reports() {
     })
     .await;
     assert_eq!(policy.conditions[0].status, "True");
-    // The guardrail results are also written as a PolicyReport (and not read back as findings).
-    let reports = Api::<DynamicObject>::namespaced_with(
-        client.clone(),
-        &ns,
-        &ApiResource {
+    // The guardrail results are also written as a policy report (and not read back as
+    // findings): an openreports.io Report when that CRD is installed (another test of this
+    // suite may have installed it in the shared cluster), else a wgpolicyk8s.io PolicyReport.
+    let openreports = kube::discovery::group(&client, "openreports.io")
+        .await
+        .ok()
+        .and_then(|g| g.versioned_resources("v1alpha1").into_iter().find(|(ar, _)| ar.kind == "Report"));
+    let resource = match openreports {
+        Some((ar, _)) => ar,
+        None => ApiResource {
             group: "wgpolicyk8s.io".into(),
             version: "v1alpha2".into(),
             api_version: "wgpolicyk8s.io/v1alpha2".into(),
             kind: "PolicyReport".into(),
             plural: "policyreports".into(),
         },
-    );
+    };
+    let reports = Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &resource);
     let report = eventually(T, || async {
         let r = reports.get("stance-guardrails").await.ok()?;
         let fails =
