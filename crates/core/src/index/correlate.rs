@@ -22,15 +22,21 @@ struct GroupKey<'a> {
 /// What distinguishes two findings with the same id on one artifact:
 /// - vulnerabilities: the package (short name and installed version, case-insensitive),
 ///   because one CVE can hit several packages of one image;
-/// - secrets, SAST and DAST: the scanner fingerprint, else the location;
-/// - misconfigurations and policy results: nothing (one check fails once per object).
+/// - secrets, SAST and DAST: the location (file and line, or URL) *and* the scanner
+///   fingerprint: scanners scope fingerprints to a file (CodeQL hashes the line's text,
+///   so the same line in two files shares one), so a fingerprint alone merges distinct
+///   results;
+/// - misconfigurations and policy results: the location when the scanner gives one (an
+///   IaC scan of a repository reports one check for each file and line it fails in), else
+///   nothing (one check fails once per object).
 fn discriminator(f: &Finding) -> Option<Cow<'_, str>> {
     match f.kind {
         FindingKind::Vulnerability => f.package.as_ref().map(package_key),
-        FindingKind::Secret | FindingKind::Sast | FindingKind::Dast => {
-            f.fingerprint.as_deref().or(f.location.as_deref()).map(Cow::Borrowed)
-        }
-        FindingKind::Misconfiguration | FindingKind::Policy => None,
+        FindingKind::Secret | FindingKind::Sast | FindingKind::Dast => match (&f.location, &f.fingerprint) {
+            (Some(l), Some(fp)) => Some(Cow::Owned(format!("{l}\u{1f}{fp}"))),
+            (l, fp) => l.as_deref().or(fp.as_deref()).map(Cow::Borrowed),
+        },
+        FindingKind::Misconfiguration | FindingKind::Policy => f.location.as_deref().map(Cow::Borrowed),
     }
 }
 
