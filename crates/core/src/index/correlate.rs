@@ -176,6 +176,19 @@ fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
     groups
 }
 
+/// Several VEX statements about one finding from different documents. Within one
+/// document each format orders its own statements (OpenVEX: the latest statement for a
+/// product and vulnerability wins; CycloneDX: one `analysis` per vulnerability); across
+/// documents there is no order Stance can trust, so a statement that the product is
+/// affected or still under investigation is never overridden by another document's
+/// "not affected": a finding is suppressed only when no statement keeps it open.
+fn merge_vex(a: Option<crate::model::Vex>, b: Option<crate::model::Vex>) -> Option<crate::model::Vex> {
+    match (a, b) {
+        (Some(a), Some(b)) if a.state.suppresses() && !b.state.suppresses() => Some(b),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Folds `other` (same identity) into `into`.
 pub fn merge_into(into: &mut Finding, other: Finding) {
     // The detail: only when the two differ (merging a shared detail with itself is a no-op).
@@ -209,7 +222,7 @@ pub fn merge_into(into: &mut Finding, other: Finding) {
     }
     // The occurrence.
     into.first_seen = min_opt(into.first_seen, other.first_seen);
-    into.vex = into.vex.take().or(other.vex);
+    into.vex = merge_vex(into.vex.take(), other.vex);
     for s in other.sources {
         if !into.sources.iter().any(|x| **x == *s) {
             into.sources.push(s);
