@@ -38,7 +38,23 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let result: Result<Option<KubeObject>, FormatError> = match (group, kind) {
         (GROUP, "AppPosture") => typed::<AppPosture>(v).map(|o| Some(KubeObject::App(App::from(&o)))),
-        (GROUP, "Asset") => typed::<Asset>(v).map(|o| Some(KubeObject::Asset(AssetModel::from(&o)))),
+        (GROUP, "Asset") => typed::<Asset>(v).map(|o| {
+            let asset = AssetModel::from(&o);
+            // An Asset belongs to an application of its own namespace only (the core
+            // ignores the reference; say so where the object is read).
+            if let Some(r) = &asset.app_ref
+                && let Some(other) = r.namespace.as_deref().filter(|n| *n != &*asset.namespace)
+            {
+                warnings.push(Warning {
+                    origin: origin.to_string(),
+                    message: format!(
+                        "Asset {}/{}: spec.appRef names AppPosture {other}/{} in another namespace; it is ignored (an Asset belongs to an application of its own namespace)",
+                        asset.namespace, asset.name, r.name
+                    ),
+                });
+            }
+            Some(KubeObject::Asset(asset))
+        }),
         (GROUP, "GuardrailPolicy") => {
             typed::<GuardrailPolicy>(v).map(|o| Some(KubeObject::Policy(PolicyEntry::from(&o))))
         }
@@ -448,7 +464,7 @@ spec:
         ) else {
             panic!()
         };
-        assert!(s.internal_load_balancer);
+        assert_eq!(s.annotations.get("networking.gke.io/load-balancer-type").map(String::as_str), Some("Internal"));
         assert_eq!(&*s.service_type, "LoadBalancer");
         let KubeObject::Route(r) = one(
             "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n",
@@ -464,6 +480,27 @@ spec:
         };
         assert_eq!(h.backends.len(), 2);
         assert_eq!(&*h.kind, "HTTPRoute");
+        // The class: `spec.ingressClassName`, else the legacy annotation.
+        let class = |yaml: &str| match one(yaml) {
+            KubeObject::Route(r) => r.class.map(|c| c.to_string()),
+            _ => panic!("not a route"),
+        };
+        assert_eq!(
+            class("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a, annotations: {kubernetes.io/ingress.class: nginx}}\nspec: {ingressClassName: alb}\n").as_deref(),
+            Some("alb")
+        );
+        assert_eq!(
+            class("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a, annotations: {kubernetes.io/ingress.class: gce-internal}}\nspec: {}\n").as_deref(),
+            Some("gce-internal")
+        );
+        let KubeObject::ReferenceGrant(g) = one(
+            "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: backend}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]\n  to: [{group: \"\", kind: Service, name: api}]\n",
+        ) else {
+            panic!("not a ReferenceGrant")
+        };
+        assert!(g.allows_route_to_service("shop", "api"));
+        assert!(!g.allows_route_to_service("shop", "other"));
+        assert!(!g.allows_route_to_service("elsewhere", "api"));
     }
 
     #[test]
