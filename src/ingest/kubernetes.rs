@@ -19,8 +19,8 @@ use stance_core::index::{ExceptionEntry, KubeObject, PolicyEntry};
 use stance_core::ingest::FormatError;
 use stance_core::ingest::config_map::object_name;
 use stance_core::model::{
-    App, Asset as AssetModel, Container, ContainerKind, ImageRef, Namespace, ObjectRef, ReferenceGrant, Route, Service,
-    Workload, WorkloadKind,
+    App, Asset as AssetModel, Container, ContainerKind, GrantFrom, GrantTo, ImageRef, Namespace, ObjectRef,
+    ReferenceGrant, Route, Service, Workload, WorkloadKind,
 };
 pub use stance_core::names::DEFAULT_NAMESPACE;
 use stance_core::names::GROUP;
@@ -338,12 +338,15 @@ pub fn reference_grant(v: &Value) -> Result<ReferenceGrant, FormatError> {
         .ok_or_else(|| FormatError::new("metadata.name", "missing"))?;
     let text = |e: &Value, k: &str| -> Arc<str> { Arc::from(e.get(k).and_then(Value::as_str).unwrap_or("")) };
     let list = |p: &str| v.pointer(p).and_then(Value::as_array).cloned().unwrap_or_default();
-    let from = list("/spec/from").iter().map(|e| (text(e, "group"), text(e, "kind"), text(e, "namespace"))).collect();
+    let from = list("/spec/from")
+        .iter()
+        .map(|e| GrantFrom { group: text(e, "group"), kind: text(e, "kind"), namespace: text(e, "namespace") })
+        .collect();
     let to = list("/spec/to")
         .iter()
         .map(|e| {
             let name = e.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(Arc::from);
-            (text(e, "group"), text(e, "kind"), name)
+            GrantTo { group: text(e, "group"), kind: text(e, "kind"), name }
         })
         .collect();
     Ok(ReferenceGrant { namespace: ns, name: Arc::from(name), from, to })

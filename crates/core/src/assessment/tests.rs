@@ -433,7 +433,7 @@ fn service_and_repository_assets() {
 /// there (Gateway API); without one the Gateway refuses the backend.
 #[test]
 fn cross_namespace_http_route_needs_a_reference_grant() {
-    use crate::model::ReferenceGrant;
+    use crate::model::{GrantFrom, GrantTo, ReferenceGrant};
     let mut index = PostureIndex::new(IndexConfig::default());
     index.apply_workload(mk_workload(WorkloadKind::Deployment, "backend", "api", "nginx:1.25", &[("app", "api")]));
     index.apply_app(mk_app("backend", "api", &[("app", "api")]));
@@ -452,8 +452,12 @@ fn cross_namespace_http_route_needs_a_reference_grant() {
     index.apply_object(crate::index::KubeObject::ReferenceGrant(ReferenceGrant {
         namespace: Arc::from("backend"),
         name: Arc::from("allow-tenant"),
-        from: vec![(Arc::from("gateway.networking.k8s.io"), Arc::from("HTTPRoute"), Arc::from("tenant"))],
-        to: vec![(Arc::from(""), Arc::from("Service"), None)],
+        from: vec![GrantFrom {
+            group: Arc::from("gateway.networking.k8s.io"),
+            kind: Arc::from("HTTPRoute"),
+            namespace: Arc::from("tenant"),
+        }],
+        to: vec![GrantTo { group: Arc::from(""), kind: Arc::from("Service"), name: None }],
     }));
     index.refresh();
     assert_eq!(reach(&index), Some(Reach::Internet));

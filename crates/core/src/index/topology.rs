@@ -91,8 +91,8 @@ impl PostureIndex {
     /// Adds or replaces a Gateway API ReferenceGrant.
     pub fn apply_reference_grant(&mut self, g: ReferenceGrant) {
         self.topology_dirty.insert(g.namespace.clone());
-        for (_, _, ns) in &g.from {
-            self.topology_dirty.insert(ns.clone());
+        for f in &g.from {
+            self.topology_dirty.insert(f.namespace.clone());
         }
         self.grants.insert((g.namespace.clone(), g.name.clone()), g);
         self.generation += 1;
@@ -101,8 +101,8 @@ impl PostureIndex {
     /// Removes a ReferenceGrant (no-op when unknown).
     pub fn delete_reference_grant(&mut self, namespace: &str, name: &str) {
         if let Some(g) = self.grants.remove(&(Arc::from(namespace), Arc::from(name))) {
-            for (_, _, ns) in &g.from {
-                self.topology_dirty.insert(ns.clone());
+            for f in &g.from {
+                self.topology_dirty.insert(f.namespace.clone());
             }
         }
         self.topology_dirty.insert(Arc::from(namespace));

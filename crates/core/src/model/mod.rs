@@ -19,7 +19,7 @@ pub use component::Component;
 pub use context::{Criticality, DataClassification, Exposure, LocalRef};
 pub use finding::{Finding, FindingDetail, FindingKind, Format, Package, Source, Sources, Vex, VexState};
 pub use image::{ImageKey, ImageRef};
-pub use network::{Namespace, ReferenceGrant, Route, Service};
+pub use network::{GrantFrom, GrantTo, Namespace, ReferenceGrant, Route, Service};
 pub use report::Report;
 pub use severity::Severity;
 pub use stance_ecosystem::{PackageId, Purl};

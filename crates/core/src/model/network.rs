@@ -52,23 +52,40 @@ pub struct Namespace {
 pub struct ReferenceGrant {
     pub namespace: Arc<str>,
     pub name: Arc<str>,
-    /// `spec.from[]`: (group, kind, namespace) allowed to refer here.
-    pub from: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
-    /// `spec.to[]`: (group, kind, name — `None` for every object of the kind) that may be
-    /// referred to.
-    pub to: Vec<(Arc<str>, Arc<str>, Option<Arc<str>>)>,
+    /// `spec.from[]`: who may refer here.
+    pub from: Vec<GrantFrom>,
+    /// `spec.to[]`: what may be referred to.
+    pub to: Vec<GrantTo>,
+}
+
+/// A ReferenceGrant's `spec.from[]` entry: objects of this group and kind in this namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GrantFrom {
+    pub group: Arc<str>,
+    pub kind: Arc<str>,
+    pub namespace: Arc<str>,
+}
+
+/// A ReferenceGrant's `spec.to[]` entry: objects of this group (`""` is the core group) and
+/// kind in the grant's namespace, only the one named when `name` is set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GrantTo {
+    pub group: Arc<str>,
+    pub kind: Arc<str>,
+    pub name: Option<Arc<str>>,
 }
 
 impl ReferenceGrant {
     /// True when an HTTPRoute in `route_namespace` may send traffic to the Service `name`
     /// in this grant's namespace.
     pub fn allows_route_to_service(&self, route_namespace: &str, name: &str) -> bool {
-        let from = self
-            .from
+        let from = self.from.iter().any(|f| {
+            &*f.group == "gateway.networking.k8s.io" && &*f.kind == "HTTPRoute" && &*f.namespace == route_namespace
+        });
+        let to = self
+            .to
             .iter()
-            .any(|(g, k, ns)| &**g == "gateway.networking.k8s.io" && &**k == "HTTPRoute" && &**ns == route_namespace);
-        let to =
-            self.to.iter().any(|(g, k, n)| g.is_empty() && &**k == "Service" && n.as_deref().is_none_or(|n| n == name));
+            .any(|t| t.group.is_empty() && &*t.kind == "Service" && t.name.as_deref().is_none_or(|n| n == name));
         from && to
     }
 }
