@@ -831,7 +831,7 @@ fn expected_grants(namespace: &str, ingest: bool, policy_reports: bool, leader_e
     g.extend(grant(c, "apps", &["deployments", "statefulsets", "daemonsets", "replicasets"], READ));
     g.extend(grant(c, "batch", &["jobs", "cronjobs"], READ));
     g.extend(grant(c, "networking.k8s.io", &["ingresses"], READ));
-    g.extend(grant(c, "gateway.networking.k8s.io", &["httproutes"], READ));
+    g.extend(grant(c, "gateway.networking.k8s.io", &["httproutes", "referencegrants"], READ));
     g.extend(grant(
         c,
         "aquasecurity.github.io",

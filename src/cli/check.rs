@@ -101,6 +101,9 @@ fn text(checked: &[Checked], denied: usize) -> String {
         if let Some(e) = &c.verdict.exempt {
             s.push_str(&format!("       {e}\n"));
         }
+        for note in &c.verdict.context {
+            s.push_str(&format!("  note:  {note}\n"));
+        }
         for v in c.verdict.denials() {
             s.push_str(&format!("  deny:  {}\n", v.line()));
         }

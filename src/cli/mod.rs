@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 use stance_core::index::IndexConfig;
+use stance_core::index::exposure::ExposureConfig;
 
 /// Application Security Posture Management inside Kubernetes.
 #[derive(Debug, Parser)]
@@ -64,6 +65,19 @@ pub struct PolicyArgs {
     /// Namespace guardrails never apply to (repeatable).
     #[arg(long = "exempt-namespace", default_values = ["kube-system", "stance-system"])]
     pub exempt_namespaces: Vec<String>,
+    /// Ingress class whose load balancer is internal (repeatable; e.g. an nginx class on a
+    /// private network). Wins over what the Ingress's annotations say.
+    #[arg(long = "internal-ingress-class")]
+    pub internal_ingress_classes: Vec<String>,
+    /// Ingress class whose load balancer is internet-facing (repeatable).
+    #[arg(long = "internet-ingress-class")]
+    pub internet_ingress_classes: Vec<String>,
+    /// Service `loadBalancerClass` whose load balancers are internal (repeatable).
+    #[arg(long = "internal-lb-class")]
+    pub internal_lb_classes: Vec<String>,
+    /// Service `loadBalancerClass` whose load balancers are internet-facing (repeatable).
+    #[arg(long = "internet-lb-class")]
+    pub internet_lb_classes: Vec<String>,
 }
 
 impl PolicyArgs {
@@ -72,6 +86,12 @@ impl PolicyArgs {
             exception_namespaces: self.exception_namespaces.clone(),
             max_exception_days: self.max_exception_days,
             exempt_namespaces: self.exempt_namespaces.clone(),
+            exposure: ExposureConfig {
+                internal_ingress_classes: self.internal_ingress_classes.clone(),
+                internet_ingress_classes: self.internet_ingress_classes.clone(),
+                internal_lb_classes: self.internal_lb_classes.clone(),
+                internet_lb_classes: self.internet_lb_classes.clone(),
+            },
         }
     }
 

@@ -151,6 +151,7 @@ pub fn delete(
         Feed::Service => index.delete_service(ns, name),
         Feed::Ingress => index.delete_route("Ingress", ns, name),
         Feed::HttpRoute => index.delete_route("HTTPRoute", ns, name),
+        Feed::ReferenceGrant => index.delete_reference_grant(ns, name),
         Feed::Namespace => index.delete_namespace(name),
         Feed::AppPosture => index.delete_app(ns, name),
         Feed::Asset => index.delete_asset(ns, name),

@@ -10,6 +10,7 @@ pub enum Feed {
     Service,
     Ingress,
     HttpRoute,
+    ReferenceGrant,
     Namespace,
     AppPosture,
     Asset,
@@ -56,6 +57,8 @@ pub const TARGETS: &[Target] = &[
     t("", "Service", Feed::Service, false, 500),
     t("networking.k8s.io", "Ingress", Feed::Ingress, true, 500),
     t("gateway.networking.k8s.io", "HTTPRoute", Feed::HttpRoute, true, 500),
+    // Cross-namespace HTTPRoute backends count only with a grant (Gateway API).
+    t("gateway.networking.k8s.io", "ReferenceGrant", Feed::ReferenceGrant, true, 500),
     t(GROUP, "AppPosture", Feed::AppPosture, false, 250),
     t(GROUP, "Asset", Feed::Asset, false, 250),
     t(GROUP, "GuardrailPolicy", Feed::Policy, false, 250),

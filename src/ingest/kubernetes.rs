@@ -19,8 +19,8 @@ use stance_core::index::{ExceptionEntry, KubeObject, PolicyEntry};
 use stance_core::ingest::FormatError;
 use stance_core::ingest::config_map::object_name;
 use stance_core::model::{
-    App, Asset as AssetModel, Container, ContainerKind, ImageRef, Namespace, ObjectRef, Route, Service, Workload,
-    WorkloadKind,
+    App, Asset as AssetModel, Container, ContainerKind, GrantFrom, GrantTo, ImageRef, Namespace, ObjectRef,
+    ReferenceGrant, Route, Service, Workload, WorkloadKind,
 };
 pub use stance_core::names::DEFAULT_NAMESPACE;
 use stance_core::names::GROUP;
@@ -38,7 +38,23 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let result: Result<Option<KubeObject>, FormatError> = match (group, kind) {
         (GROUP, "AppPosture") => typed::<AppPosture>(v).map(|o| Some(KubeObject::App(App::from(&o)))),
-        (GROUP, "Asset") => typed::<Asset>(v).map(|o| Some(KubeObject::Asset(AssetModel::from(&o)))),
+        (GROUP, "Asset") => typed::<Asset>(v).map(|o| {
+            let asset = AssetModel::from(&o);
+            // An Asset belongs to an application of its own namespace only (the core
+            // ignores the reference; say so where the object is read).
+            if let Some(r) = &asset.app_ref
+                && let Some(other) = r.namespace.as_deref().filter(|n| *n != &*asset.namespace)
+            {
+                warnings.push(Warning {
+                    origin: origin.to_string(),
+                    message: format!(
+                        "Asset {}/{}: spec.appRef names AppPosture {other}/{} in another namespace; it is ignored (an Asset belongs to an application of its own namespace)",
+                        asset.namespace, asset.name, r.name
+                    ),
+                });
+            }
+            Some(KubeObject::Asset(asset))
+        }),
         (GROUP, "GuardrailPolicy") => {
             typed::<GuardrailPolicy>(v).map(|o| Some(KubeObject::Policy(PolicyEntry::from(&o))))
         }
@@ -48,6 +64,9 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
         ("", "Service") => typed::<K8sService>(v).map(|s| Some(KubeObject::Service(service(&s)))),
         ("networking.k8s.io", "Ingress") => typed::<Ingress>(v).map(|i| Some(KubeObject::Route(ingress(&i)))),
         ("gateway.networking.k8s.io", "HTTPRoute") => http_route(v).map(|r| Some(KubeObject::Route(r))),
+        ("gateway.networking.k8s.io", "ReferenceGrant") => {
+            reference_grant(v).map(|g| Some(KubeObject::ReferenceGrant(g)))
+        }
         ("", "Namespace") => typed::<K8sNamespace>(v).map(|n| {
             Some(KubeObject::Namespace(Namespace {
                 name: Arc::from(n.metadata.name.unwrap_or_default()),
@@ -247,33 +266,26 @@ pub fn workload(
     }
 }
 
-/// Annotations that make a cloud load balancer internal-only.
-const INTERNAL_LB_ANNOTATIONS: &[(&str, &str)] = &[
-    ("service.beta.kubernetes.io/aws-load-balancer-internal", ""),
-    ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internal"),
-    ("networking.gke.io/load-balancer-type", "Internal"),
-    ("cloud.google.com/load-balancer-type", "Internal"),
-    ("service.beta.kubernetes.io/azure-load-balancer-internal", "true"),
-    ("service.beta.kubernetes.io/oci-load-balancer-internal", "true"),
-];
-
 /// Converts a Service.
+/// Whether its load balancer is internal is the core's decision
+/// (`stance_core::index::exposure::signals`), from the class and annotations kept here.
 pub fn service(s: &K8sService) -> Service {
-    let annotations = s.metadata.annotations.clone().unwrap_or_default();
-    let internal = INTERNAL_LB_ANNOTATIONS.iter().any(|(k, want)| {
-        annotations.get(*k).is_some_and(|v| want.is_empty() && v != "false" || v.eq_ignore_ascii_case(want))
-    });
     let spec = s.spec.as_ref();
     Service {
         namespace: Arc::from(s.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)),
         name: Arc::from(s.metadata.name.as_deref().unwrap_or("")),
         service_type: Arc::from(spec.and_then(|s| s.type_.as_deref()).unwrap_or("ClusterIP")),
         selector: spec.and_then(|s| s.selector.clone()).unwrap_or_default(),
-        internal_load_balancer: internal,
+        load_balancer_class: spec.and_then(|s| s.load_balancer_class.as_deref()).map(Arc::from),
+        annotations: s.metadata.annotations.clone().unwrap_or_default(),
     }
 }
 
-/// Converts an Ingress (default backend and every rule's service backends).
+/// The legacy annotation that names an Ingress's class.
+const INGRESS_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+
+/// Converts an Ingress (default backend and every rule's service backends, its class and
+/// annotations).
 pub fn ingress(i: &Ingress) -> Route {
     let ns: Arc<str> = Arc::from(i.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE));
     let mut hosts = Vec::new();
@@ -295,13 +307,49 @@ pub fn ingress(i: &Ingress) -> Route {
     }
     backends.sort();
     backends.dedup();
+    let annotations = i.metadata.annotations.clone().unwrap_or_default();
+    // `spec.ingressClassName` is authoritative; the annotation is its deprecated predecessor.
+    let class = i
+        .spec
+        .as_ref()
+        .and_then(|s| s.ingress_class_name.as_deref())
+        .or(annotations.get(INGRESS_CLASS_ANNOTATION).map(String::as_str))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(Arc::from);
     Route {
         kind: Arc::from("Ingress"),
         namespace: ns,
         name: Arc::from(i.metadata.name.as_deref().unwrap_or("")),
         hosts,
         backends,
+        class,
+        annotations,
     }
+}
+
+/// Converts a Gateway API ReferenceGrant (`v1beta1`, and the same shape in `v1alpha2`;
+/// read by field names like HTTPRoutes). A `to` entry's group `""` is the core API group.
+pub fn reference_grant(v: &Value) -> Result<ReferenceGrant, FormatError> {
+    let ns: Arc<str> = Arc::from(v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(DEFAULT_NAMESPACE));
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FormatError::new("metadata.name", "missing"))?;
+    let text = |e: &Value, k: &str| -> Arc<str> { Arc::from(e.get(k).and_then(Value::as_str).unwrap_or("")) };
+    let list = |p: &str| v.pointer(p).and_then(Value::as_array).cloned().unwrap_or_default();
+    let from = list("/spec/from")
+        .iter()
+        .map(|e| GrantFrom { group: text(e, "group"), kind: text(e, "kind"), namespace: text(e, "namespace") })
+        .collect();
+    let to = list("/spec/to")
+        .iter()
+        .map(|e| {
+            let name = e.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(Arc::from);
+            GrantTo { group: text(e, "group"), kind: text(e, "kind"), name }
+        })
+        .collect();
+    Ok(ReferenceGrant { namespace: ns, name: Arc::from(name), from, to })
 }
 
 /// Converts a Gateway API HTTPRoute (no k8s-openapi type exists; read by field names).
@@ -335,6 +383,7 @@ pub fn http_route(v: &Value) -> Result<Route, FormatError> {
         name: Arc::from(name),
         hosts: strs("/spec/hostnames"),
         backends,
+        ..Route::default()
     })
 }
 
@@ -418,7 +467,7 @@ spec:
         ) else {
             panic!()
         };
-        assert!(s.internal_load_balancer);
+        assert_eq!(s.annotations.get("networking.gke.io/load-balancer-type").map(String::as_str), Some("Internal"));
         assert_eq!(&*s.service_type, "LoadBalancer");
         let KubeObject::Route(r) = one(
             "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n",
@@ -434,6 +483,27 @@ spec:
         };
         assert_eq!(h.backends.len(), 2);
         assert_eq!(&*h.kind, "HTTPRoute");
+        // The class: `spec.ingressClassName`, else the legacy annotation.
+        let class = |yaml: &str| match one(yaml) {
+            KubeObject::Route(r) => r.class.map(|c| c.to_string()),
+            _ => panic!("not a route"),
+        };
+        assert_eq!(
+            class("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a, annotations: {kubernetes.io/ingress.class: nginx}}\nspec: {ingressClassName: alb}\n").as_deref(),
+            Some("alb")
+        );
+        assert_eq!(
+            class("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a, annotations: {kubernetes.io/ingress.class: gce-internal}}\nspec: {}\n").as_deref(),
+            Some("gce-internal")
+        );
+        let KubeObject::ReferenceGrant(g) = one(
+            "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: backend}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]\n  to: [{group: \"\", kind: Service, name: api}]\n",
+        ) else {
+            panic!("not a ReferenceGrant")
+        };
+        assert!(g.allows_route_to_service("shop", "api"));
+        assert!(!g.allows_route_to_service("shop", "other"));
+        assert!(!g.allows_route_to_service("elsewhere", "api"));
     }
 
     #[test]

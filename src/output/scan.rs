@@ -63,6 +63,10 @@ pub struct AppOutput {
     pub data_classification: &'static str,
     pub exposure: &'static str,
     pub exposure_reasons: Vec<String>,
+    /// Declared criticality or exposure that was ignored because it would lower what
+    /// counts (a declaration raises, never lowers; see docs/concepts.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context_overridden: Vec<String>,
     pub risk_score: u32,
     pub findings: SeverityCounts,
     pub suppressed_findings: usize,
@@ -106,10 +110,11 @@ impl AppOutput {
             namespace: a.namespace.clone(),
             name: a.name.clone(),
             owner: spec.owner.clone(),
-            criticality: spec.criticality.as_str(),
+            criticality: a.criticality.as_str(),
             data_classification: spec.data_classification.as_str(),
             exposure: a.reach.as_str(),
             exposure_reasons: a.exposure_reasons.clone(),
+            context_overridden: a.overridden.clone(),
             risk_score: a.risk_score,
             findings: app::severity_counts(a.ranked.iter().map(|r| r.finding)),
             suppressed_findings: a.suppressed,

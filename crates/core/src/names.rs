@@ -29,6 +29,17 @@ pub const UPLOADED_AT_ANNOTATION: &str = "aspm.stance.dev/uploaded-at";
 /// Label on Assets the operator created from running images.
 pub const DISCOVERED_LABEL: &str = "aspm.stance.dev/discovered";
 
+/// Namespace label: the platform's floor for the criticality of every application in the
+/// namespace (`low`, `medium`, `high`, `critical`). Namespaces are cluster-scoped, so a
+/// team with `edit` in its namespace cannot change it (the idea of Pod Security
+/// Admission's namespace labels); an AppPosture may raise its criticality above the
+/// floor, never lower it below. Without the label the floor is `medium`.
+pub const CRITICALITY_LABEL: &str = "aspm.stance.dev/criticality";
+/// Namespace label: the platform's floor for the exposure of every application in the
+/// namespace (`none`, `internal`, `internet`); detected and declared exposure may be
+/// higher, never lower.
+pub const EXPOSURE_LABEL: &str = "aspm.stance.dev/exposure";
+
 /// Namespace assumed for namespaced manifests that do not state one.
 pub const DEFAULT_NAMESPACE: &str = "default";
 

@@ -15,7 +15,7 @@ use super::status::{
 };
 use crate::guardrail::Exception;
 use crate::index::{ArtifactPosture, PostureIndex};
-use crate::model::{App, Artifact, ArtifactKey, Finding, ImageRef, Severity, Workload};
+use crate::model::{App, Artifact, ArtifactKey, Criticality, Finding, ImageRef, Severity, Workload};
 use crate::policy::{Violation, evaluate};
 use crate::risk::{self, Reach, RiskContext, RiskScore};
 
@@ -41,6 +41,10 @@ pub struct Assessment<'a> {
     pub name: String,
     pub reach: Reach,
     pub exposure_reasons: Vec<String>,
+    /// The criticality that counts (never below the namespace's floor).
+    pub criticality: Criticality,
+    /// Declared context that was ignored because it would lower what counts.
+    pub overridden: Vec<String>,
     /// All open findings, highest risk first.
     pub ranked: Vec<Ranked<'a>>,
     /// Findings hidden by VEX or an active exception.
@@ -100,7 +104,8 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
         });
     }
 
-    let (reach, exposure_reasons) = index.app_reach(app);
+    let context = index.app_context(app);
+    let (reach, criticality) = (context.reach, context.criticality.unwrap_or_default());
     let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
     let app_names = [name.as_str()];
 
@@ -118,7 +123,7 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
         let Some(posture) = posture else { continue };
         let ctx = RiskContext {
             reach,
-            criticality: app.criticality,
+            criticality,
             data: app.data_classification,
             privileged: u.privileged,
             root: u.root,
@@ -154,7 +159,9 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
         namespace,
         name,
         reach,
-        exposure_reasons,
+        exposure_reasons: context.reasons,
+        criticality,
+        overridden: context.overridden,
         risk_score: risk::app_score(&scores),
         ranked,
         suppressed,
@@ -290,6 +297,21 @@ impl Assessment<'_> {
                     self.workloads.len()
                 ),
             },
+            if self.overridden.is_empty() {
+                ConditionState {
+                    type_: "DeclaredContext",
+                    ok: true,
+                    reason: "Honoured",
+                    message: "the declared criticality and exposure apply".into(),
+                }
+            } else {
+                ConditionState {
+                    type_: "DeclaredContext",
+                    ok: false,
+                    reason: "LoweringIgnored",
+                    message: self.overridden.join("; "),
+                }
+            },
             ConditionState {
                 type_: "Compliant",
                 ok: compliant,
@@ -353,6 +375,6 @@ pub struct AppSummary {
     pub sbom_coverage: Coverage,
     pub scan_coverage: Coverage,
     pub compliance: ComplianceStatus,
-    /// `Ready` and `Compliant`.
+    /// `Ready`, `DeclaredContext` (declarations that would lower the context are ignored) and `Compliant`.
     pub conditions: Vec<ConditionState>,
 }

@@ -9,8 +9,10 @@ use super::app::severity_counts;
 use super::status::AssetStatus;
 use crate::index::PostureIndex;
 use crate::model::artifact::{normalize_endpoint, normalize_repository};
-use crate::model::{Artifact, Asset, AssetType, ImageRef};
-use crate::risk::{self, RiskContext, reach};
+use crate::model::{Artifact, Asset, AssetType, Criticality, ImageRef};
+use crate::risk::criticality;
+use crate::risk::reach::{self, Stated};
+use crate::risk::{self, RiskContext};
 
 /// Workloads listed in `status.seenIn` (all are counted in `workloadCount`).
 pub const MAX_SEEN_IN: usize = 20;
@@ -23,19 +25,35 @@ pub fn image_name(identifier: &str) -> String {
 /// Computes an Asset's status at `now`.
 pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
     let ns = &*asset.namespace;
-    let app = asset.app_ref.as_ref().and_then(|r| index.app(r.namespace.as_deref().unwrap_or(ns), &r.name));
+    // An Asset belongs to an application of its own namespace only: a reference to
+    // another namespace's application is ignored (the edge warns when it reads one).
+    let app = asset
+        .app_ref
+        .as_ref()
+        .filter(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
+        .and_then(|r| index.app(ns, &r.name));
     let mut ctx = RiskContext::unknown(now);
+    // The Asset's own values are declarations like an AppPosture's: they raise the
+    // application's context, never lower it (the one rule: `index::context`).
+    let app_context = app.map(|a| index.app_context(a));
     if let Some(app) = app {
-        ctx.criticality = app.criticality;
         ctx.data = app.data_classification;
-        ctx.reach = index.app_reach(app).0;
     }
-    if let Some(c) = asset.criticality {
-        ctx.criticality = c;
-    }
-    if let Some(r) = asset.exposure.and_then(reach::declared) {
-        ctx.reach = r;
-    }
+    let declared_criticality: Vec<Stated<Criticality>> = app
+        .map(|a| Stated { value: a.criticality, by: format!("AppPosture {}/{}", a.namespace, a.name) })
+        .into_iter()
+        .chain(asset.criticality.map(|c| Stated { value: c, by: format!("Asset {}/{}", asset.namespace, asset.name) }))
+        .collect();
+    let floor = index.context(ns, &[], None).criticality.map(|c| Stated { value: c, by: format!("namespace {ns}") });
+    ctx.criticality = criticality::resolve(&declared_criticality, floor, ns).criticality.unwrap_or_default();
+    ctx.reach = match (&app_context, asset.exposure) {
+        (Some(c), Some(e)) => {
+            reach::resolve((c.reach, c.reasons.clone()), &[Stated { value: e, by: "the Asset".into() }], None).reach
+        }
+        (Some(c), None) => c.reach,
+        // Nothing detected to compare with: the Asset's declaration stands.
+        (None, e) => e.and_then(reach::declared).unwrap_or(ctx.reach),
+    };
 
     let mut postures = Vec::new();
     let mut seen_in = BTreeSet::new();

@@ -107,7 +107,7 @@ fn mk_service(ns: &str, name: &str, ty: &str, selector: &[(&str, &str)]) -> Serv
         name: Arc::from(name),
         service_type: Arc::from(ty),
         selector: labels(selector),
-        internal_load_balancer: false,
+        ..Service::default()
     }
 }
 
@@ -268,6 +268,7 @@ fn app_selection_and_exposure() {
         name: Arc::from("web"),
         hosts: vec![Arc::from("shop.example.com")],
         backends: vec![(Arc::from("shop"), Arc::from("web"))],
+        ..Route::default()
     });
     index.refresh();
     assert_eq!(reach(&index, "web"), Some(Reach::Internet));
@@ -275,7 +276,7 @@ fn app_selection_and_exposure() {
     assert!(reasons[0].contains("Ingress shop/web (shop.example.com)"), "{reasons:?}");
     index.delete_route("Ingress", "shop", "web");
     let mut lb = mk_service("shop", "batch-lb", "LoadBalancer", &[("app", "batch")]);
-    lb.internal_load_balancer = true;
+    lb.annotations.insert("service.beta.kubernetes.io/azure-load-balancer-internal".into(), "true".into());
     index.apply_service(lb);
     index.refresh();
     assert_eq!(reach(&index, "web"), Some(Reach::Internal));
@@ -382,10 +383,10 @@ fn an_image_asset_counts_its_findings_and_where_it_runs() {
     assert_eq!(status.seen_in, ["Deployment/shop/web"]);
     assert_eq!(status.workload_count, 1);
     assert_eq!(status.risk_score, shop_points(&index, Reach::Internet), "the application's detected exposure");
-    // The asset's own exposure overrides the application's; `auto` does not.
+    // The asset's own exposure raises the application's, never lowers it; `auto` does nothing.
     let mut internal = asset.clone();
     internal.exposure = Some(Exposure::Internal);
-    assert_eq!(assess_asset(&index, &internal, now()).risk_score, shop_points(&index, Reach::Internal));
+    assert_eq!(assess_asset(&index, &internal, now()).risk_score, shop_points(&index, Reach::Internet));
     internal.exposure = Some(Exposure::Auto);
     assert_eq!(assess_asset(&index, &internal, now()).risk_score, shop_points(&index, Reach::Internet));
     // Another tenant's namespace never shows where the image runs.
@@ -407,12 +408,16 @@ fn auto_exposure_with_nothing_detected_is_none_for_assets_as_for_apps() {
 }
 
 #[test]
-fn an_asset_of_an_application_in_another_namespace_takes_that_applications_exposure() {
-    // The application's detected exposure is looked up in its own namespace (the asset
-    // copy looked in the asset's, found nothing and fell back to "unknown").
+fn an_asset_referring_to_another_namespaces_application_is_not_attributed() {
+    // An Asset belongs to an application of its own namespace only (issue 17 §3): a
+    // reference across namespaces is ignored, so the Asset has no application context.
     let index = mk_shop(&[mk_service("shop", "web", "NodePort", &[("app", "web")])]);
     let asset = mk_asset("platform", "nginx", AssetType::Image, "nginx", Some(("web", Some("shop"))));
-    assert_eq!(assess_asset(&index, &asset, now()).risk_score, shop_points(&index, Reach::Internet));
+    let mut ctx = RiskContext::unknown(now());
+    ctx.criticality = Criticality::Medium;
+    let f = &index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap().findings[0];
+    assert_eq!(assess_asset(&index, &asset, now()).risk_score, risk::points(f, &ctx));
+    assert!(risk::points(f, &ctx) < shop_points(&index, Reach::Internet));
 }
 
 #[test]
@@ -422,4 +427,65 @@ fn service_and_repository_assets() {
     assert_eq!((svc.seen_in.as_slice(), svc.findings.total), (&["Deployment/shop/web".to_string()][..], 0));
     let repo = assess_asset(&index, &mk_asset("shop", "r", AssetType::Repository, "github.com/acme/shop", None), now());
     assert_eq!((repo.risk_score, repo.findings.total, repo.last_scanned), (0, 0, None));
+}
+
+/// An HTTPRoute in one namespace reaches a Service in another only with a ReferenceGrant
+/// there (Gateway API); without one the Gateway refuses the backend.
+#[test]
+fn cross_namespace_http_route_needs_a_reference_grant() {
+    use crate::model::{GrantFrom, GrantTo, ReferenceGrant};
+    let mut index = PostureIndex::new(IndexConfig::default());
+    index.apply_workload(mk_workload(WorkloadKind::Deployment, "backend", "api", "nginx:1.25", &[("app", "api")]));
+    index.apply_app(mk_app("backend", "api", &[("app", "api")]));
+    index.apply_service(mk_service("backend", "api", "ClusterIP", &[("app", "api")]));
+    index.apply_route(Route {
+        kind: Arc::from("HTTPRoute"),
+        namespace: Arc::from("tenant"),
+        name: Arc::from("steal"),
+        hosts: vec![Arc::from("x.example.com")],
+        backends: vec![(Arc::from("backend"), Arc::from("api"))],
+        ..Route::default()
+    });
+    index.refresh();
+    let reach = |i: &PostureIndex| i.detected_exposure("backend", "api").map(|d| d.reach);
+    assert_eq!(reach(&index), Some(Reach::Internal), "no grant: the route does not count");
+    index.apply_object(crate::index::KubeObject::ReferenceGrant(ReferenceGrant {
+        namespace: Arc::from("backend"),
+        name: Arc::from("allow-tenant"),
+        from: vec![GrantFrom {
+            group: Arc::from("gateway.networking.k8s.io"),
+            kind: Arc::from("HTTPRoute"),
+            namespace: Arc::from("tenant"),
+        }],
+        to: vec![GrantTo { group: Arc::from(""), kind: Arc::from("Service"), name: None }],
+    }));
+    index.refresh();
+    assert_eq!(reach(&index), Some(Reach::Internet));
+    index.delete_reference_grant("backend", "allow-tenant");
+    index.refresh();
+    assert_eq!(reach(&index), Some(Reach::Internal));
+}
+
+/// Namespace labels are the platform's floors: an AppPosture raises above them, never below.
+#[test]
+fn namespace_labels_are_floors() {
+    use crate::model::{Criticality, Exposure, Namespace};
+    let mut index = PostureIndex::new(IndexConfig::default());
+    let mut app = mk_app("analytics", "etl", &[("app", "etl")]);
+    app.criticality = Criticality::Low;
+    app.exposure = Exposure::None;
+    index.apply_app(app.clone());
+    index.refresh();
+    let ctx = index.app_context(index.app("analytics", "etl").unwrap());
+    assert_eq!((ctx.criticality, ctx.reach), (Some(Criticality::Medium), Reach::None));
+    assert_eq!(ctx.overridden.len(), 1, "{:?}", ctx.overridden);
+    let floors = [("aspm.stance.dev/criticality", "low"), ("aspm.stance.dev/exposure", "internal")];
+    index.apply_namespace(Namespace { name: Arc::from("analytics"), labels: labels(&floors) });
+    let ctx = index.app_context(index.app("analytics", "etl").unwrap());
+    assert_eq!((ctx.criticality, ctx.reach), (Some(Criticality::Low), Reach::Internal));
+    assert!(
+        ctx.overridden[0].starts_with("declared exposure none in AppPosture analytics/etl"),
+        "{:?}",
+        ctx.overridden
+    );
 }

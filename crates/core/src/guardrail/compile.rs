@@ -13,8 +13,9 @@ use super::spec::{
     ComponentsRule, Enforcement, ExceptionSettings, GuardrailRule, ImageReferenceRule, OnUnscanned, OwnershipRule,
     RiskScoreRule, ScanRequiredRule, VulnerabilityRule, WorkloadSecurityRule,
 };
-use super::version::Range;
-use crate::model::{Criticality, Exposure, PurlParts, WorkloadKind};
+use stance_ecosystem::{DeniedLicences, ImagePrefix, PackageId, Purl, VersionRange};
+
+use crate::model::{Criticality, Exposure, WorkloadKind};
 use crate::selector::LabelSelector;
 
 /// Why a policy or exception is invalid: the field (`spec.rules[2].components.banned[0].versions`)
@@ -117,7 +118,7 @@ pub enum Check {
     ScanRequired(ScanRequiredRule),
     SbomRequired,
     Components(Components),
-    ImageReference(ImageReferenceRule),
+    ImageReference(ImageReference),
     WorkloadSecurity(WorkloadSecurityRule),
     Ownership(OwnershipRule),
 }
@@ -147,18 +148,32 @@ impl Check {
 #[derive(Clone, Debug)]
 pub struct Components {
     pub banned: Vec<Banned>,
-    /// Upper-case SPDX ids.
-    pub denied_licenses: BTreeSet<String>,
+    /// The denied licences, each one SPDX licence (optionally `WITH` an exception),
+    /// judged against each package's licence expression (`stance_ecosystem::license`).
+    pub denied_licenses: DeniedLicences,
 }
 
-/// A banned package: purl base (`pkg:type/namespace/name`) and version range.
+/// A banned package: its identity and the version range, parsed in the package's own
+/// ecosystem (apk, Debian, PEP 440, SemVer, Maven, …) when the policy is compiled.
 #[derive(Clone, Debug)]
 pub struct Banned {
-    pub purl: PurlParts,
+    pub id: PackageId,
+    /// The canonical package URL (`pkg:npm/%40babel/traverse`), for messages and keys.
     pub base: String,
-    pub range: Range,
-    pub range_text: String,
+    /// Every version when the policy gives none.
+    pub range: VersionRange,
     pub reason: Option<String>,
+}
+
+/// A compiled `imageReference` rule: the allowed registry and repository prefixes parsed
+/// the way images are (Docker Hub aliases, ports), matched on whole path segments.
+#[derive(Clone, Debug)]
+pub struct ImageReference {
+    pub allowed_registries: Vec<ImagePrefix>,
+    /// The prefixes as written, for messages.
+    pub allowed_text: Vec<String>,
+    pub require_digest: bool,
+    pub disallow_latest: bool,
 }
 
 impl Policy {
@@ -250,10 +265,7 @@ fn compile_rule(r: &GuardrailRule) -> Result<Check, CompileError> {
         checks.push(Check::Components(compile_components(v)?));
     }
     if let Some(v) = &r.image_reference {
-        if v.allowed_registries.iter().any(|r| r.trim().is_empty()) {
-            return Err(CompileError::new(".imageReference.allowedRegistries", "empty entry"));
-        }
-        checks.push(Check::ImageReference(v.clone()));
+        checks.push(Check::ImageReference(compile_image_reference(v)?));
     }
     if let Some(v) = &r.workload_security {
         checks.push(Check::WorkloadSecurity(v.clone()));
@@ -282,20 +294,49 @@ fn compile_rule(r: &GuardrailRule) -> Result<Check, CompileError> {
 fn compile_components(c: &ComponentsRule) -> Result<Components, CompileError> {
     let mut banned = Vec::new();
     for (i, b) in c.banned.iter().enumerate() {
-        let purl = PurlParts::parse(&b.purl).ok_or_else(|| {
-            CompileError::new(
+        let purl = Purl::parse(&b.purl)
+            .map_err(|e| CompileError::new(format!(".components.banned[{i}].purl"), e.to_string()))?;
+        // A version in the package URL would be a second, silent way to write the range.
+        if let Some(v) = &purl.version {
+            return Err(CompileError::new(
                 format!(".components.banned[{i}].purl"),
-                format!("{:?} is not a package URL (e.g. pkg:maven/org.apache.logging.log4j/log4j-core)", b.purl),
-            )
-        })?;
-        let range_text = b.versions.clone().unwrap_or_default();
-        let range = Range::parse(&range_text)
+                format!(
+                    "{:?} carries a version ({v}); write the package URL without it ({}) and the range in `versions` \
+                     (e.g. `={v}`)",
+                    b.purl,
+                    purl.id.to_purl()
+                ),
+            ));
+        }
+        // The bounds are versions of the package's own ecosystem: an apk range is ordered
+        // as apk-tools orders, a pypi range as PEP 440 does; a bound that is no version
+        // there makes the policy invalid rather than a range that never matches.
+        let range = VersionRange::parse(purl.id.scheme(), b.versions.as_deref().unwrap_or(""))
             .map_err(|e| CompileError::new(format!(".components.banned[{i}].versions"), e.to_string()))?;
-        banned.push(Banned { base: purl.base(), purl, range, range_text, reason: b.reason.clone() });
+        banned.push(Banned { base: purl.id.to_purl(), id: purl.id, range, reason: b.reason.clone() });
     }
-    Ok(Components {
-        banned,
-        denied_licenses: c.denied_licenses.iter().map(|l| l.trim().to_ascii_uppercase()).collect(),
+    let denied_licenses = DeniedLicences::parse(c.denied_licenses.iter().map(String::as_str)).map_err(|e| {
+        let stance_ecosystem::LicenseError::Denied { index, .. } = &e;
+        CompileError::new(format!(".components.deniedLicenses[{index}]"), e.to_string())
+    })?;
+    Ok(Components { banned, denied_licenses })
+}
+
+fn compile_image_reference(r: &ImageReferenceRule) -> Result<ImageReference, CompileError> {
+    let allowed_registries = r
+        .allowed_registries
+        .iter()
+        .enumerate()
+        .map(|(k, text)| {
+            ImagePrefix::parse(text)
+                .map_err(|e| CompileError::new(format!(".imageReference.allowedRegistries[{k}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ImageReference {
+        allowed_registries,
+        allowed_text: r.allowed_registries.clone(),
+        require_digest: r.require_digest,
+        disallow_latest: r.disallow_latest,
     })
 }
 

@@ -4,7 +4,6 @@
 pub mod compile;
 pub mod exception;
 pub mod spec;
-pub mod version;
 
 pub use compile::{Check, CompileError, MatchSource, Matcher, Policy, PolicySource, Rule};
 pub use exception::{Exception, ExceptionSource};

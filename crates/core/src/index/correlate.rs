@@ -22,15 +22,21 @@ struct GroupKey<'a> {
 /// What distinguishes two findings with the same id on one artifact:
 /// - vulnerabilities: the package (short name and installed version, case-insensitive),
 ///   because one CVE can hit several packages of one image;
-/// - secrets, SAST and DAST: the scanner fingerprint, else the location;
-/// - misconfigurations and policy results: nothing (one check fails once per object).
+/// - secrets, SAST and DAST: the location (file and line, or URL) *and* the scanner
+///   fingerprint: scanners scope fingerprints to a file (CodeQL hashes the line's text,
+///   so the same line in two files shares one), so a fingerprint alone merges distinct
+///   results;
+/// - misconfigurations and policy results: the location when the scanner gives one (an
+///   IaC scan of a repository reports one check for each file and line it fails in), else
+///   nothing (one check fails once per object).
 fn discriminator(f: &Finding) -> Option<Cow<'_, str>> {
     match f.kind {
         FindingKind::Vulnerability => f.package.as_ref().map(package_key),
-        FindingKind::Secret | FindingKind::Sast | FindingKind::Dast => {
-            f.fingerprint.as_deref().or(f.location.as_deref()).map(Cow::Borrowed)
-        }
-        FindingKind::Misconfiguration | FindingKind::Policy => None,
+        FindingKind::Secret | FindingKind::Sast | FindingKind::Dast => match (&f.location, &f.fingerprint) {
+            (Some(l), Some(fp)) => Some(Cow::Owned(format!("{l}\u{1f}{fp}"))),
+            (l, fp) => l.as_deref().or(fp.as_deref()).map(Cow::Borrowed),
+        },
+        FindingKind::Misconfiguration | FindingKind::Policy => f.location.as_deref().map(Cow::Borrowed),
     }
 }
 
@@ -170,6 +176,19 @@ fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
     groups
 }
 
+/// Several VEX statements about one finding from different documents. Within one
+/// document each format orders its own statements (OpenVEX: the latest statement for a
+/// product and vulnerability wins; CycloneDX: one `analysis` per vulnerability); across
+/// documents there is no order Stance can trust, so a statement that the product is
+/// affected or still under investigation is never overridden by another document's
+/// "not affected": a finding is suppressed only when no statement keeps it open.
+fn merge_vex(a: Option<crate::model::Vex>, b: Option<crate::model::Vex>) -> Option<crate::model::Vex> {
+    match (a, b) {
+        (Some(a), Some(b)) if a.state.suppresses() && !b.state.suppresses() => Some(b),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Folds `other` (same identity) into `into`.
 pub fn merge_into(into: &mut Finding, other: Finding) {
     // The detail: only when the two differ (merging a shared detail with itself is a no-op).
@@ -203,7 +222,7 @@ pub fn merge_into(into: &mut Finding, other: Finding) {
     }
     // The occurrence.
     into.first_seen = min_opt(into.first_seen, other.first_seen);
-    into.vex = into.vex.take().or(other.vex);
+    into.vex = merge_vex(into.vex.take(), other.vex);
     for s in other.sources {
         if !into.sources.iter().any(|x| **x == *s) {
             into.sources.push(s);

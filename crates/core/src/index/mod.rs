@@ -11,6 +11,7 @@
 //! - [`exposure`]: which Services and routes reach a set of workloads.
 //! - [`correlate`], [`interner`], [`packages`]: merging reports, sharing strings, package lookups.
 
+pub mod context;
 pub mod correlate;
 pub mod exposure;
 pub mod interner;
@@ -34,8 +35,8 @@ use crate::guardrail::{Exception, Policy};
 use crate::ingest::{Epss, Kev};
 use crate::model::artifact::image_artifact_key;
 use crate::model::{
-    App, Artifact, ArtifactKey, Asset, Component, Finding, ImageKey, ImageRef, Namespace, ObjectRef, Report, Route,
-    Service, Severity, Workload, WorkloadKind,
+    App, Artifact, ArtifactKey, Asset, Component, Finding, ImageKey, ImageRef, Namespace, ObjectRef, ReferenceGrant,
+    Report, Route, Service, Severity, Workload, WorkloadKind,
 };
 
 /// The index behind a lock, shared by the reconciler and the webhook. Never hold the
@@ -51,6 +52,8 @@ pub struct IndexConfig {
     pub max_exception_days: u32,
     /// Namespaces guardrails never apply to (so Stance cannot lock out its own recovery).
     pub exempt_namespaces: Vec<String>,
+    /// Ingress and load-balancer classes the operator declared internal or internet.
+    pub exposure: exposure::ExposureConfig,
 }
 
 impl IndexConfig {
@@ -72,6 +75,7 @@ impl Default for IndexConfig {
             exception_namespaces: vec!["stance-system".into()],
             max_exception_days: 90,
             exempt_namespaces: vec!["kube-system".into(), "stance-system".into()],
+            exposure: exposure::ExposureConfig::default(),
         }
     }
 }
@@ -146,6 +150,8 @@ pub struct PostureIndex {
     workloads: WorkloadsByNs,
     services: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Service>>,
     routes: BTreeMap<RouteKey, Route>,
+    /// Gateway API ReferenceGrants by (namespace, name).
+    grants: BTreeMap<NsName, ReferenceGrant>,
     namespaces: BTreeMap<Arc<str>, Namespace>,
     apps: BTreeMap<NsName, Arc<App>>,
     assets: BTreeMap<NsName, Arc<Asset>>,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::guardrail::{CompileError, Enforcement, Exception, Policy, RiskExceptionState};
-use crate::model::{App, Asset, Namespace, Route, Service, Workload};
+use crate::model::{App, Asset, Namespace, ReferenceGrant, Route, Service, Workload};
 
 /// A Kubernetes object in domain form.
 #[derive(Debug, Clone)]
@@ -14,6 +14,7 @@ pub enum KubeObject {
     Workload(Workload),
     Service(Service),
     Route(Route),
+    ReferenceGrant(ReferenceGrant),
     Namespace(Namespace),
     App(App),
     Asset(Asset),

@@ -1,29 +1,48 @@
 //! A per-artifact package index, built once when the artifact is correlated, so rules
-//! that look for banned packages or licenses do hash lookups instead of parsing every
-//! component's package URL on every admission request.
+//! that look for banned packages or denied licences do hash lookups instead of parsing every
+//! component's package URL and licence expression on every admission request.
+//!
+//! Packages are keyed by [`PackageId`] (`stance_ecosystem`), the one rule for "same
+//! package": `pkg:npm/%40babel%2Ftraverse` and `pkg:npm/@babel/traverse` are one key, a
+//! PyPI name is PEP 503-normalised, qualifiers are ignored. A package without a readable
+//! package URL has no identity; it is kept under its short name so a rule can still say
+//! that it *may* be the banned package (see `policy::rules::components`).
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use stance_ecosystem::{DeniedLicences, LicenseVerdict, Licensing, PackageId, Purl};
 
-use crate::model::{Component, Finding, FindingKind, PurlParts};
+use crate::model::{Component, Finding, FindingKind};
 
 /// One package of an artifact.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackageEntry {
+    /// The display name (`@babel/traverse`, `org.apache.logging.log4j:log4j-core`).
     pub name: Arc<str>,
+    /// The installed version as the inventory writes it.
     pub version: Option<Arc<str>>,
-    /// Lower-case purl type and namespace, when the package has a purl.
-    pub purl_type: Option<Box<str>>,
-    pub purl_namespace: Option<Box<str>>,
+    /// The identity, when the package has a readable package URL.
+    pub id: Option<PackageId>,
 }
 
-/// Packages by lower-case short name, and by upper-case license id.
+/// One distinct licensing of the index and the packages under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Licensed {
+    licensing: Licensing,
+    entries: Vec<usize>,
+}
+
+/// Packages by identity (and, without one, by short name), and grouped by licensing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PackageIndex {
     pub entries: Vec<PackageEntry>,
+    by_id: FxHashMap<PackageId, Vec<usize>>,
+    /// Entries without an identity, by lower-case short name.
     by_name: FxHashMap<Box<str>, Vec<usize>>,
-    by_license: FxHashMap<Box<str>, Vec<usize>>,
+    /// Distinct licence texts → their licensing and packages: an SBOM has thousands of
+    /// packages but few distinct licence expressions, so each is judged once per request.
+    licensed: FxHashMap<Box<str>, Licensed>,
     /// True when built from an SBOM (else from vulnerability findings' packages).
     pub from_sbom: bool,
 }
@@ -33,10 +52,11 @@ pub fn short_name(name: &str) -> String {
     name.rsplit([':', '/']).next().unwrap_or(name).to_ascii_lowercase()
 }
 
-/// The license ids in an SPDX expression (`(MIT OR Apache-2.0) AND BSD-3-Clause WITH x`).
-pub fn license_ids(expr: &str) -> impl Iterator<Item = &str> {
-    expr.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
-        .filter(|t| !t.is_empty() && !matches!(*t, "AND" | "OR" | "WITH" | "and" | "or" | "with"))
+/// A package whose licensing takes a denied licence, with the verdict.
+#[derive(Clone, Debug)]
+pub struct LicenceHit<'a> {
+    pub package: &'a PackageEntry,
+    pub verdict: LicenseVerdict,
 }
 
 impl PackageIndex {
@@ -46,9 +66,7 @@ impl PackageIndex {
         match components {
             Some(cs) => {
                 for c in cs {
-                    let licenses =
-                        c.licenses.iter().flat_map(|l| license_ids(l)).map(str::to_ascii_uppercase).collect::<Vec<_>>();
-                    index.push(&c.name, c.version.clone(), c.purl.as_deref(), &licenses);
+                    index.push(&c.name, c.version.clone(), c.purl.as_deref(), &c.licenses);
                 }
             }
             None => {
@@ -62,47 +80,65 @@ impl PackageIndex {
         index
     }
 
-    fn push(&mut self, name: &Arc<str>, version: Option<Arc<str>>, purl: Option<&str>, licenses: &[String]) {
-        let parts = purl.and_then(PurlParts::parse);
-        let short = match &parts {
-            Some(p) => p.name.to_ascii_lowercase(),
-            None => short_name(name),
-        };
-        let version = version.or_else(|| parts.as_ref().and_then(|p| p.version.as_deref()).map(Arc::from));
-        let entry = PackageEntry {
-            name: name.clone(),
-            version,
-            purl_type: parts.as_ref().map(|p| p.ty.to_ascii_lowercase().into_boxed_str()),
-            purl_namespace: parts
-                .as_ref()
-                .and_then(|p| p.namespace.as_deref())
-                .map(|n| n.to_ascii_lowercase().into_boxed_str()),
+    fn push(&mut self, name: &Arc<str>, version: Option<Arc<str>>, purl: Option<&str>, licenses: &[Arc<str>]) {
+        let parsed = purl.and_then(|p| Purl::parse(p).ok());
+        let version = version.or_else(|| parsed.as_ref().and_then(|p| p.version.as_deref()).map(Arc::from));
+        let entry = PackageEntry { name: name.clone(), version, id: parsed.map(|p| p.id) };
+        let slots = match &entry.id {
+            Some(id) => self.by_id.entry(id.clone()).or_default(),
+            None => self.by_name.entry(short_name(name).into_boxed_str()).or_default(),
         };
         // The same package reported by several findings is one entry.
-        let slots = self.by_name.entry(short.into_boxed_str()).or_default();
-        if let Some(&i) = slots.iter().find(|&&i| self.entries[i] == entry) {
-            for l in licenses {
-                self.by_license.entry(l.as_str().into()).or_default().push(i);
+        let i = match slots.iter().find(|&&i| self.entries[i] == entry) {
+            Some(&i) => i,
+            None => {
+                let i = self.entries.len();
+                slots.push(i);
+                self.entries.push(entry);
+                i
             }
+        };
+        if licenses.is_empty() {
             return;
         }
-        let i = self.entries.len();
-        slots.push(i);
-        for l in licenses {
-            self.by_license.entry(l.as_str().into()).or_default().push(i);
+        // A stored list of licences: all apply (each parser kept only the entries its
+        // format says count, e.g. SPDX's concluded licence over the declared one).
+        let key = licenses.iter().map(|l| &**l).collect::<Vec<_>>().join("\u{1f}");
+        let group = self.licensed.entry(key.into_boxed_str()).or_insert_with(|| Licensed {
+            licensing: Licensing::all_of(licenses.iter().map(|l| &**l)),
+            entries: Vec::new(),
+        });
+        if !group.entries.contains(&i) {
+            group.entries.push(i);
         }
-        self.entries.push(entry);
     }
 
-    /// Packages whose short name is `name` (case-insensitive).
-    pub fn named(&self, name: &str) -> impl Iterator<Item = &PackageEntry> {
+    /// The packages with this identity.
+    pub fn with_id<'a>(&'a self, id: &PackageId) -> impl Iterator<Item = &'a PackageEntry> + 'a {
+        self.by_id.get(id).into_iter().flatten().map(|&i| &self.entries[i])
+    }
+
+    /// Packages without an identity whose short name is `name` (case-insensitive).
+    pub fn unidentified_named(&self, name: &str) -> impl Iterator<Item = &PackageEntry> {
         let key = name.to_ascii_lowercase();
         self.by_name.get(key.as_str()).into_iter().flatten().map(|&i| &self.entries[i])
     }
 
-    /// Packages under the license id (upper case).
-    pub fn licensed(&self, id_upper: &str) -> impl Iterator<Item = &PackageEntry> {
-        self.by_license.get(id_upper).into_iter().flatten().map(|&i| &self.entries[i])
+    /// Packages whose licensing forces a denied licence (no choice avoids every one), in
+    /// index order.
+    pub fn denied_licences(&self, deny: &DeniedLicences) -> Vec<LicenceHit<'_>> {
+        let mut hits: Vec<(usize, LicenseVerdict)> = Vec::new();
+        if deny.is_empty() {
+            return Vec::new();
+        }
+        for group in self.licensed.values() {
+            let verdict = group.licensing.evaluate(deny);
+            if verdict.denied {
+                hits.extend(group.entries.iter().map(|&i| (i, verdict.clone())));
+            }
+        }
+        hits.sort_by_key(|(i, _)| *i);
+        hits.into_iter().map(|(i, verdict)| LicenceHit { package: &self.entries[i], verdict }).collect()
     }
 }
 
@@ -110,14 +146,17 @@ impl PackageIndex {
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_by_short_name_and_license() {
-        let c = |name: &str, v: &str, purl: Option<&str>, lic: &[&str]| Component {
+    fn c(name: &str, v: &str, purl: Option<&str>, lic: &[&str]) -> Component {
+        Component {
             name: Arc::from(name),
             version: Some(Arc::from(v)),
             purl: purl.map(Arc::from),
             licenses: lic.iter().map(|l| Arc::from(*l)).collect(),
-        };
+        }
+    }
+
+    #[test]
+    fn finds_by_identity_and_licence_expression() {
         let idx = PackageIndex::build(
             Some(&[
                 c(
@@ -126,15 +165,21 @@ mod tests {
                     Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"),
                     &["Apache-2.0"],
                 ),
+                c("@babel/traverse", "7.22.5", Some("pkg:npm/%40babel%2Ftraverse@7.22.5"), &["MIT"]),
                 c("mongo", "1", None, &["(SSPL-1.0 OR MIT)"]),
+                c("both", "1", None, &["MIT", "SSPL-1.0"]),
             ]),
             &[],
         );
-        let hit: Vec<_> = idx.named("Log4j-Core").collect();
-        assert_eq!(hit.len(), 1);
-        assert_eq!(hit[0].purl_namespace.as_deref(), Some("org.apache.logging.log4j"));
-        assert_eq!(idx.licensed("SSPL-1.0").count(), 1);
-        assert_eq!(idx.licensed("MIT").count(), 1);
-        assert_eq!(license_ids("(MIT OR Apache-2.0) AND GPL-2.0-only WITH Classpath-exception-2.0").count(), 4);
+        let log4j = PackageId::from_purl("pkg:maven/org.apache.logging.log4j/log4j-core").unwrap();
+        assert_eq!(idx.with_id(&log4j).count(), 1);
+        let babel = PackageId::from_purl("pkg:npm/@babel/traverse").unwrap();
+        assert_eq!(idx.with_id(&babel).next().map(|p| &*p.name), Some("@babel/traverse"));
+        assert_eq!(idx.unidentified_named("MONGO").count(), 1);
+        // OR lets the user choose MIT; a list means all apply.
+        let deny = DeniedLicences::parse(["SSPL-1.0"]).unwrap();
+        let hits = idx.denied_licences(&deny);
+        assert_eq!(hits.iter().map(|h| &*h.package.name).collect::<Vec<_>>(), ["both"]);
+        assert_eq!(hits[0].verdict.forced_by, ["SSPL-1.0"]);
     }
 }

@@ -12,10 +12,9 @@ use super::object::{ExceptionEntry, KubeObject, PolicyEntry};
 use super::{NsName, PostureIndex};
 use crate::model::artifact::{normalize_endpoint, normalize_repository};
 use crate::model::{
-    App, Artifact, ArtifactKey, Asset, AssetType, ImageRef, Namespace, ObjectRef, Route, Service, Workload,
-    WorkloadKind,
+    App, Artifact, ArtifactKey, Asset, AssetType, ImageRef, Namespace, ObjectRef, ReferenceGrant, Route, Service,
+    Workload, WorkloadKind,
 };
-use crate::risk::reach::{self, Reach};
 use crate::selector;
 
 impl PostureIndex {
@@ -27,6 +26,7 @@ impl PostureIndex {
             KubeObject::Workload(w) => self.apply_workload(w),
             KubeObject::Service(s) => self.apply_service(s),
             KubeObject::Route(r) => self.apply_route(r),
+            KubeObject::ReferenceGrant(g) => self.apply_reference_grant(g),
             KubeObject::Namespace(n) => self.apply_namespace(n),
             KubeObject::App(a) => self.apply_app(a),
             KubeObject::Asset(a) => self.apply_asset(a),
@@ -86,6 +86,50 @@ impl PostureIndex {
         }
         self.topology_dirty.insert(Arc::from(namespace));
         self.generation += 1;
+    }
+
+    /// Adds or replaces a Gateway API ReferenceGrant.
+    pub fn apply_reference_grant(&mut self, g: ReferenceGrant) {
+        self.topology_dirty.insert(g.namespace.clone());
+        for f in &g.from {
+            self.topology_dirty.insert(f.namespace.clone());
+        }
+        self.grants.insert((g.namespace.clone(), g.name.clone()), g);
+        self.generation += 1;
+    }
+
+    /// Removes a ReferenceGrant (no-op when unknown).
+    pub fn delete_reference_grant(&mut self, namespace: &str, name: &str) {
+        if let Some(g) = self.grants.remove(&(Arc::from(namespace), Arc::from(name))) {
+            for f in &g.from {
+                self.topology_dirty.insert(f.namespace.clone());
+            }
+        }
+        self.topology_dirty.insert(Arc::from(namespace));
+        self.generation += 1;
+    }
+
+    /// Every ReferenceGrant.
+    pub fn reference_grants(&self) -> impl Iterator<Item = &ReferenceGrant> + Clone {
+        self.grants.values()
+    }
+
+    /// The network objects exposure detection reads in one namespace.
+    pub fn network_in<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> exposure::Network<
+        'a,
+        impl Iterator<Item = &'a Service>,
+        impl Iterator<Item = &'a Route> + Clone,
+        impl Iterator<Item = &'a ReferenceGrant> + Clone,
+    > {
+        exposure::Network {
+            services: self.services_in(namespace),
+            routes: self.routes(),
+            grants: self.reference_grants(),
+            config: &self.config.exposure,
+        }
     }
 
     /// Adds or replaces a namespace and its labels.
@@ -267,24 +311,12 @@ impl PostureIndex {
         self.exposure.get(&(Arc::from(namespace), Arc::from(name)))
     }
 
-    /// An application's reach and why: its declared exposure, else its detected exposure
-    /// (the rule is [`crate::risk::reach`]'s; "nothing detected" is [`Reach::None`]).
-    pub fn app_reach(&self, app: &App) -> (Reach, Vec<String>) {
-        match reach::declared(app.exposure) {
-            Some(r) => (r, vec!["declared in spec.exposure".into()]),
-            None => match self.detected_exposure(&app.namespace, &app.name) {
-                Some(d) => (reach::resolve(None, [d.reach]), d.reasons.clone()),
-                None => (reach::resolve(None, []), vec!["no workloads".into()]),
-            },
-        }
-    }
-
     pub(super) fn recompute_exposure(&mut self, ns: &Arc<str>) {
         let keys: Vec<NsName> = self.apps.keys().filter(|(n, _)| n == ns).cloned().collect();
         for key in keys {
             let Some(app) = self.apps.get(&key) else { continue };
             let workloads: Vec<&Workload> = self.app_workloads(app).map(|w| &**w).collect();
-            let d = exposure::detect(&workloads, self.services_in(ns), self.routes());
+            let d = exposure::detect(&workloads, self.network_in(ns));
             self.exposure.insert(key, Arc::new(d));
         }
     }
@@ -321,7 +353,9 @@ impl PostureIndex {
         for asset in self.assets.values() {
             let Some(r) = &asset.app_ref else { continue };
             let asset_ns = &*asset.namespace;
-            if r.name != name || r.namespace.as_deref().unwrap_or(asset_ns) != ns {
+            // An Asset belongs to an application of its own namespace only: a reference to
+            // another namespace is ignored (issue 17 §3; the edge warns when it reads one).
+            if r.name != name || asset_ns != ns || r.namespace.as_deref().is_some_and(|n| n != ns) {
                 continue;
             }
             subjects.push(ObjectRef::new("Asset", Some(asset_ns), &asset.name));

@@ -17,6 +17,16 @@ pub(crate) fn normalize_license(text: &str) -> Option<String> {
     Some(s.to_string())
 }
 
+/// The licence an SPDX package is under (SPDX 2.3 §7.13 "Concluded license" and §7.15
+/// "Declared license"; SPDX 3 `hasConcludedLicense` / `hasDeclaredLicense`): the concluded
+/// licence is what the document's author determined and wins; the declared one counts
+/// only when nothing was concluded (`NOASSERTION`, empty or absent). A concluded `NONE`
+/// states that there is no licence: the declared one is then not consulted.
+pub(crate) fn spdx_license(concluded: Option<&str>, declared: Option<&str>) -> Option<String> {
+    let asserted = |t: &&str| !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("NOASSERTION");
+    concluded.filter(asserted).or(declared.filter(asserted)).and_then(normalize_license)
+}
+
 /// A component's licenses: each [normalized](normalize_license), in declaration order,
 /// without `NOASSERTION` / `NONE` / empty entries and without duplicates.
 pub(crate) fn licenses<'a>(declared: impl IntoIterator<Item = &'a str>) -> Vec<Arc<str>> {
@@ -59,6 +69,14 @@ mod tests {
         assert_eq!(normalize_license(""), None);
         assert_eq!(normalize_license("(("), Some("((".to_string()));
         assert_eq!(normalize_license("(é)").as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn spdx_concluded_wins_and_none_is_no_licence() {
+        assert_eq!(spdx_license(Some("MIT"), Some("GPL-3.0-only")).as_deref(), Some("MIT"));
+        assert_eq!(spdx_license(Some("NOASSERTION"), Some("GPL-3.0-only")).as_deref(), Some("GPL-3.0-only"));
+        assert_eq!(spdx_license(None, Some("GPL-3.0-only")).as_deref(), Some("GPL-3.0-only"));
+        assert_eq!(spdx_license(Some("NONE"), Some("GPL-3.0-only")), None);
     }
 
     #[test]

@@ -5,11 +5,16 @@
 //! [`package_name`] is the one naming rule: every parser (SARIF, PolicyReport, CycloneDX,
 //! the BOM a Trivy Operator SBOM report embeds) names packages with it, so that the same
 //! package reported in two formats meets on one name — the name Trivy JSON gives it
-//! (`PkgName`).
+//! (`PkgName`). The name is for display and for correlating findings; whether two
+//! packages are the same package is [`PackageId`]'s decision (`stance_ecosystem`), and
+//! every package URL is read with its parser ([`Purl::parse`]): percent-decoding, npm
+//! scopes written `%40scope%2Fname`, per-type case rules.
 
 use std::sync::Arc;
 
-use crate::model::{Package, PurlParts};
+use stance_ecosystem::{PackageId, Purl};
+
+use crate::model::Package;
 
 /// Package types whose purl namespace is the distribution or vendor (`pkg:deb/debian/…`,
 /// `pkg:rpm/redhat/…`, `pkg:apk/alpine/…`): the distribution names the package without it.
@@ -40,19 +45,24 @@ pub(crate) fn package_name(ty: &str, namespace: Option<&str>, name: &str) -> Str
 /// A [`Package`] from a package URL (`pkg:maven/org.apache.bcel/bcel@6.5.0`), named by
 /// [`package_name`] (`org.apache.bcel:bcel`).
 pub(crate) fn package_from_purl(purl: &str) -> Option<Package> {
-    let p = PurlParts::parse(purl.trim())?;
+    let p = Purl::parse(purl.trim()).ok()?;
     Some(Package {
         purl: Some(Arc::from(purl.trim())),
-        name: Arc::from(package_name(&p.ty, p.namespace.as_deref(), &p.name)),
+        name: Arc::from(id_name(&p.id)),
         installed_version: p.version.as_deref().map(Arc::from),
         fixed_version: None,
     })
 }
 
+/// The display name of a package identity ([`package_name`] of its parts).
+pub(crate) fn id_name(id: &PackageId) -> String {
+    package_name(id.ty(), id.namespace(), id.name())
+}
+
 /// The type of a package URL (`maven` for `pkg:maven/…`), lower-case; `""` when `purl` is
 /// not a package URL.
 pub(crate) fn purl_type(purl: &str) -> String {
-    PurlParts::parse(purl.trim()).map(|p| p.ty).unwrap_or_default()
+    Purl::parse(purl.trim()).map(|p| p.id.ty().to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -68,6 +78,8 @@ mod tests {
         assert_eq!(name_of("pkg:maven/org.apache.bcel/bcel@6.5.0"), "org.apache.bcel:bcel");
         assert_eq!(name_of("pkg:npm/%40babel/core@7.0.0"), "@babel/core");
         assert_eq!(name_of("pkg:npm/lodash@4.17.21"), "lodash");
+        // The encoded slash several SBOM producers write inside a scoped name.
+        assert_eq!(name_of("pkg:npm/%40babel%2Ftraverse@7.22.5"), "@babel/traverse");
         assert_eq!(name_of("pkg:golang/github.com/gorilla/mux@v1.8.0"), "github.com/gorilla/mux");
         assert_eq!(name_of("pkg:composer/laravel/framework@v7.30.6"), "laravel/framework");
         // These used to differ between the SARIF / PolicyReport and the CycloneDX rules.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use packageurl::PackageUrl;
+use stance_ecosystem::Purl;
 
 use super::trivy_artifact::looks_like_path;
 use crate::model::ImageRef;
@@ -44,20 +44,25 @@ pub(crate) fn vcs_repository(text: &str) -> Option<String> {
 /// The repository a purl names: `pkg:github/org/repo`, `pkg:gitlab/…`, `pkg:bitbucket/…`,
 /// or any purl with a `vcs_url` qualifier.
 pub(crate) fn purl_repository(purl: &str) -> Option<String> {
-    let p: PackageUrl<'_> = purl.parse().ok()?;
-    if let Some(vcs) = p.qualifiers().get("vcs_url")
+    let p = Purl::parse(purl).ok()?;
+    if let Some(vcs) = qualifier(&p, "vcs_url")
         && let Some(repo) = vcs_repository(vcs)
     {
         return Some(repo);
     }
-    let host = match p.ty() {
+    let host = match p.id.ty() {
         "github" => "github.com",
         "gitlab" => "gitlab.com",
         "bitbucket" => "bitbucket.org",
         _ => return None,
     };
-    let ns = p.namespace().filter(|n| !n.is_empty())?;
-    Some(normalize_repository(&format!("{host}/{ns}/{}", p.name())))
+    let ns = p.id.namespace().filter(|n| !n.is_empty())?;
+    Some(normalize_repository(&format!("{host}/{ns}/{}", p.id.name())))
+}
+
+/// A qualifier's value (keys are lower-cased by the parser).
+fn qualifier<'a>(p: &'a Purl, key: &str) -> Option<&'a str> {
+    p.qualifiers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// What an SBOM says about the container image it describes.
@@ -80,7 +85,7 @@ pub(crate) struct ImageHints<'a> {
 /// from `RepoDigest`, else the purl version, else a digest-shaped version; the tag from
 /// the purl's `tag` qualifier or a non-digest version when the name has none.
 pub(crate) fn image_ref(h: &ImageHints<'_>) -> Option<ImageRef> {
-    let purl = h.purl.and_then(|p| p.parse::<PackageUrl>().ok()).filter(|p| matches!(p.ty(), "oci" | "docker"));
+    let purl = h.purl.and_then(|p| Purl::parse(p).ok()).filter(|p| matches!(p.id.ty(), "oci" | "docker"));
     let pinned: Vec<ImageRef> =
         h.repo_digests.iter().filter_map(|d| ImageRef::parse(d).ok()).filter(|r| r.digest.is_some()).collect();
     let base = image_name(h.name)
@@ -94,13 +99,13 @@ pub(crate) fn image_ref(h: &ImageHints<'_>) -> Option<ImageRef> {
             .find(|r| r.registry == base.registry && r.repository == base.repository)
             .or(pinned.first())
             .and_then(|r| r.digest.clone())
-            .or_else(|| purl.as_ref().and_then(|p| p.version()).filter(|v| digest_like(v)).map(Arc::from))
+            .or_else(|| purl.as_ref().and_then(|p| p.version.as_deref()).filter(|v| digest_like(v)).map(Arc::from))
             .or_else(|| h.version.map(str::trim).filter(|v| digest_like(v)).map(Arc::from))
     });
     let valid_tag = |t: &&str| !t.is_empty() && t.len() <= 128 && !t.contains(['/', ':', '@', ' ']);
     let tag: Option<Arc<str>> = base.tag.clone().or_else(|| {
         purl.as_ref()
-            .and_then(|p| p.qualifiers().get("tag").map(|t| t.trim().to_string()))
+            .and_then(|p| qualifier(p, "tag").map(|t| t.trim().to_string()))
             .filter(|t| valid_tag(&t.as_str()))
             .map(Arc::from)
             .or_else(|| h.version.map(str::trim).filter(|v| !digest_like(v)).filter(valid_tag).map(Arc::from))
@@ -118,13 +123,13 @@ fn image_name(name: &str) -> Option<ImageRef> {
     ImageRef::parse(n).ok()
 }
 
-fn purl_image(p: &PackageUrl<'_>) -> Option<ImageRef> {
-    if let Some(url) = p.qualifiers().get("repository_url") {
+fn purl_image(p: &Purl) -> Option<ImageRef> {
+    if let Some(url) = qualifier(p, "repository_url") {
         return ImageRef::parse(url.trim().trim_start_matches("https://")).ok();
     }
-    match p.namespace().filter(|n| !n.is_empty()) {
-        Some(ns) => ImageRef::parse(&format!("{ns}/{}", p.name())).ok(),
-        None => ImageRef::parse(p.name()).ok(),
+    match p.id.namespace().filter(|n| !n.is_empty()) {
+        Some(ns) => ImageRef::parse(&format!("{ns}/{}", p.id.name())).ok(),
+        None => ImageRef::parse(p.id.name()).ok(),
     }
 }
 

@@ -30,7 +30,7 @@ use serde_json::Value;
 use super::error_path::deserialize_located;
 use super::finding_id::advisory_id;
 use super::lenient::non_empty_arc;
-use super::license::normalize_license;
+use super::license::spdx_license;
 use super::sbom_subject::{ImageHints, image_ref, purl_repository, vcs_repository};
 use super::trivy_artifact::is_remote_repository;
 use super::{source, timestamp};
@@ -113,10 +113,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
         let Some(name) = p.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
             continue;
         };
-        let license = [p.license_concluded.as_deref(), p.license_declared.as_deref()]
-            .into_iter()
-            .flatten()
-            .find_map(normalize_license);
+        let license = spdx_license(p.license_concluded.as_deref(), p.license_declared.as_deref());
         components.push(Component {
             name: Arc::from(name),
             version: non_empty_arc(p.version_info.as_deref()),

@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 
 use super::FormatError;
 use super::finding_id::advisory_id;
-use super::license::normalize_license;
+use super::license::spdx_license;
 use super::sbom_subject::{ImageHints, image_ref, purl_repository, vcs_repository};
 use super::{source, timestamp};
 use crate::model::{Artifact, Component, Finding, FindingKind, Format, Package, Report, Severity, Source};
@@ -136,10 +136,14 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
             _ => continue,
         };
     }
+    // The licence text an IRI stands for; SPDX 3's `NoneLicense` / `NoAssertionLicense`
+    // individuals read as SPDX 2's `NONE` / `NOASSERTION`.
     let license_text = |id: &str| -> Option<String> {
         match by_id.get(id) {
-            Some(e) => e.str("simplelicensing_licenseExpression").or(e.str("name")).and_then(normalize_license),
-            None => id.strip_prefix(LICENSE_IRI).and_then(normalize_license),
+            Some(e) => e.str("simplelicensing_licenseExpression").or(e.str("name")).map(str::to_string),
+            None if id.ends_with("/NoneLicense") => Some("NONE".into()),
+            None if id.ends_with("/NoAssertionLicense") => Some("NOASSERTION".into()),
+            None => id.strip_prefix(LICENSE_IRI).map(str::to_string),
         }
     };
 
@@ -177,7 +181,8 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
             continue;
         }
         let Some(name) = p.str("name") else { continue };
-        let license = [concluded.get(p.id), declared.get(p.id)].into_iter().flatten().find_map(|l| license_text(l));
+        let text = |m: &HashMap<&str, &str>| m.get(p.id).and_then(|l| license_text(l));
+        let license = spdx_license(text(&concluded).as_deref(), text(&declared).as_deref());
         components.push(Component {
             name: Arc::from(name),
             version: p.str("software_packageVersion").map(Arc::from),

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use stance_ecosystem::PackageId;
 
 /// One package in an artifact's inventory.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -18,34 +19,11 @@ pub struct Component {
     pub licenses: Vec<Arc<str>>,
 }
 
-/// The parts of a package URL that policies match on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PurlParts {
-    /// `maven`, `npm`, `apk`, …
-    pub ty: String,
-    pub namespace: Option<String>,
-    pub name: String,
-    pub version: Option<String>,
-}
-
-impl PurlParts {
-    /// Parses a package URL with the `packageurl` crate; `None` when it is not one.
-    pub fn parse(purl: &str) -> Option<PurlParts> {
-        let p: packageurl::PackageUrl<'_> = purl.parse().ok()?;
-        Some(PurlParts {
-            ty: p.ty().to_ascii_lowercase(),
-            namespace: p.namespace().map(str::to_string),
-            name: p.name().to_string(),
-            version: p.version().map(str::to_string),
-        })
-    }
-
-    /// `pkg:type/namespace/name` without version or qualifiers.
-    pub fn base(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("pkg:{}/{}/{}", self.ty, ns, self.name),
-            None => format!("pkg:{}/{}", self.ty, self.name),
-        }
+impl Component {
+    /// The package's identity from its package URL (`None` without a readable one): the
+    /// one rule for "same package" ([`PackageId`], `stance_ecosystem`).
+    pub fn package_id(&self) -> Option<PackageId> {
+        self.purl.as_deref().and_then(|p| PackageId::from_purl(p).ok())
     }
 }
 
@@ -54,12 +32,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn purl_base_drops_version_and_qualifiers() {
-        let p = PurlParts::parse("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar").unwrap();
-        assert_eq!(p.base(), "pkg:maven/org.apache.logging.log4j/log4j-core");
-        assert_eq!(p.version.as_deref(), Some("2.14.1"));
-        let a = PurlParts::parse("pkg:apk/alpine/musl@1.1.22-r3?arch=x86_64&distro=3.10.2").unwrap();
-        assert_eq!(a.ty, "apk");
-        assert!(PurlParts::parse("not a purl").is_none());
+    fn identity_ignores_version_qualifiers_and_encoding() {
+        let c = |purl: &str| Component {
+            name: Arc::from("x"),
+            version: None,
+            purl: Some(Arc::from(purl)),
+            licenses: Vec::new(),
+        };
+        let a = c("pkg:npm/%40babel%2Ftraverse@7.22.5?foo=bar").package_id().unwrap();
+        assert_eq!(a, c("pkg:npm/%40babel/traverse@7.23.2").package_id().unwrap());
+        assert_eq!(a.to_purl(), "pkg:npm/%40babel/traverse");
+        assert!(c("not a purl").package_id().is_none());
     }
 }

@@ -1,4 +1,5 @@
-//! Container image references, normalised the way the container runtime resolves them.
+//! Container image references, normalised the way the container runtime resolves them
+//! (the grammar and aliases are `stance_ecosystem::image_ref`'s, one for policies and workloads).
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,16 +25,8 @@ pub struct ImageRef {
     pub digest: Option<Arc<str>>,
 }
 
-/// Why an image reference could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImageRefError {
-    #[error("image reference is empty")]
-    Empty,
-    #[error("image reference {0:?} contains whitespace or upper-case repository characters")]
-    Invalid(String),
-    #[error("image reference {0:?} has a malformed digest (expected algorithm:hex, e.g. sha256:…)")]
-    BadDigest(String),
-}
+/// Why an image reference could not be parsed (each message says what is expected).
+pub use stance_ecosystem::ImageRefError;
 
 /// The key findings, SBOMs and workloads are joined on: the digest when known, else
 /// `registry/repository:tag`.
@@ -48,7 +41,7 @@ impl ImageKey {
     }
     /// True when this key is a content digest (immutable), not a mutable tag.
     pub fn is_digest(&self) -> bool {
-        self.0.starts_with("sha256:") || self.0.starts_with("sha512:")
+        self.0.starts_with("sha256:") || self.0.starts_with("sha384:") || self.0.starts_with("sha512:")
     }
 }
 
@@ -58,51 +51,27 @@ impl fmt::Display for ImageKey {
     }
 }
 
-/// Normalises registry host aliases (Docker Hub has several).
-pub fn normalize_registry(host: &str) -> &str {
-    match host {
-        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => DOCKER_HUB,
-        other => other,
-    }
+/// Normalises registry host aliases (Docker Hub has several) and host case.
+pub fn normalize_registry(host: &str) -> String {
+    stance_ecosystem::image_ref::normalize_registry(host)
 }
 
 impl ImageRef {
-    /// Parses a reference as written in a Pod spec or a scanner report.
+    /// Parses a reference as written in a Pod spec, a policy or a scanner report, by the
+    /// distribution reference grammar (`stance_ecosystem::ImageRef`): Docker Hub aliases
+    /// and the implicit `library/`, registry ports, tags, `sha256`/`sha384`/`sha512` digests.
     pub fn parse(text: &str) -> Result<ImageRef, ImageRefError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(ImageRefError::Empty);
-        }
-        if text.chars().any(char::is_whitespace) {
-            return Err(ImageRefError::Invalid(text.to_string()));
-        }
-        let (rest, digest) = match text.split_once('@') {
-            Some((rest, digest)) => {
-                if !valid_digest(digest) {
-                    return Err(ImageRefError::BadDigest(text.to_string()));
-                }
-                (rest, Some(digest))
-            }
-            None => (text, None),
-        };
-        // A tag is after the last ':' that follows the last '/', so `host:5000/app` is not a tag.
-        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
-            None => (rest, None),
-        };
-        if name.is_empty() || tag.is_some_and(str::is_empty) {
-            return Err(ImageRefError::Invalid(text.to_string()));
-        }
-        let (registry, repository) = split_registry(name);
-        if repository.is_empty() || repository.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(ImageRefError::Invalid(text.to_string()));
-        }
-        Ok(ImageRef::from_parts(registry, repository, tag, digest))
+        stance_ecosystem::ImageRef::parse(text).map(ImageRef::from_canonical)
     }
 
-    /// Builds a reference from the separate fields scanner reports carry.
+    /// Builds a reference from the separate fields scanner reports carry, normalised as
+    /// [`ImageRef::parse`] does. Fields the reference grammar refuses are still kept (a
+    /// scanner's odd repository must not drop its findings), with the same registry
+    /// aliases and implicit `library/`; a digest of no known algorithm is dropped.
     pub fn from_parts(registry: &str, repository: &str, tag: Option<&str>, digest: Option<&str>) -> ImageRef {
+        if let Ok(r) = stance_ecosystem::ImageRef::from_parts(registry, repository, tag, digest) {
+            return ImageRef::from_canonical(r);
+        }
         let registry = normalize_registry(registry.trim_end_matches('/'));
         let repository = repository.trim_matches('/');
         // Docker Hub's official images live under `library/`.
@@ -111,12 +80,35 @@ impl ImageRef {
         } else {
             repository.to_string()
         };
-        let nonempty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(Arc::from);
+        fn nonempty(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let digest =
+            nonempty(digest).filter(|d| stance_ecosystem::ImageRef::parse(&format!("x@{d}")).is_ok()).map(Arc::from);
         ImageRef {
             registry: Arc::from(registry),
             repository: Arc::from(repository),
-            tag: nonempty(tag),
-            digest: nonempty(digest).filter(|d| valid_digest(d)),
+            tag: nonempty(tag).map(Arc::from),
+            digest,
+        }
+    }
+
+    fn from_canonical(r: stance_ecosystem::ImageRef) -> ImageRef {
+        ImageRef {
+            registry: Arc::from(r.registry),
+            repository: Arc::from(r.repository),
+            tag: r.tag.map(Arc::from),
+            digest: r.digest.map(Arc::from),
+        }
+    }
+
+    /// The same reference in `stance_ecosystem`'s form, for prefix matching.
+    pub fn canonical(&self) -> stance_ecosystem::ImageRef {
+        stance_ecosystem::ImageRef {
+            registry: self.registry.to_string(),
+            repository: self.repository.to_string(),
+            tag: self.tag.as_deref().map(str::to_string),
+            digest: self.digest.as_deref().map(str::to_string),
         }
     }
 
@@ -174,22 +166,6 @@ impl<'de> Deserialize<'de> for ImageRef {
     }
 }
 
-fn valid_digest(d: &str) -> bool {
-    match d.split_once(':') {
-        Some((algo, hex)) => !algo.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
-    }
-}
-
-/// Splits `host/path` the way the Docker reference grammar does: the first component is a
-/// registry only if it looks like a host (has `.` or `:`, or is `localhost`).
-fn split_registry(name: &str) -> (&str, &str) {
-    match name.split_once('/') {
-        Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => (first, rest),
-        _ => (DOCKER_HUB, name),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,7 +204,8 @@ mod tests {
     fn rejects_garbage() {
         assert_eq!(ImageRef::parse(" "), Err(ImageRefError::Empty));
         assert!(ImageRef::parse("nginx@sha256:zz").is_err());
-        assert!(ImageRef::parse("Nginx:1").is_err());
+        assert!(ImageRef::parse("nginx:1").is_ok());
+        assert!(ImageRef::parse("acme/Nginx:1").is_err());
         assert!(ImageRef::parse("nginx:").is_err());
     }
 }

@@ -9,7 +9,6 @@ use crate::index::exposure;
 use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::{App, Container, Criticality, DataClassification, Exposure, ImageRef, Workload};
 use crate::risk::RiskContext;
-use crate::risk::reach;
 
 /// A container whose image reference parsed, with the image's posture if known.
 #[derive(Clone, Debug)]
@@ -34,9 +33,14 @@ pub struct Subject<'a> {
     pub workload_ref: Arc<str>,
     pub apps: Vec<&'a Arc<App>>,
     pub app_names: Vec<&'a str>,
-    /// The highest criticality of its applications; `None` without an application.
+    /// The criticality that counts (its applications' declarations, never below the
+    /// namespace's floor); `None` without an application or a namespace label.
     pub criticality: Option<Criticality>,
     pub exposure: Exposure,
+    /// Why the exposure is what it is (detected objects and their signals).
+    pub exposure_reasons: Vec<String>,
+    /// Declared context that was ignored because it would lower what counts.
+    pub overridden: Vec<String>,
     pub risk: RiskContext,
     pub namespace_labels: BTreeMap<String, String>,
     pub images: Vec<ImageCtx<'a>>,
@@ -47,21 +51,14 @@ impl<'a> Subject<'a> {
     /// Gathers the workload's applications, reach, risk context, namespace labels and image postures.
     pub fn new(w: &'a Workload, index: &'a PostureIndex, now: Timestamp) -> Subject<'a> {
         let apps: Vec<&Arc<App>> = index.apps_of(w).collect();
-        let criticality = apps.iter().map(|a| a.criticality).max();
         let data = apps.iter().map(|a| a.data_classification).max().unwrap_or(DataClassification::Internal);
-        // Declared exposure (the strongest of its applications') wins; else the applications'
-        // detected exposure, combined with this workload's own (it may not be in the index
-        // yet at admission).
-        let declared = reach::strongest_declared(apps.iter().map(|a| a.exposure));
-        let reach = match declared {
-            Some(r) => r,
-            None => {
-                let own = exposure::detect(&[w], index.services_in(&w.namespace), index.routes()).reach;
-                let detected =
-                    apps.iter().filter_map(|a| index.detected_exposure(&a.namespace, &a.name)).map(|d| d.reach);
-                reach::resolve(None, detected.chain([own]))
-            }
-        };
+        // The one resolution of context: the applications' detected exposure combined with
+        // this workload's own (it may not be in the index yet at admission), never below
+        // what was detected or the namespace's floors.
+        let own = exposure::detect(&[w], index.network_in(&w.namespace));
+        let app_refs: Vec<&App> = apps.iter().map(|a| &***a).collect();
+        let ctx = index.context(&w.namespace, &app_refs, Some(&own));
+        let (reach, criticality) = (ctx.reach, ctx.criticality);
         let images = w
             .containers
             .iter()
@@ -76,6 +73,8 @@ impl<'a> Subject<'a> {
             apps,
             criticality,
             exposure: reach.exposure(),
+            exposure_reasons: ctx.reasons,
+            overridden: ctx.overridden,
             risk: RiskContext {
                 reach,
                 criticality: criticality.unwrap_or_default(),

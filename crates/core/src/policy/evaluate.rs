@@ -26,6 +26,7 @@ pub fn judge<'a>(w: &'a Workload, old: Option<&'a Workload>, index: &'a PostureI
         return Judgement {
             judged: Vec::new(),
             exempt: Some(format!("namespace {} is exempt from guardrails", w.namespace)),
+            context: Vec::new(),
         };
     }
     judge_policies(w, old, index, now)
@@ -68,7 +69,7 @@ pub fn judge_policies<'a>(
         }
         judged.extend(found);
     }
-    Judgement { judged, exempt: None }
+    Judgement { judged, exempt: None, context: subject.overridden.clone() }
 }
 
 /// True when the policy's `match` selects the subject (every given criterion must hold).

@@ -125,6 +125,10 @@ pub struct Judgement<'a> {
     pub judged: Vec<Judged<'a>>,
     /// Why no policy applied, when that is the reason for an empty judgement.
     pub exempt: Option<String>,
+    /// Declared context (AppPosture criticality or exposure) that was ignored because it
+    /// would lower what counts (`index::context`): shown so the team sees why a policy
+    /// for internet-facing or critical applications still applies.
+    pub context: Vec<String>,
 }
 
 impl<'a> Judgement<'a> {
@@ -145,7 +149,11 @@ impl<'a> Judgement<'a> {
 
     /// The verdict with every message written.
     pub fn into_verdict(self) -> Verdict {
-        Verdict { violations: self.judged.into_iter().map(Judged::into_violation).collect(), exempt: self.exempt }
+        Verdict {
+            violations: self.judged.into_iter().map(Judged::into_violation).collect(),
+            exempt: self.exempt,
+            context: self.context,
+        }
     }
 
     /// The violations with messages written for the first `worded` non-blocking ones only

@@ -140,6 +140,9 @@ pub struct Verdict {
     /// Why no policy applied, when that is the reason for an empty verdict (exempt namespace).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempt: Option<String>,
+    /// Declared context that was ignored because it would lower what counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }
 
 impl Verdict {

@@ -1,6 +1,7 @@
 //! Contextual risk: a finding's score in the context it runs in, and the network reach
 //! that context starts from.
 
+pub mod criticality;
 pub mod reach;
 pub mod score;
 

@@ -156,8 +156,19 @@ fn collect<'a>(list: &'a [CdxComponent], by_ref: &mut FxHashMap<&'a str, &'a Cdx
     }
 }
 
+/// A component's licences by CycloneDX's rule for `licenses` (1.4–1.6 `licenseChoice`): the
+/// entries all apply (the specification states no choice between entries — an SPDX choice
+/// is one `expression` entry — so reading them as all applying never hides a denied
+/// licence); when some entries are acknowledged as `concluded` (1.6 `acknowledgement`),
+/// only those count, as SPDX prefers a concluded licence over a declared one.
 fn licenses(choices: &[LicenseChoice]) -> Vec<Arc<str>> {
-    license::licenses(choices.iter().filter_map(|choice| match &choice.license {
+    let concluded = |c: &&LicenseChoice| {
+        let ack = c.license.as_ref().and_then(|l| l.acknowledgement.as_deref()).or(c.acknowledgement.as_deref());
+        ack.is_some_and(|a| a.trim().eq_ignore_ascii_case("concluded"))
+    };
+    let any_concluded = choices.iter().any(|c| concluded(&c));
+    let counted = choices.iter().filter(|c| !any_concluded || concluded(c));
+    license::licenses(counted.filter_map(|choice| match &choice.license {
         Some(l) => l.id.as_deref().filter(|s| !s.trim().is_empty()).or(l.name.as_deref()),
         None => choice.expression.as_deref(),
     }))

@@ -1,11 +1,11 @@
 //! The CycloneDX JSON document structure: only the fields Stance reads, everything
 //! optional and null-tolerant.
 
-use packageurl::PackageUrl;
 use serde::Deserialize;
+use stance_ecosystem::Purl;
 
 use crate::ingest::lenient::Num;
-use crate::ingest::purl::{package_name, purl_type};
+use crate::ingest::purl::{id_name, package_name, purl_type};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -99,8 +99,7 @@ impl CdxComponent {
         let name = self.name.as_deref().map(str::trim).unwrap_or("");
         let purl = self.purl.as_deref().map(str::trim).filter(|p| !p.is_empty());
         if name.is_empty() {
-            let p = purl?.parse::<PackageUrl>().ok()?;
-            return Some(package_name(p.ty(), p.namespace(), p.name()));
+            return Some(id_name(&Purl::parse(purl?).ok()?.id));
         }
         Some(package_name(&purl.map(purl_type).unwrap_or_default(), self.group.as_deref(), name))
     }
@@ -110,12 +109,16 @@ impl CdxComponent {
 pub(super) struct LicenseChoice {
     pub(super) license: Option<LicenseRef>,
     pub(super) expression: Option<String>,
+    /// CycloneDX 1.6: `declared` or `concluded` (for an `expression` entry).
+    pub(super) acknowledgement: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct LicenseRef {
     pub(super) id: Option<String>,
     pub(super) name: Option<String>,
+    /// CycloneDX 1.6: `declared` or `concluded`.
+    pub(super) acknowledgement: Option<String>,
 }
 
 #[derive(Deserialize)]

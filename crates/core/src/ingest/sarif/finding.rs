@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::classify::{ToolKind, finding_kind, severity};
 use super::model::{Message, Rule, Run, SarifResult};
 use super::rules::Rules;
@@ -120,22 +122,78 @@ fn package(result: &SarifResult, message: Option<&str>) -> Option<Package> {
     })
 }
 
+/// The result's suppression state by SARIF 2.1.0's rule for several suppressions
+/// (§3.27.23 `suppressions`, §3.35.3 `status`): an empty or absent array is "not
+/// suppressed"; otherwise every suppression's status counts, not the first accepted one —
+/// one `rejected` suppression (the team decided not to suppress) keeps the result open,
+/// else one `underReview` makes it under review (in triage), and only when every
+/// suppression is `accepted` (an absent status is how tools such as ESLint write an
+/// in-source suppression, and reads as accepted) is the result suppressed.
 fn vex(result: &SarifResult) -> Option<Vex> {
-    let mut under_review = false;
-    for s in &result.suppressions {
-        let status = s.status.as_deref().unwrap_or("accepted");
-        if status.eq_ignore_ascii_case("underReview") {
-            under_review = true;
-        } else if status.eq_ignore_ascii_case("accepted") {
+    let status = |s: &super::model::Suppression| s.status.as_deref().unwrap_or("accepted").trim().to_ascii_lowercase();
+    let statuses: Vec<String> = result.suppressions.iter().map(status).collect();
+    if statuses.is_empty() || statuses.iter().any(|s| s == "rejected") {
+        return None;
+    }
+    if statuses.iter().any(|s| s == "underreview") {
+        return Some(Vex { state: VexState::InTriage, justification: Some(Arc::from("suppression under review")) });
+    }
+    if statuses.iter().any(|s| s != "accepted") {
+        // A status SARIF does not define: the result is not known to be suppressed.
+        return None;
+    }
+    let reasons: Vec<String> = result
+        .suppressions
+        .iter()
+        .map(|s| {
             let kind = s.kind.as_deref().unwrap_or("external");
-            let justification = match non_empty(s.justification.as_deref()) {
+            match non_empty(s.justification.as_deref()) {
                 Some(j) => format!("suppressed ({kind}): {j}"),
                 None => format!("suppressed ({kind})"),
-            };
-            return Some(Vex { state: VexState::NotAffected, justification: Some(Arc::from(justification)) });
-        }
+            }
+        })
+        .collect();
+    Some(Vex { state: VexState::NotAffected, justification: Some(Arc::from(reasons.join("; "))) })
+}
+
+/// A result's identity within its file when the tool gives no fingerprint (SARIF 2.1.0
+/// §3.27.2: results are logically distinct when they describe different conditions): the
+/// region of the primary location (§3.30: lines and columns, else character or byte
+/// offsets), the message that states the condition (Pylint reports two names on one line,
+/// ZAP one alert per URL under one `file:///` location), and the commit a secret scanner
+/// found it in (gitleaks' `properties.commit`, part of gitleaks' own fingerprint). The
+/// message is kept as a hash: it can be long.
+fn unfingerprinted_identity(result: &SarifResult, message: Option<&str>) -> Option<String> {
+    let mut key = region(result).unwrap_or_default();
+    if let Some(m) = message.filter(|m| !m.trim().is_empty()) {
+        key.push_str(&format!("#m{:016x}", fnv1a(m.as_bytes())));
     }
-    under_review.then(|| Vex { state: VexState::InTriage, justification: Some(Arc::from("suppression under review")) })
+    if let Some(commit) = result.properties.get("commit").and_then(Value::as_str).filter(|c| !c.is_empty()) {
+        key.push_str(&format!("@{commit}"));
+    }
+    (!key.is_empty()).then_some(key)
+}
+
+/// FNV-1a, 64 bits: a hash that is the same in every build and process (the identity
+/// must not change between runs).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn region(result: &SarifResult) -> Option<String> {
+    let r = result.locations.iter().find_map(|l| l.physical_location.as_ref()?.region.as_ref())?;
+    let parts = [
+        ("L", r.start_line),
+        ("C", r.start_column),
+        ("-L", r.end_line),
+        ("C", r.end_column),
+        ("@", r.char_offset),
+        ("+", r.char_length),
+        ("@b", r.byte_offset),
+        ("+b", r.byte_length),
+    ];
+    let text: String = parts.iter().filter_map(|(p, v)| v.map(|v| format!("{p}{v}"))).collect();
+    (!text.is_empty()).then_some(text)
 }
 
 /// The finding a result reports; `None` for `pass` / `notApplicable` results and results
@@ -187,11 +245,19 @@ pub(super) fn finding(
     let mut f = Finding::new(kind, &id, severity, &title, artifact.clone(), src.clone());
     f.cvss = cvss;
     f.location = location(result, run).map(Arc::from);
+    // A code finding's identity is its rule, its file (the location) and this: the tool's
+    // fingerprint, which tools scope to a file (CodeQL's `primaryLocationLineHash` hashes
+    // the line's text: the same line in two files has the same hash), else the region and
+    // the condition the message states.
     f.fingerprint = result
         .fingerprints
         .values()
         .chain(result.partial_fingerprints.values())
         .find_map(|v| non_empty(Some(v)))
+        .map(str::to_string)
+        .or_else(|| {
+            (kind != FindingKind::Vulnerability).then(|| unfingerprinted_identity(result, message.as_deref()))?
+        })
         .map(Arc::from);
     f.primary_url = rule.and_then(|r| non_empty(r.help_uri.as_deref())).map(Arc::from);
     if kind == FindingKind::Vulnerability {

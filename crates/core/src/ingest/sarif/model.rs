@@ -155,6 +155,13 @@ pub(super) struct PhysicalLocation {
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Region {
     pub(super) start_line: Option<i64>,
+    pub(super) start_column: Option<i64>,
+    pub(super) end_line: Option<i64>,
+    pub(super) end_column: Option<i64>,
+    pub(super) char_offset: Option<i64>,
+    pub(super) char_length: Option<i64>,
+    pub(super) byte_offset: Option<i64>,
+    pub(super) byte_length: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]

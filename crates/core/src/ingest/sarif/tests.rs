@@ -159,3 +159,31 @@ fn message_templates_fill_in_one_pass() {
     let r = one(log(rule(&"{0}".repeat(10_000)), result(json!(["é".repeat(1000)]))));
     assert!(r.findings[0].title.chars().count() <= 201);
 }
+
+/// SARIF 2.1.0 §3.27.23 / §3.35.3: every suppression's status counts — a rejected one keeps
+/// the result open, one under review puts it in triage, only all-accepted suppresses.
+#[test]
+fn several_suppressions_combine_by_the_spec() {
+    let state = |suppressions: Value| {
+        let r = one(log(
+            json!({"driver": {"name": "eslint"}}),
+            json!([{"ruleId": "no-eval", "suppressions": suppressions}]),
+        ));
+        r.findings[0].vex.as_ref().map(|v| v.state)
+    };
+    assert_eq!(state(json!([])), None);
+    assert_eq!(state(json!([{"kind": "inSource"}])), Some(VexState::NotAffected));
+    assert_eq!(
+        state(json!([{"kind": "inSource"}, {"kind": "external", "status": "accepted"}])),
+        Some(VexState::NotAffected)
+    );
+    assert_eq!(state(json!([{"kind": "inSource"}, {"kind": "external", "status": "rejected"}])), None);
+    assert_eq!(
+        state(json!([{"kind": "external", "status": "underReview"}, {"kind": "inSource"}])),
+        Some(VexState::InTriage)
+    );
+    assert_eq!(
+        state(json!([{"kind": "external", "status": "underReview"}, {"kind": "external", "status": "rejected"}])),
+        None
+    );
+}

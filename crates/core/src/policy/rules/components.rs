@@ -1,4 +1,5 @@
-//! `components`: banned packages (by package URL and version range) and denied licenses.
+//! `components`: banned packages (by package identity and a version range in the package's
+//! own ecosystem) and denied licences (judged as SPDX expressions).
 
 use std::collections::BTreeSet;
 
@@ -13,30 +14,40 @@ pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
     let mut items = Vec::new();
     let mut keys = BTreeSet::new();
     for b in &rule.banned {
-        for p in packages.named(&b.purl.name).filter(|p| is_banned(b, p)) {
+        // The identity decides "same package"; a package the inventory lists without a
+        // package URL has none, and is judged by name (and said so).
+        let identified = packages.with_id(&b.id).map(|p| (p, false));
+        let by_name = packages.unidentified_named(b.id.name()).map(|p| (p, true));
+        for (p, name_only) in identified.chain(by_name) {
+            let Some(mut text) = judge(b, p) else { continue };
             let version = p.version.as_deref().unwrap_or("?");
             let key = format!("{}@{version}", b.base);
-            if keys.insert(key.clone()) {
-                let mut text = format!("{} {version} is banned", b.base);
-                if !b.range.is_any() {
-                    text.push_str(&format!(" ({})", b.range_text));
-                }
-                if let Some(r) = &b.reason {
-                    text.push_str(&format!(": {r}"));
-                }
-                items.push(Item::new(key, text));
+            if !keys.insert(key.clone()) {
+                continue;
             }
+            if name_only {
+                text.push_str(&format!(" (matched by name: {} has no package URL)", p.name));
+            }
+            if let Some(r) = &b.reason {
+                text.push_str(&format!(": {r}"));
+            }
+            items.push(Item::new(key, text));
         }
     }
-    for id in &rule.denied_licenses {
-        for p in packages.licensed(id) {
-            let key = format!("license:{id}:{}", p.name);
-            if keys.insert(key.clone()) {
-                items.push(Item::new(
-                    key,
-                    format!("{} {} is licensed {id}", p.name, p.version.as_deref().unwrap_or("")),
-                ));
+    for hit in packages.denied_licences(&rule.denied_licenses) {
+        let p = hit.package;
+        let key = format!("license:{}:{}", hit.verdict.forced_by.join("+"), p.name);
+        if keys.insert(key.clone()) {
+            let mut text = format!(
+                "{} {} is licensed under {} whichever licence is chosen",
+                p.name,
+                p.version.as_deref().unwrap_or(""),
+                hit.verdict.forced_by.join(" and ")
+            );
+            if hit.verdict.lenient {
+                text.push_str(" (its licence text is no SPDX expression: every licence it names was taken to apply)");
             }
+            items.push(Item::new(key, text));
         }
     }
     if items.is_empty() {
@@ -56,15 +67,24 @@ pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
     })
 }
 
-/// Same package (type and namespace when the component has a purl; name already matched)
-/// and a version inside the banned range.
-fn is_banned(b: &Banned, p: &PackageEntry) -> bool {
-    let same = match (&p.purl_type, &p.purl_namespace) {
-        (Some(ty), ns) => {
-            **ty == *b.purl.ty && ns.as_deref() == b.purl.namespace.as_deref().map(str::to_ascii_lowercase).as_deref()
-        }
-        // Without a purl only the name can be compared.
-        (None, _) => true,
+/// The violation text when the package is banned, or when its version cannot be judged
+/// against the range: a version that is not a version of the package's ecosystem, or no
+/// version at all, is never taken as "outside the range" — a gate that cannot judge says so.
+fn judge(b: &Banned, p: &PackageEntry) -> Option<String> {
+    if b.range.is_any() {
+        return Some(format!("{} {} is banned", b.base, p.version.as_deref().unwrap_or("(any version)")));
+    }
+    let Some(version) = p.version.as_deref() else {
+        return Some(format!(
+            "{} has no version in the inventory: cannot judge whether it is in the banned range ({})",
+            b.base, b.range
+        ));
     };
-    same && (b.range.is_any() || p.version.as_deref().is_some_and(|v| b.range.contains(v)))
+    match b.range.contains(version) {
+        Ok(true) => Some(format!("{} {version} is banned ({})", b.base, b.range)),
+        Ok(false) => None,
+        Err(e) => {
+            Some(format!("{} {version}: cannot judge whether it is in the banned range ({}): {e}", b.base, b.range))
+        }
+    }
 }

@@ -1,11 +1,14 @@
 //! `imageReference`: allowed registries, digest pinning, no `latest`.
 
 use super::{Hit, Item};
-use crate::guardrail::spec::ImageReferenceRule;
+use crate::guardrail::compile::ImageReference;
 use crate::model::Container;
 
 /// A hit when the container's image reference breaks the rule (registry, digest, `latest`).
-pub fn check<'a>(rule: &ImageReferenceRule, c: &'a Container) -> Option<Hit<'a>> {
+/// Registry and repository prefixes match on whole path segments after both sides are
+/// canonicalised alike (`stance_ecosystem::ImagePrefix`): `ghcr.io/acme` allows
+/// `ghcr.io/acme/app`, never `ghcr.io/acme-evil/app` nor `ghcr.io.evil.com/acme/app`.
+pub fn check<'a>(rule: &ImageReference, c: &'a Container) -> Option<Hit<'a>> {
     let mut items = Vec::new();
     let img = match &c.image {
         Ok(img) => img,
@@ -15,16 +18,11 @@ pub fn check<'a>(rule: &ImageReferenceRule, c: &'a Container) -> Option<Hit<'a>>
         }
     };
     if !rule.allowed_registries.is_empty() {
-        let name = img.name();
-        let allowed = rule.allowed_registries.iter().any(|prefix| {
-            let p = prefix.trim_end_matches('/');
-            let p = crate::model::image::normalize_registry(p);
-            name == p || name.starts_with(&format!("{p}/"))
-        });
-        if !allowed {
+        let canonical = img.canonical();
+        if !rule.allowed_registries.iter().any(|prefix| prefix.matches(&canonical)) {
             items.push(Item::new(
                 "registry",
-                format!("{} is not from an allowed registry ({})", img.registry, rule.allowed_registries.join(", ")),
+                format!("{} is not from an allowed registry ({})", img.name(), rule.allowed_text.join(", ")),
             ));
         }
     }
