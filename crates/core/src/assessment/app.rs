@@ -61,9 +61,22 @@ struct ArtifactUse<'a> {
 
 /// Assesses an application at `now`.
 pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Assessment<'a> {
+    let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
+    assess_members(index, app, workloads, index.app_reach(app), now)
+}
+
+/// Assesses `app` as made of `workloads`, with `exposure` (reach and why) already
+/// resolved: the hook for applications no AppPosture declares (see
+/// [`super::inferred`]), whose members come from labels instead of a selector.
+pub fn assess_members<'a>(
+    index: &'a PostureIndex,
+    app: &'a App,
+    workloads: Vec<&'a Workload>,
+    exposure: (Reach, Vec<String>),
+    now: Timestamp,
+) -> Assessment<'a> {
     let namespace = app.namespace.to_string();
     let name = app.name.to_string();
-    let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
 
     // Which artifacts belong to the app, and which of its workloads use each.
     let mut uses: FxHashMap<ArtifactKey, ArtifactUse<'_>> = FxHashMap::default();
@@ -100,7 +113,7 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
         });
     }
 
-    let (reach, exposure_reasons) = index.app_reach(app);
+    let (reach, exposure_reasons) = exposure;
     let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
     let app_names = [name.as_str()];
 
