@@ -8,6 +8,7 @@ pub mod run;
 pub mod scan;
 pub mod signals;
 pub mod webhook;
+pub mod where_;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
+    /// Where a package, vulnerability or image runs: workloads, applications, owners, exposure, risk.
+    Where(where_::WhereArgs),
 }
 
 /// How logs are written (`--log-format`).
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Webhook(a) => webhook::run(&a),
         Command::Operator(a) => operator::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Where(a) => where_::run(&a),
     }
 }
 

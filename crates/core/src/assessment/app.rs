@@ -179,7 +179,7 @@ pub fn assess_members<'a>(
 
 /// Active exceptions from the namespaces the operator trusts by default: these hide the
 /// findings they name from posture (policies decide separately what they honour).
-fn trusted_exceptions(index: &PostureIndex, now: Timestamp) -> Vec<&Exception> {
+pub fn trusted_exceptions(index: &PostureIndex, now: Timestamp) -> Vec<&Exception> {
     index
         .exceptions()
         .filter_map(|e| e.active(now))
