@@ -21,7 +21,7 @@ use crate::ingest::Warning;
 /// Version of the JSON schema below; bumped on any incompatible change.
 pub const SCHEMA_VERSION: &str = "stance.dev/scan/v1";
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScanOutput {
     pub schema: &'static str,
@@ -80,6 +80,8 @@ pub struct AppOutput {
     pub exposure_reasons: Vec<String>,
     pub risk_score: u32,
     pub findings: SeverityCounts,
+    /// Open findings on CISA's Known Exploited Vulnerabilities list.
+    pub known_exploited: usize,
     pub suppressed_findings: usize,
     pub top_findings: Vec<RankedFinding>,
     pub workloads: Vec<String>,
@@ -162,6 +164,7 @@ impl AppOutput {
             exposure_reasons: a.exposure_reasons.clone(),
             risk_score: a.risk_score,
             findings: app::severity_counts(a.ranked.iter().map(|r| r.finding)),
+            known_exploited: a.ranked.iter().filter(|r| r.finding.kev).count(),
             suppressed_findings: a.suppressed,
             top_findings: a.ranked.iter().take(top).map(app::ranked_finding).collect(),
             workloads: a.workloads.clone(),
