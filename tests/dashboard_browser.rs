@@ -63,7 +63,11 @@ async fn accessible(c: &Client, page: &str) {
     for input in c.find_all(Locator::Css("input")).await.unwrap() {
         let id = input.attr("id").await.unwrap().unwrap_or_default();
         assert!(!id.is_empty(), "{page}: an input without id");
-        assert_eq!(c.find_all(Locator::Css(&format!("label[for='{id}']"))).await.unwrap().len(), 1, "{page}: label for {id}");
+        assert_eq!(
+            c.find_all(Locator::Css(&format!("label[for='{id}']"))).await.unwrap().len(),
+            1,
+            "{page}: label for {id}"
+        );
     }
 }
 
@@ -73,9 +77,12 @@ async fn a_person_uses_the_dashboard_in_chromium() {
         eprintln!("STANCE_TEST_NO_BROWSER=1: the browser test is skipped");
         return;
     }
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let chromium =
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists());
     let (Some(chromium), true) = (chromium, std::path::Path::new("/usr/bin/chromedriver").exists()) else {
-        panic!("Debian's chromium and chromium-driver are needed (hack/test.sh installs them), or set STANCE_TEST_NO_BROWSER=1");
+        panic!(
+            "Debian's chromium and chromium-driver are needed (hack/test.sh installs them), or set STANCE_TEST_NO_BROWSER=1"
+        );
     };
 
     // The dashboard, as a newcomer starts it (port 0: any free port; it prints the URL).
@@ -90,7 +97,8 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     let mut line = String::new();
     BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let _server = Killed(server);
-    let url = line.trim().strip_prefix("Stance dashboard: ").unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
+    let url =
+        line.trim().strip_prefix("Stance dashboard: ").unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let port = free_port();
@@ -114,7 +122,11 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let c = loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(c) => break c,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -181,7 +193,8 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     assert_eq!(text(&c, "h1").await, "Finding CVE-2022-3970: where it runs");
     let rows = all_text(&c, "table tbody tr").await;
     let storefront = rows.iter().position(|r| r.starts_with("Deployment/shop/storefront")).expect("storefront row");
-    let reporting = rows.iter().position(|r| r.starts_with("Deployment/analytics/report-renderer")).expect("reporting row");
+    let reporting =
+        rows.iter().position(|r| r.starts_with("Deployment/analytics/report-renderer")).expect("reporting row");
     assert!(storefront < reporting, "internet-facing first: {rows:#?}");
     shot(&c, "finding").await;
     c.find(Locator::LinkText("analytics/reporting")).await.unwrap().click().await.unwrap();

@@ -49,3 +49,72 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, CliError> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// How `stance run` serves the dashboard over its live index (off unless
+/// `--dashboard-listen` is given).
+#[derive(Debug, Clone, Args)]
+pub struct DashboardServeArgs {
+    /// Plain-HTTP address of the dashboard (put TLS in front: an Ingress or a proxy).
+    #[arg(long)]
+    pub dashboard_listen: Option<SocketAddr>,
+    /// Who may look: token (a Kubernetes bearer token, checked with TokenReview), proxy
+    /// (user and groups from an authenticating proxy's headers), none (loopback only).
+    #[arg(long, value_enum, default_value_t = DashboardAuth::Token)]
+    pub dashboard_auth: DashboardAuth,
+    /// Source address or CIDR of the authenticating proxy (repeatable; proxy mode).
+    #[arg(long = "dashboard-trusted-proxy")]
+    pub dashboard_trusted_proxies: Vec<ipnet::IpNet>,
+    /// Header carrying the user name (proxy mode).
+    #[arg(long, default_value = "X-Forwarded-User")]
+    pub dashboard_user_header: String,
+    /// Header carrying the comma-separated groups (proxy mode).
+    #[arg(long, default_value = "X-Forwarded-Groups")]
+    pub dashboard_groups_header: String,
+}
+
+/// `--dashboard-auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DashboardAuth {
+    None,
+    Token,
+    Proxy,
+}
+
+impl DashboardServeArgs {
+    /// Starts the dashboard over the live index when `--dashboard-listen` is given; usage
+    /// errors (none off loopback, proxy without trusted sources, a busy port) fail start-up.
+    pub async fn start(
+        &self,
+        client: kube::Client,
+        index: stance_core::index::SharedIndex,
+        now: Option<jiff::Timestamp>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), CliError> {
+        let Some(addr) = self.dashboard_listen else { return Ok(()) };
+        let reviewer = || Arc::new(crate::dashboard::access::Reviewer::new(client.clone()));
+        let access = match self.dashboard_auth {
+            DashboardAuth::None => Access::None,
+            DashboardAuth::Token => Access::Token(reviewer()),
+            DashboardAuth::Proxy if self.dashboard_trusted_proxies.is_empty() => {
+                return Err(CliError::Usage(
+                    "--dashboard-auth proxy needs --dashboard-trusted-proxy ADDR/CIDR: headers are trusted only from the proxy"
+                        .into(),
+                ));
+            }
+            DashboardAuth::Proxy => Access::Proxy {
+                reviewer: reviewer(),
+                trusted: self.dashboard_trusted_proxies.clone(),
+                user_header: self.dashboard_user_header.clone(),
+                groups_header: self.dashboard_groups_header.clone(),
+            },
+        };
+        access.check_listen(addr).map_err(|e| CliError::Usage(e.to_string()))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot listen on {addr} (--dashboard-listen): {e}")))?;
+        let dash = Arc::new(Dashboard::new(index, now, access, Default::default()));
+        tracing::info!(addr = %listener.local_addr()?, auth = ?self.dashboard_auth, "serving the dashboard");
+        tokio::spawn(warp::serve(dashboard::routes(dash)).incoming(listener).graceful(shutdown).run());
+        Ok(())
+    }
+}
