@@ -15,6 +15,7 @@ use clap::Parser;
 const DOCS: &[(&str, &str)] = &[
     ("README.md", "."),
     ("docs/concepts.md", "."),
+    ("docs/dashboard.md", "."),
     ("docs/install.md", "."),
     ("docs/operations.md", "."),
     ("docs/output.md", "."),
