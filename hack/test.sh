@@ -4,6 +4,7 @@
 # Kubernetes API server, which this script starts (hack/local-cluster.sh) and stops.
 #
 # STANCE_TEST_NO_CLUSTER=1 skips the cluster (those tests then show as "ignored").
+# STANCE_TEST_NO_BROWSER=1 skips the dashboard's browser test (and installing Chromium).
 # STANCE_TEST_NO_IMAGE=1 skips building and testing the release image (hack/image.sh,
 # tests/image.rs), which costs a static release build.
 set -euo pipefail
@@ -47,6 +48,19 @@ if [ "${STANCE_TEST_NO_IMAGE:-}" != 1 ]; then
     apt-get "${lock[@]}" update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
     DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   fi
+fi
+
+# The dashboard's browser test (tests/dashboard_browser.rs) drives Debian's headless Chromium
+# through chromedriver. STANCE_TEST_NO_BROWSER=1 skips it.
+if [ "${STANCE_TEST_NO_BROWSER:-}" != 1 ] && { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; }; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages for the browser test: chromium chromium-driver (run as root, apt-get install them, or set STANCE_TEST_NO_BROWSER=1)" >&2
+    exit 2
+  fi
+  echo "== installing chromium chromium-driver (for the dashboard's browser test)"
+  lock=(-o DPkg::Lock::Timeout=300)
+  apt-get "${lock[@]}" update -q >/dev/null || echo "warning: apt-get update reported errors" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -q --no-install-recommends chromium chromium-driver >/dev/null
 fi
 
 # The demo's scripts and their tests (hack/demo-objects.py, examples/demo/derive.py) read YAML.

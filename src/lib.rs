@@ -10,6 +10,7 @@
 pub mod api;
 pub mod cli;
 pub mod controller;
+pub mod dashboard;
 pub mod endpoints;
 pub mod ingest;
 pub mod output;

@@ -101,9 +101,15 @@ fn demo_scan_table_is_readable() {
     let text = String::from_utf8(out.stdout).unwrap();
     let first_app_row = text.lines().nth(3).unwrap();
     assert!(first_app_row.starts_with("payments/payments-api"), "{text}");
-    for needle in
-        ["CVE-2022-22965", "DENY", "EXCEPTED", "storefront-curl-hsts", "Expired", "Workloads without an application"]
-    {
+    for needle in [
+        "CVE-2022-22965",
+        "DENY",
+        "EXCEPTED",
+        "storefront-curl-hsts",
+        "Expired",
+        "Inferred applications",
+        "default/debug-shell (inferred)",
+    ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
 }

@@ -2,7 +2,7 @@
 //! in a fenced code block of README.md, docs/*.md and examples/gitops/README.md is parsed
 //! with the real command line, and the offline ones (scan, findings, check, crds) are run —
 //! a usage error or an unreadable path (exit code 2) fails the test, naming file and line.
-//! Servers (operator, run, webhook) are not started: their arguments are parsed, and the
+//! Servers (operator, run, webhook, serve) are not started: their arguments are parsed, and the
 //! relative paths they name must exist.
 
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ use clap::Parser;
 const DOCS: &[(&str, &str)] = &[
     ("README.md", "."),
     ("docs/concepts.md", "."),
+    ("docs/dashboard.md", "."),
     ("docs/install.md", "."),
     ("docs/operations.md", "."),
     ("docs/output.md", "."),
@@ -146,7 +147,7 @@ fn rejection(c: &Shown) -> Option<String> {
         }
     }
     let sub = c.args.first().map(String::as_str).unwrap_or("");
-    if matches!(sub, "operator" | "run" | "webhook") {
+    if matches!(sub, "operator" | "run" | "webhook" | "serve") {
         // Not started; the files it would read must be there.
         for pair in c.args.windows(2) {
             let path_flag = ["--state", "--feed", "--tls-cert", "--tls-key"].contains(&pair[0].as_str());

@@ -6,8 +6,10 @@ pub mod findings;
 pub mod operator;
 pub mod run;
 pub mod scan;
+pub mod serve;
 pub mod signals;
 pub mod webhook;
+pub mod where_;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
+    /// Serve the dashboard over a snapshot of manifests and reports (loopback, no authentication).
+    Serve(serve::ServeArgs),
+    /// Where a package, vulnerability or image runs: workloads, applications, owners, exposure, risk.
+    Where(where_::WhereArgs),
 }
 
 /// How logs are written (`--log-format`).
@@ -130,6 +136,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Webhook(a) => webhook::run(&a),
         Command::Operator(a) => operator::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Serve(a) => serve::run(&a),
+        Command::Where(a) => where_::run(&a),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct RunArgs {
     pub operator: OperatorArgs,
     #[command(flatten)]
     pub serve: WebhookServeArgs,
+    #[command(flatten)]
+    pub dashboard: super::serve::DashboardServeArgs,
     /// Do not serve POST /ingest (CI report uploads).
     #[arg(long)]
     pub no_ingest: bool,
@@ -107,6 +109,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let options = args.operator.options();
 
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
+        let stop = token.clone();
+        args.dashboard
+            .start(client.clone(), index.clone(), args.policy.now, async move { stop.cancelled().await })
+            .await?;
 
         let (audit_tx, audit_rx) = tokio::sync::mpsc::channel(1024);
         let reporter = Reporter { controller: "stance".into(), instance: Some(options.identity.clone()) };

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::findings::FindingLine;
-use super::scan::{AppOutput, ScanOutput};
+use super::scan::{AppOutput, NotRunningOutput, ScanOutput};
+use stance_core::assessment::status::RankedFinding;
 use stance_core::policy::{Effect, Violation};
 
 /// Pads cells to column widths; the last column is free-form.
@@ -70,14 +71,57 @@ pub fn scan(out: &ScanOutput) -> String {
             if a.compliant { "yes".into() } else { format!("no ({open} violations)") },
         ]);
     }
-    text.push_str(&table(&rows));
+    if out.apps.is_empty() {
+        text.push_str("No AppPosture declares an application: findings are shown under inferred applications and \"not running\".\n");
+    } else {
+        text.push_str(&table(&rows));
+    }
     for a in &out.apps {
         text.push('\n');
         app(&mut text, a);
     }
-    if !out.unowned_violations.is_empty() {
+    if !out.inferred_apps.is_empty() {
+        text.push_str(
+            "\nInferred applications (no AppPosture selects these workloads; named from their labels, criticality \
+             medium, exposure detected):\n",
+        );
+        let mut rows = vec![
+            ["APPLICATION", "NAMED BY", "EXPOSURE", "RISK", "CRIT", "HIGH", "MED", "LOW", "COMPLIANT"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for a in &out.inferred_apps {
+            let open = a.violations.iter().filter(|v| v.is_open()).count();
+            rows.push(vec![
+                format!("{}/{} (inferred)", a.namespace, a.name),
+                a.named_by.clone().unwrap_or_default(),
+                a.exposure.into(),
+                a.risk_score.to_string(),
+                a.findings.critical.to_string(),
+                a.findings.high.to_string(),
+                a.findings.medium.to_string(),
+                a.findings.low.to_string(),
+                if a.compliant { "yes".into() } else { format!("no ({open} violations)") },
+            ]);
+        }
+        text.push_str(&indent(&table(&rows)));
+        for a in &out.inferred_apps {
+            text.push('\n');
+            app(&mut text, a);
+        }
+    } else if !out.unowned_violations.is_empty() {
         text.push_str("\nWorkloads without an application:\n");
         violations(&mut text, &out.unowned_violations);
+    }
+    if !out.not_running.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nNot running ({} artifacts with findings that no running workload uses), by artifact:",
+            out.not_running.len()
+        );
+        for n in &out.not_running {
+            not_running(&mut text, n);
+        }
     }
     if !out.policies.is_empty() {
         text.push_str("\nPolicies:\n");
@@ -121,9 +165,10 @@ fn indent(s: &str) -> String {
 fn app(text: &mut String, a: &AppOutput) {
     let _ = writeln!(
         text,
-        "{}/{}: risk {} — {} criticality, {} data, exposure {}{}",
+        "{}/{}{}: risk {} — {} criticality, {} data, exposure {}{}",
         a.namespace,
         a.name,
+        if a.inferred { " (inferred)" } else { "" },
         a.risk_score,
         a.criticality,
         a.data_classification,
@@ -133,11 +178,43 @@ fn app(text: &mut String, a: &AppOutput) {
     if let Some(o) = &a.owner {
         let _ = writeln!(text, "  owner: {o}");
     }
-    if a.top_findings.is_empty() {
+    if let Some(by) = &a.named_by {
+        let _ = writeln!(text, "  inferred from {by}; workloads: {}", a.workloads.join(", "));
+    }
+    findings_table(text, &a.top_findings);
+    if a.suppressed_findings > 0 {
+        let _ = writeln!(text, "  {} findings suppressed by VEX or risk exceptions", a.suppressed_findings);
+    }
+    if !a.violations.is_empty() {
+        text.push_str("  guardrail violations of running workloads:\n");
+        violations(text, &a.violations);
+    }
+}
+
+fn not_running(text: &mut String, n: &NotRunningOutput) {
+    let asset = n.asset.as_ref().map(|a| format!(" (Asset {a})")).unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "\n{}{asset}: risk {}, {} findings ({} critical, {} high){}",
+        n.artifact,
+        n.risk_score,
+        n.findings.total,
+        n.findings.critical,
+        n.findings.high,
+        n.last_scanned.as_ref().map(|t| format!(", scanned {t}")).unwrap_or_default()
+    );
+    findings_table(text, &n.top_findings);
+    if n.suppressed_findings > 0 {
+        let _ = writeln!(text, "  {} findings suppressed by VEX", n.suppressed_findings);
+    }
+}
+
+fn findings_table(text: &mut String, top: &[RankedFinding]) {
+    if top.is_empty() {
         text.push_str("  no open findings\n");
     } else {
         let mut rows = vec![["#", "RISK", "SEVERITY", "ID", "PACKAGE", "FIX", "WHY"].map(String::from).to_vec()];
-        for (i, f) in a.top_findings.iter().enumerate() {
+        for (i, f) in top.iter().enumerate() {
             let pkg = match (&f.package, &f.installed_version) {
                 (Some(p), Some(v)) => truncate(&format!("{p} {v}"), 34),
                 (Some(p), None) => truncate(p, 34),
@@ -154,13 +231,6 @@ fn app(text: &mut String, a: &AppOutput) {
             ]);
         }
         text.push_str(&indent(&table(&rows)));
-    }
-    if a.suppressed_findings > 0 {
-        let _ = writeln!(text, "  {} findings suppressed by VEX or risk exceptions", a.suppressed_findings);
-    }
-    if !a.violations.is_empty() {
-        text.push_str("  guardrail violations of running workloads:\n");
-        violations(text, &a.violations);
     }
 }
 

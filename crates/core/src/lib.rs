@@ -18,10 +18,12 @@
 //! - [`index`] — the in-memory posture index: correlation, topology, exposure detection.
 //! - [`policy`] — guardrail evaluation of one workload against the index → verdict.
 //! - [`assessment`] — an application's and an asset's posture, audits of running workloads,
-//!   the status values the operator writes.
+//!   the status values the operator writes; applications inferred from labels.
+//! - [`blast_radius`] — where a package, vulnerability or image runs, ranked by contextual risk.
 #![forbid(unsafe_code)]
 
 pub mod assessment;
+pub mod blast_radius;
 pub mod guardrail;
 pub mod index;
 pub mod ingest;

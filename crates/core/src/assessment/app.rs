@@ -14,6 +14,7 @@ use super::status::{
     ViolationStatus,
 };
 use crate::guardrail::Exception;
+use crate::index::context::Context;
 use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::{App, Artifact, ArtifactKey, Criticality, Finding, ImageRef, Severity, Workload};
 use crate::policy::{Violation, evaluate};
@@ -65,9 +66,23 @@ struct ArtifactUse<'a> {
 
 /// Assesses an application at `now`.
 pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Assessment<'a> {
+    let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
+    assess_members(index, app, workloads, index.app_context(app), now)
+}
+
+/// Assesses `app` as made of `workloads`, with its `context` (reach, criticality and
+/// why) already resolved by [`PostureIndex::context`]: the hook for applications no
+/// AppPosture declares (see [`super::inferred`]), whose members come from labels
+/// instead of a selector.
+pub fn assess_members<'a>(
+    index: &'a PostureIndex,
+    app: &'a App,
+    workloads: Vec<&'a Workload>,
+    context: Context,
+    now: Timestamp,
+) -> Assessment<'a> {
     let namespace = app.namespace.to_string();
     let name = app.name.to_string();
-    let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
 
     // Which artifacts belong to the app, and which of its workloads use each.
     let mut uses: FxHashMap<ArtifactKey, ArtifactUse<'_>> = FxHashMap::default();
@@ -104,7 +119,6 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
         });
     }
 
-    let context = index.app_context(app);
     let (reach, criticality) = (context.reach, context.criticality.unwrap_or_default());
     let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
     let app_names = [name.as_str()];
@@ -173,7 +187,7 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
 
 /// Active exceptions from the namespaces the operator trusts by default: these hide the
 /// findings they name from posture (policies decide separately what they honour).
-fn trusted_exceptions(index: &PostureIndex, now: Timestamp) -> Vec<&Exception> {
+pub fn trusted_exceptions(index: &PostureIndex, now: Timestamp) -> Vec<&Exception> {
     index
         .exceptions()
         .filter_map(|e| e.active(now))

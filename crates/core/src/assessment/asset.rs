@@ -22,19 +22,19 @@ pub fn image_name(identifier: &str) -> String {
     ImageRef::parse(identifier).map(|i| i.name()).unwrap_or_else(|_| identifier.trim().to_ascii_lowercase())
 }
 
-/// Computes an Asset's status at `now`.
-pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
+/// The risk context of an Asset's findings at `now`: its application's context (an
+/// application of the Asset's own namespace only: a reference to another namespace's is
+/// ignored, and the edge warns when it reads one), raised — never lowered — by the
+/// Asset's own criticality and exposure, which are declarations like an AppPosture's
+/// (the one rule: `index::context`).
+pub fn asset_context(index: &PostureIndex, asset: &Asset, now: Timestamp) -> RiskContext {
     let ns = &*asset.namespace;
-    // An Asset belongs to an application of its own namespace only: a reference to
-    // another namespace's application is ignored (the edge warns when it reads one).
     let app = asset
         .app_ref
         .as_ref()
         .filter(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
         .and_then(|r| index.app(ns, &r.name));
     let mut ctx = RiskContext::unknown(now);
-    // The Asset's own values are declarations like an AppPosture's: they raise the
-    // application's context, never lower it (the one rule: `index::context`).
     let app_context = app.map(|a| index.app_context(a));
     if let Some(app) = app {
         ctx.data = app.data_classification;
@@ -54,6 +54,13 @@ pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Asse
         // Nothing detected to compare with: the Asset's declaration stands.
         (None, e) => e.and_then(reach::declared).unwrap_or(ctx.reach),
     };
+    ctx
+}
+
+/// Computes an Asset's status at `now`.
+pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
+    let ns = &*asset.namespace;
+    let ctx = asset_context(index, asset, now);
 
     let mut postures = Vec::new();
     let mut seen_in = BTreeSet::new();

@@ -124,6 +124,15 @@ impl PackageIndex {
         self.by_name.get(key.as_str()).into_iter().flatten().map(|&i| &self.entries[i])
     }
 
+    /// True when some package may be the one called `name` (a short name, see
+    /// [`short_name`]): an identified package whose name is `name` (any case), or an
+    /// unidentified one under that short name. A cheap pre-filter for queries (blast
+    /// radius); the caller still judges each package.
+    pub fn may_contain(&self, name: &str) -> bool {
+        self.unidentified_named(name).next().is_some()
+            || self.by_id.keys().any(|id| id.name().eq_ignore_ascii_case(name))
+    }
+
     /// Packages whose licensing forces a denied licence (no choice avoids every one), in
     /// index order.
     pub fn denied_licences(&self, deny: &DeniedLicences) -> Vec<LicenceHit<'_>> {
