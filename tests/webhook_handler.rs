@@ -380,10 +380,15 @@ fn exempt_namespaces_subresources_deletions_and_other_kinds_are_admitted_unjudge
     let h = run(&index, &status);
     assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("subresource")));
 
-    let mut deleting = deployment("pay", "api", SPRING);
+    // The deletion state is the stored object's (oldObject, which the API server supplies).
+    let mut deleting = deployment("pay", "api", ALPINE);
     deleting["metadata"]["deletionTimestamp"] = json!(NOW);
-    let h = run(&index, &review_of("UPDATE", deleting, Some(deployment("pay", "api", ALPINE))));
+    let h = run(&index, &review_of("UPDATE", deployment("pay", "api", SPRING), Some(deleting.clone())));
     assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("being deleted")));
+    // A deletionTimestamp the requester writes into a new object is not a deletion.
+    let mut claimed = deployment("pay", "api", SPRING);
+    claimed["metadata"]["deletionTimestamp"] = json!(NOW);
+    assert!(!answer(&run(&index, &review_of("CREATE", claimed, None))).allowed);
 
     let mut delete = review_of("CREATE", deployment("pay", "api", SPRING), None);
     delete["request"]["operation"] = json!("DELETE");
@@ -401,7 +406,7 @@ fn exempt_namespaces_subresources_deletions_and_other_kinds_are_admitted_unjudge
 }
 
 #[test]
-fn pods_of_a_known_controller_are_not_judged_again() {
+fn pods_are_spared_only_when_their_authenticated_controller_creates_them() {
     let rs = "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: api-5d4f8, namespace: pay, uid: 0b1c}\nspec:\n  selector: {}\n  template:\n    spec:\n      containers: [{name: main, image: ghcr.io/aquasecurity/trivy-test-images:spring4shell-jre11}]\n";
     let index = mk_index(&format!("{}{rs}", policy("no-kev", "Enforce", "", KEV_RULE)), &REPORTS);
     let pod = |uid: &str| {
@@ -410,10 +415,69 @@ fn pods_of_a_known_controller_are_not_judged_again() {
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-5d4f8", "uid": uid, "controller": true}]},
             "spec": {"containers": [{"name": "main", "image": SPRING}]}})
     };
-    let h = run(&index, &review_of("CREATE", pod("0b1c"), None));
+    let by = |user: &str, uid: &str| {
+        let mut r = review_of("CREATE", pod(uid), None);
+        r["request"]["userInfo"]["username"] = json!(user);
+        run(&index, &r)
+    };
+    let rs_controller = "system:serviceaccount:kube-system:replicaset-controller";
+    let h = by(rs_controller, "0b1c");
     assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("controller already admitted")));
-    // A forged owner (unknown uid) does not help.
-    assert!(!answer(&run(&index, &review_of("CREATE", pod("forged"), None))).allowed);
+    let h = by("system:kube-controller-manager", "0b1c");
+    assert_eq!(h.outcome.skipped, Some("controller already admitted"), "the manager's own credentials");
+    // The owner reference with the real uid, written by anyone else: judged in full.
+    let h = by("dev@example.com", "0b1c");
+    assert_eq!((answer(&h).allowed, h.outcome.skipped), (false, None));
+    // A controller that does not create Pods for ReplicaSets, or a forged uid: judged.
+    assert!(!answer(&by("system:serviceaccount:kube-system:deployment-controller", "0b1c")).allowed);
+    assert!(!answer(&by(rs_controller, "forged")).allowed);
+    // Configured identities replace the defaults.
+    let mut custom = mk_index(&format!("{}{rs}", policy("no-kev", "Enforce", "", KEV_RULE)), &REPORTS);
+    custom.config.controllers = vec![stance_core::model::ControllerIdentity::parse("ci-bot=ReplicaSet").unwrap()];
+    let mut r = review_of("CREATE", pod("0b1c"), None);
+    r["request"]["userInfo"]["username"] = json!("ci-bot");
+    assert_eq!(run(&custom, &r).outcome.skipped, Some("controller already admitted"));
+    r["request"]["userInfo"]["username"] = json!(rs_controller);
+    assert!(!answer(&run(&custom, &r)).allowed);
+}
+
+#[test]
+fn ephemeral_containers_are_judged_on_what_they_add() {
+    let index = mk_index(&policy("no-kev", "Enforce", "", KEV_RULE), &REPORTS);
+    let pod = |ephemeral: Value| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "pay"},
+            "spec": {"containers": [{"name": "main", "image": SPRING}], "ephemeralContainers": ephemeral}})
+    };
+    // Kubernetes 1.23+: the Pod itself, subresource ephemeralcontainers.
+    let mut add = review_of("UPDATE", pod(json!([{"name": "dbg", "image": SPRING}])), Some(pod(json!([]))));
+    add["request"]["subResource"] = json!("ephemeralcontainers");
+    let a = answer(&run(&index, &add));
+    assert!(!a.allowed, "{a:?}");
+    assert!(
+        a.result.message.contains("container dbg") && !a.result.message.contains("container main"),
+        "{}",
+        a.result.message
+    );
+    // A clean debug image is admitted although the Pod's own container is not (it was
+    // judged when the Pod was created).
+    let mut clean = review_of("UPDATE", pod(json!([{"name": "dbg", "image": ALPINE}])), Some(pod(json!([]))));
+    clean["request"]["subResource"] = json!("ephemeralcontainers");
+    assert!(answer(&run(&index, &clean)).allowed);
+    // Kubernetes 1.16–1.22: an EphemeralContainers object.
+    let eph = |list: Value| {
+        json!({"apiVersion": "v1", "kind": "EphemeralContainers", "metadata": {"name": "web", "namespace": "pay"},
+            "ephemeralContainers": list})
+    };
+    let mut old_form = review_of(
+        "UPDATE",
+        eph(json!([{"name": "dbg", "image": SPRING, "targetContainerName": "main"}])),
+        Some(eph(json!([]))),
+    );
+    old_form["request"]["subResource"] = json!("ephemeralcontainers");
+    let h = run(&index, &old_form);
+    assert!(!answer(&h).allowed);
+    assert_eq!(h.outcome.kind, "EphemeralContainers");
+    assert_eq!(h.outcome.workload, Some(ObjectRef::new("Pod", Some("pay"), "web")));
 }
 
 #[test]

@@ -72,6 +72,7 @@ impl PolicyArgs {
             exception_namespaces: self.exception_namespaces.clone(),
             max_exception_days: self.max_exception_days,
             exempt_namespaces: self.exempt_namespaces.clone(),
+            ..IndexConfig::default()
         }
     }
 
@@ -81,8 +82,7 @@ impl PolicyArgs {
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
-    stance_core::ingest::timestamp::parse(s)
-        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-31T00:00:00Z"))
+    stance_core::ingest::timestamp::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
 /// Errors a user can cause, each naming what to fix.

@@ -103,7 +103,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
-        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
+        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.serve.index_config(&args.policy))));
         let options = args.operator.options();
 
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;

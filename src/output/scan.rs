@@ -11,7 +11,8 @@ use stance_core::assessment::status::{ImageStatus, RankedFinding, SeverityCounts
 use stance_core::guardrail::RiskExceptionState;
 use stance_core::index::PostureIndex;
 use stance_core::model::{App, Workload};
-use stance_core::policy::{Violation, evaluate};
+use stance_core::policy::Violation;
+use stance_core::policy::admission::running_violations;
 
 pub use crate::ingest::LoadSummary;
 use crate::ingest::Warning;
@@ -136,8 +137,8 @@ pub fn unowned_violations(index: &PostureIndex, now: Timestamp) -> Vec<Violation
     let owned = |w: &Workload| index.apps_of(w).next().is_some();
     index
         .workloads()
-        .filter(|w| index.is_top_level(w) && !owned(w))
-        .flat_map(|w| evaluate(w, None, index, now).violations)
+        .filter(|w| index.reported_on_its_own(w) && !owned(w))
+        .flat_map(|w| running_violations(w, index, now))
         .collect()
 }
 
@@ -182,7 +183,7 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
         reports: loaded_summary.reports,
         findings: index.finding_count(),
         images: index.artifacts().filter(|(k, _)| k.0.starts_with("image:")).count(),
-        workloads: index.workloads().filter(|w| index.is_top_level(w)).count(),
+        workloads: index.workloads().filter(|w| index.reported_on_its_own(w)).count(),
         apps: apps.len(),
         violations: by_enforcement,
         warnings: loaded_summary.warnings.len(),

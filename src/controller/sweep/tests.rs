@@ -34,6 +34,7 @@ fn mk_workload(ns: &str, name: &str, image: &str) -> Workload {
         labels: BTreeMap::new(),
         pod_labels: labels(&[("app", name)]),
         owner: None,
+        owner_uid: None,
         containers: vec![Container {
             name: Arc::from("main"),
             kind: ContainerKind::Container,

@@ -16,7 +16,8 @@ use super::status::{
 use crate::guardrail::Exception;
 use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::{App, Artifact, ArtifactKey, Finding, ImageRef, Severity, Workload};
-use crate::policy::{Violation, evaluate};
+use crate::policy::Violation;
+use crate::policy::admission::running_violations;
 use crate::risk::{self, Reach, RiskContext, RiskScore};
 
 /// Most violations listed in status.
@@ -148,7 +149,7 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
             .then_with(|| a.finding.id.cmp(&b.finding.id))
     });
     let scores: Vec<u32> = ranked.iter().map(|r| r.risk.score).collect();
-    let violations = workloads.iter().flat_map(|w| evaluate(w, None, index, now).violations).collect();
+    let violations = workloads.iter().flat_map(|w| running_violations(w, index, now)).collect();
     Assessment {
         app,
         namespace,

@@ -34,8 +34,8 @@ use crate::guardrail::{Exception, Policy};
 use crate::ingest::{Epss, Kev};
 use crate::model::artifact::image_artifact_key;
 use crate::model::{
-    App, Artifact, ArtifactKey, Asset, Component, Finding, ImageKey, ImageRef, Namespace, ObjectRef, Report, Route,
-    Service, Severity, Workload, WorkloadKind,
+    App, Artifact, ArtifactKey, Asset, Component, ControllerIdentity, Finding, ImageKey, ImageRef, Namespace,
+    ObjectRef, Report, Route, Service, Severity, Workload, WorkloadKind,
 };
 
 /// The index behind a lock, shared by the reconciler and the webhook. Never hold the
@@ -51,6 +51,10 @@ pub struct IndexConfig {
     pub max_exception_days: u32,
     /// Namespaces guardrails never apply to (so Stance cannot lock out its own recovery).
     pub exempt_namespaces: Vec<String>,
+    /// Controllers whose object creations admission spares when the object's controller is
+    /// a workload the index knows (`policy::admission`); matched against the username the
+    /// API server authenticated, never against anything the object says.
+    pub controllers: Vec<ControllerIdentity>,
 }
 
 impl IndexConfig {
@@ -72,6 +76,7 @@ impl Default for IndexConfig {
             exception_namespaces: vec!["stance-system".into()],
             max_exception_days: 90,
             exempt_namespaces: vec!["kube-system".into(), "stance-system".into()],
+            controllers: ControllerIdentity::defaults(),
         }
     }
 }

@@ -63,7 +63,7 @@ pub fn judge_policies<'a>(
             let before: Vec<Violation> =
                 policy_violations(policy, old_s, &honoured, defaults).into_iter().map(Judged::into_unworded).collect();
             for j in &mut found {
-                apply_ratchet(j.violation_mut(), &before);
+                apply_ratchet(j.violation_mut(), w, &before, old);
             }
         }
         judged.extend(found);
@@ -249,10 +249,17 @@ fn finish<'a>(
     Judged::new(violation, (p, rule), hit, partly, defaults)
 }
 
-/// Marks a violation pre-existing when the running revision had the same violation
-/// (same policy, rule and container) with every one of its items.
-fn apply_ratchet(v: &mut Violation, before: &[Violation]) {
-    let same = before.iter().filter(|b| b.policy == v.policy && b.rule == v.rule && b.container == v.container);
+/// Marks a violation pre-existing when the running revision had the same violation with
+/// every one of its items. Same means the same policy, rule and container, and the same
+/// image in that container: a container switched to another image is new risk, even when
+/// the old image broke the same rules (issue 17 §5).
+fn apply_ratchet(v: &mut Violation, new: &Workload, before: &[Violation], old: &Workload) {
+    let same = before.iter().filter(|b| {
+        b.policy == v.policy
+            && b.rule == v.rule
+            && b.container == v.container
+            && same_image(v.container.as_deref(), new, old)
+    });
     for b in same {
         if v.items.is_empty() && b.items.is_empty()
             || !v.items.is_empty() && v.items.iter().all(|i| b.items.contains(i))
@@ -260,5 +267,20 @@ fn apply_ratchet(v: &mut Violation, before: &[Violation]) {
             v.preexisting = true;
             return;
         }
+    }
+}
+
+/// True when the named container runs the same image in both revisions (the parsed
+/// reference when both parse, so `nginx:1.25` is `docker.io/library/nginx:1.25`; else the
+/// text as written). A violation of no container in particular has no image to compare.
+fn same_image(container: Option<&str>, new: &Workload, old: &Workload) -> bool {
+    let Some(name) = container else { return true };
+    fn find<'w>(w: &'w Workload, name: &str) -> Option<(&'w Result<ImageRef, String>, &'w str)> {
+        w.containers.iter().find(|c| &*c.name == name).map(|c| (&c.image, &*c.image_raw))
+    }
+    match (find(new, name), find(old, name)) {
+        (Some((Ok(a), _)), Some((Ok(b), _))) => a == b,
+        (Some((_, a)), Some((_, b))) => a == b,
+        _ => false,
     }
 }
