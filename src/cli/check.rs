@@ -133,26 +133,24 @@ impl Input {
     /// Notes the invalid GuardrailPolicies and RiskExceptions among one file's objects.
     fn note_stance_objects(&mut self, origin: &str, parsed: &[Parsed]) {
         for p in parsed {
-            match p {
-                Parsed::Object(o) => match &**o {
-                    KubeObject::Policy(entry) => {
-                        if let Err(e) = &entry.compiled {
-                            let object = format!("GuardrailPolicy {}", entry.name);
-                            let why = "Stance ignores an invalid policy, so the gate cannot judge as it means";
-                            self.problems.push(Unjudgeable::invalid(origin, object, e, why));
-                        }
+            let Parsed::Object(o) = p else { continue };
+            match &**o {
+                KubeObject::Policy(entry) => {
+                    if let Err(e) = &entry.compiled {
+                        let object = format!("GuardrailPolicy {}", entry.name);
+                        let why = "Stance ignores an invalid policy, so the gate cannot judge as it means";
+                        self.problems.push(Unjudgeable::invalid(origin, object, e, why));
                     }
-                    KubeObject::Exception(entry) => {
-                        let key = (entry.namespace.to_string(), entry.name.to_string());
-                        self.exception_origins.insert(key, origin.to_string());
-                        if let Err(e) = &entry.compiled {
-                            let object = format!("RiskException {}/{}", entry.namespace, entry.name);
-                            let why = "Stance ignores an invalid exception";
-                            self.problems.push(Unjudgeable::invalid(origin, object, e, why));
-                        }
+                }
+                KubeObject::Exception(entry) => {
+                    let key = (entry.namespace.to_string(), entry.name.to_string());
+                    self.exception_origins.insert(key, origin.to_string());
+                    if let Err(e) = &entry.compiled {
+                        let object = format!("RiskException {}/{}", entry.namespace, entry.name);
+                        let why = "Stance ignores an invalid exception";
+                        self.problems.push(Unjudgeable::invalid(origin, object, e, why));
                     }
-                    _ => {}
-                },
+                }
                 _ => {}
             }
         }

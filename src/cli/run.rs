@@ -73,7 +73,9 @@ async fn record_audits(
                 // Audit records hold admitted requests only: no Deny here.
                 Effect::Audit | Effect::Deny => "AdmissionAudit",
             };
-            let note = format!("{} {} {}: {}", record.user, record.operation, record.workload, v.line());
+            // A name only the caller vouches for is shown as such (no --client-ca, or none presented).
+            let unverified = if record.user_verified { "" } else { " (unverified)" };
+            let note = format!("{}{unverified} {} {}: {}", record.user, record.operation, record.workload, v.line());
             let ev = Event {
                 type_: EventType::Warning,
                 reason: reason.into(),

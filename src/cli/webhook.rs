@@ -61,6 +61,12 @@ pub struct WebhookServeArgs {
     /// Extra DNS name or IP address of the --self-signed certificate (repeatable).
     #[arg(long = "san", requires = "self_signed")]
     pub sans: Vec<String>,
+    /// PEM CA certificate(s) the API server's client certificate is signed by: POST /validate
+    /// then answers only callers presenting a certificate that chains to it (401 otherwise;
+    /// probes and other endpoints stay open). See docs/install.md for the API server's
+    /// AdmissionConfiguration.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
     /// On an evaluation error or timeout, allow the request with a warning instead of denying it.
     #[arg(long)]
     pub fail_open: bool,
@@ -131,7 +137,9 @@ impl WebhookServeArgs {
             _ => self.self_signed_source()?,
         };
         let mut opts = WebhookOptions::new(self.listen, tls);
+        opts.client_ca = self.client_ca.clone();
         opts.service = ServiceOptions {
+            require_client_cert: self.client_ca.is_some(),
             fail_open: self.fail_open,
             timeout: Duration::from_millis(self.timeout_ms),
             max_in_flight: self.max_in_flight.unwrap_or_else(webhook::service::default_max_in_flight),

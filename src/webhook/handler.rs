@@ -161,6 +161,8 @@ impl Outcome {
             uid: self.uid.clone(),
             operation: self.operation,
             user: self.user.clone(),
+            // The handler cannot know who called; the service marks what TLS verified.
+            user_verified: false,
             workload,
             violations,
             at,

@@ -152,6 +152,9 @@ pub struct Judge<'a> {
 }
 
 /// The triage of one request.
+// A Triage lives only until its caller matches it, once per request; boxing `Judge` would add
+// an allocation to every judged admission request to save stack space nobody keeps.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Triage<'a> {
     Judge(Judge<'a>),
