@@ -218,8 +218,11 @@ fn check_exit_codes() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Deployment/shop/catalog"), "{text}");
 
+    // Against the state without cluster/: a manifest the state already runs unchanged is an
+    // UPDATE that changes nothing guardrails judge, which admission (and so check) skips.
     let bad = state.join("cluster/payments.yaml");
-    let out = stance().args(["check", "--now", NOW, "-f"]).arg(&bad).arg("--state").arg(&state).output().unwrap();
+    let desired = ["stance", "reports", "feeds"].map(|d| state.join(d));
+    let out = stance().args(["check", "--now", NOW, "-f"]).arg(&bad).arg("--state").args(&desired).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -234,7 +237,7 @@ fn check_exit_codes() {
         .args(["check", "--format", "json", "--now", NOW, "-f"])
         .arg(&bad)
         .arg("--state")
-        .arg(&state)
+        .args(&desired)
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -87,7 +87,8 @@ fn kubewarden_reviews_with_vulnerable_images_are_denied_with_an_actionable_messa
         "known exploited",
         SPRING,
         "container nginx",
-        "To accept the risk, ask for a RiskException in namespace stance-system (policy: no-kev, rules: [kev])",
+        "To accept the risk, ask for a RiskException in namespace stance-system with spec: {policy: no-kev, rules: [kev], \
+         findings: [CVE-2022-22965], match: {namespaces: [default], workloads: [nginx]}",
         "[no-fixable-critical/vulnerabilities]",
     ] {
         assert!(m.contains(needle), "message lacks {needle:?}:\n{m}");
@@ -697,4 +698,43 @@ fn review_fit(line: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+/// Issue 16 §4: a denial names the RiskException that would waive it, field by field — and
+/// that exception, written as the message says, does waive it; the excepted violation keeps
+/// the CVE ids it waives; once the exception has expired, the denial says which one expired.
+#[test]
+fn a_denial_names_the_exception_that_waives_it_and_the_one_that_expired() {
+    let policies = policy("no-kev", "Enforce", "  onUnscanned: allow\n", KEV_RULE);
+    let review = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    let denied = answer(&run(&mk_index(&policies, &REPORTS), &review));
+    assert!(!denied.allowed);
+    let line = denied.result.message.lines().find(|l| l.starts_with("[no-kev/kev]")).unwrap().to_string();
+    let (_, hint) = line.split_once("ask for a RiskException in namespace ").expect("a hint");
+    let (namespace, spec) = hint.split_once(" with spec: ").expect("the fields");
+    // The hint is a YAML flow mapping: write it into a RiskException, with a real expiry.
+    let mut spec: serde_yaml::Value = serde_yaml::from_str(spec).unwrap_or_else(|e| panic!("{e}: {spec}"));
+    assert_eq!(spec["findings"], serde_yaml::from_str::<serde_yaml::Value>("[CVE-2022-22965]").unwrap());
+    let mut written = |expires: &str| {
+        spec["expires"] = expires.into();
+        let object = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "RiskException",
+            "metadata": {"name": "spring-waiver", "namespace": namespace}, "spec": spec});
+        format!("---\n{}", serde_yaml::to_string(&object).unwrap())
+    };
+    let active = [policies.clone(), written("2026-12-20T00:00:00Z")].concat();
+    let h = run(&mk_index(&active, &REPORTS), &review);
+    let a = answer(&h);
+    assert!(a.allowed, "the exception the denial described waives it: {a:?}");
+    let v = h.outcome.violations.iter().find(|v| &*v.rule == "kev").expect("the excepted violation is kept");
+    assert_eq!(v.excepted_by, ["stance-system/spring-waiver"]);
+    assert_eq!(v.item_strs(), ["CVE-2022-22965"], "an excepted violation keeps the ids it waives");
+
+    let expired = [policies, written("2026-11-01T00:00:00Z")].concat();
+    let a = answer(&run(&mk_index(&expired, &REPORTS), &review));
+    assert!(!a.allowed);
+    assert!(
+        a.result.message.contains("RiskException stance-system/spring-waiver expired at 2026-11-01T00:00:00Z"),
+        "{}",
+        a.result.message
+    );
 }
