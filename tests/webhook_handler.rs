@@ -515,10 +515,15 @@ fn stance_objects_are_admitted_only_when_the_index_accepts_them() {
             "metadata": {"name": "waiver", "namespace": "stance-system"},
             "spec": {"findings": ["CVE-2022-22965"], "justification": justification, "expires": expires}})
     };
-    assert!(
-        answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", "waf"))))
-            .allowed
-    );
+    // Admitted, but it matches nothing: without match.namespaces it covers exempt stance-system only.
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", "waf"))));
+    assert!(a.allowed);
+    let warnings = a.warnings.unwrap_or_default();
+    assert!(warnings.len() == 1 && warnings[0].contains("stance-system/waiver matches nothing"), "{warnings:?}");
+    let mut scoped = exc("2026-12-15T00:00:00Z", "waf");
+    scoped["spec"]["match"] = json!({"namespaces": ["pay"]});
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), scoped)));
+    assert!(a.allowed && a.warnings.unwrap_or_default().is_empty());
     let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2027-06-01T00:00:00Z", "waf"))));
     assert!(!a.allowed && a.result.message.contains("exceptions may last at most 90 days"), "{}", a.result.message);
     let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", " "))));

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use stance_core::assessment::app::{self, Assessment};
+use stance_core::assessment::exception_state;
 use stance_core::assessment::status::{ImageStatus, RankedFinding, SeverityCounts};
 use stance_core::guardrail::RiskExceptionState;
 use stance_core::index::PostureIndex;
@@ -167,7 +168,7 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
     let exceptions = index
         .exceptions()
         .map(|e| {
-            let (state, reason) = e.state(now);
+            let (state, reason) = exception_state(index, e, now);
             ExceptionOutput {
                 namespace: e.namespace.to_string(),
                 name: e.name.to_string(),

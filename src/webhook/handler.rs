@@ -296,7 +296,7 @@ pub fn handle(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerO
             stance_object(&req, checked, opts, outcome)
         }
         Target::Exception => {
-            let checked = stance_objects::check_exception(object_or_null(&req), now, index.config.max_exception_days);
+            let checked = stance_objects::check_exception(object_or_null(&req), now, index);
             stance_object(&req, checked, opts, outcome)
         }
         Target::Other => allow_unjudged(outcome, "kind not judged"),
