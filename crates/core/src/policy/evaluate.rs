@@ -233,7 +233,8 @@ fn finish<'a>(
     let mut excepted_by = Vec::new();
     // Exceptions that waived some items, and how many: together they may waive them all.
     let mut waivers: Vec<(String, usize)> = Vec::new();
-    let all_items = hit.items.clone();
+    // Copied only once an exception waives items (never on the common path without one).
+    let mut all_items: Option<Vec<_>> = None;
     for e in honoured.active.iter().copied() {
         if !in_scope(e) {
             continue;
@@ -246,16 +247,19 @@ fn finish<'a>(
             continue;
         }
         let before = hit.items.len();
+        if all_items.is_none() && hit.items.iter().any(|i| e.covers_finding(i.ids())) {
+            all_items = Some(hit.items.clone());
+        }
         hit.items.retain(|i| !e.covers_finding(i.ids()));
         if hit.items.len() < before {
             waivers.push((e.id(), before - hit.items.len()));
         }
     }
-    let partly = if !all_items.is_empty() && hit.items.is_empty() {
+    let partly = if let Some(all) = all_items.filter(|_| hit.items.is_empty()) {
         // Waived entirely: the violation keeps the items it waives (the CVE ids), so outputs
         // and audit records say what was accepted.
         excepted_by.extend(waivers.into_iter().map(|(id, _)| id));
-        hit.items = all_items;
+        hit.items = all;
         Vec::new()
     } else {
         waivers.into_iter().map(|(id, n)| format!("{n} excepted by {id}")).collect()
