@@ -132,3 +132,75 @@ fn ratchet_ignores_image() {
     assert!(same.0, "{same:?}");
     assert!(!same.2.is_empty(), "the spared violations are shown as warnings");
 }
+
+/// Issue 8 §1, as a property: on a user's request, whatever `ownerReferences`, labels and
+/// annotations the Pod claims — real owners with their real uids among them — the verdict is
+/// the one for the same Pod without them (the policies here read no label).
+mod metadata_never_changes_a_users_verdict {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn idx() -> &'static PostureIndex {
+        static INDEX: OnceLock<PostureIndex> = OnceLock::new();
+        INDEX.get_or_init(|| index(&["forged-ownerreference/state"]))
+    }
+
+    fn owner() -> impl Strategy<Value = Value> {
+        let kinds = prop::sample::select(vec!["ReplicaSet", "Deployment", "Job", "StatefulSet", "DaemonSet", "Node"]);
+        let names = prop::sample::select(vec!["web-5d4f8b7c9", "web", "other", ""]);
+        let uids = prop::sample::select(vec![
+            "6f1c2d3e-0000-4000-8000-00000000a5a5",
+            "6f1c2d3e-0000-4000-8000-00000000d001",
+            "00000000-0000-0000-0000-000000000000",
+        ]);
+        (kinds, names, uids, any::<Option<bool>>()).prop_map(|(kind, name, uid, controller)| {
+            let group = if kind == "Node" { "v1" } else { "apps/v1" };
+            let mut o = serde_json::json!({"apiVersion": group, "kind": kind, "name": name, "uid": uid});
+            if let Some(c) = controller {
+                o["controller"] = c.into();
+            }
+            o
+        })
+    }
+
+    fn map() -> impl Strategy<Value = Value> {
+        let keys = prop::sample::select(vec![
+            "app",
+            "pod-template-hash",
+            "app.kubernetes.io/managed-by",
+            "stance.dev/skip",
+            "aspm.stance.dev/exempt",
+            "kubernetes.io/config.mirror",
+            "controller-uid",
+        ]);
+        prop::collection::btree_map(keys, "[a-z0-9-]{0,12}", 0..5)
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+        #[test]
+        fn random_metadata(owners in prop::collection::vec(owner(), 0..3), labels in map(), annotations in map(),
+                           user in prop::sample::select(vec!["dev-user", "system:serviceaccount:shop:default"])) {
+            let bare: Value = serde_json::from_slice(&std::fs::read(case("forged-ownerreference/review-no-owner.json")).unwrap()).unwrap();
+            let mut claimed = bare.clone();
+            claimed["request"]["userInfo"]["username"] = user.into();
+            let mut baseline = bare.clone();
+            baseline["request"]["userInfo"]["username"] = user.into();
+            let meta = &mut claimed["request"]["object"]["metadata"];
+            meta["ownerReferences"] = Value::Array(owners);
+            meta["labels"] = labels;
+            meta["annotations"] = annotations;
+            let now = NOW.parse().unwrap();
+            let answer = |r: &Value| {
+                let h = handle(&serde_json::to_vec(r).unwrap(), idx(), now, &HandlerOptions::default());
+                let v: Value = serde_json::from_slice(&h.body).unwrap();
+                (v["response"]["allowed"].clone(), v["response"]["status"]["message"].clone(), v["response"]["warnings"].clone())
+            };
+            let expected = answer(&baseline);
+            prop_assert_eq!(&expected.0, &Value::Bool(false));
+            prop_assert_eq!(answer(&claimed), expected);
+        }
+    }
+}
