@@ -221,8 +221,10 @@ async fn serve(
         webhook::serve(opts, Arc::new(RwLock::new(index)), metrics, readiness, None, stop.clone().cancelled_owned())
             .await
             .map_err(|e| CliError::Usage(e.to_string()))?;
+    // Handle SIGTERM before announcing the addresses: whoever reads them may stop us at once.
+    let signalled = shutdown_signal();
     print(&format!("listening on https://{addr}\nmetrics on http://{metrics_addr}/metrics\n"))?;
-    shutdown_signal().await;
+    signalled.await;
     tracing::info!(delay_seconds = shutdown_delay.as_secs(), "shutdown requested");
     drain(&readiness_handle, shutdown_delay).await;
     stop.cancel();
