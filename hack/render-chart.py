@@ -83,6 +83,10 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {
                 "files": ["known_exploited_vulnerabilities.json", "epss_scores.csv.gz"],
             },
             "priorityClassName": "platform-critical",
+            "networkPolicy": {
+                "enabled": True,
+                "webhookFrom": [{"ipBlock": {"cidr": "10.0.0.0/24"}}],
+            },
             "podAntiAffinity": "hard",
             "replicaCount": 3,
         },

@@ -25,7 +25,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use crate::telemetry::{self, Readiness};
-use crate::webhook::Webhook;
+use crate::webhook::{ClientIdentity, Webhook};
 
 /// The endpoints one listener serves (health and readiness always).
 #[derive(Clone)]
@@ -100,14 +100,24 @@ pub fn admission(webhook: Arc<Webhook>) -> BoxedFilter<(Response,)> {
             .and(warp::path::end())
             .and(warp::method())
             .and(warp::header::headers_cloned())
+            .and(warp::ext::optional::<ClientIdentity>())
             .and(warp::body::stream())
-            .then(move |m: Method, headers: HeaderMap, body| validate(webhook.clone(), noop, m, headers, body))
+            .then(move |m: Method, headers: HeaderMap, caller: Option<ClientIdentity>, body| {
+                validate(webhook.clone(), noop, m, headers, caller.unwrap_or(ClientIdentity::Unverified), body)
+            })
     };
     endpoint("validate", false).or(endpoint("validate-noop", true)).unify().boxed()
 }
 
 /// One admission request: the body stream becomes the request body the service reads.
-async fn validate<S, B>(webhook: Arc<Webhook>, noop: bool, m: Method, headers: HeaderMap, body: S) -> Response
+async fn validate<S, B>(
+    webhook: Arc<Webhook>,
+    noop: bool,
+    m: Method,
+    headers: HeaderMap,
+    caller: ClientIdentity,
+    body: S,
+) -> Response
 where
     S: Stream<Item = Result<B, warp::Error>> + Send + Sync + 'static,
     B: Buf,
@@ -118,6 +128,7 @@ where
     let frames = StreamBody::new(body.map(|chunk| chunk.map(|mut b| Frame::data(b.copy_to_bytes(b.remaining())))));
     let mut req = Request::new(frames);
     *req.headers_mut() = headers;
+    req.extensions_mut().insert(caller);
     webhook.validate(req, noop).await.into_response()
 }
 

@@ -1,6 +1,7 @@
 //! Logs, metrics and health shared by the operator and the webhook.
 //!
-//! - Structured logs via `tracing`; JSON with `--log-format json`; the level comes from
+//! - Structured logs via `tracing` on standard error; JSON lines with `--log-format json`, plain
+//!   lines otherwise (colour only on a terminal); the level comes from
 //!   `STANCE_LOG` (or `RUST_LOG`), e.g. `STANCE_LOG=info,stance::webhook=debug`.
 //! - One Prometheus registry per process: each component registers its own metric
 //!   families at start-up, then the registry is frozen and served on `/metrics`
@@ -13,13 +14,20 @@ use std::sync::{Arc, Mutex};
 
 use prometheus_client::registry::Registry;
 
-/// Initialises the global tracing subscriber (once; later calls are no-ops).
+/// Initialises the global tracing subscriber (once; later calls are no-ops). Logs go to
+/// standard error, one event per line: JSON objects with `json`, else plain text, coloured
+/// only when standard error is a terminal (a log file or collector gets no ANSI escape codes).
 pub fn init_tracing(json: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("STANCE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_writer(std::io::stderr)
+        .with_ansi(!json && std::io::stderr().is_terminal());
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
 }
 

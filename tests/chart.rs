@@ -20,6 +20,7 @@ use std::sync::{Arc, OnceLock};
 use k8s_openapi::api::admissionregistration::v1::{ValidatingWebhook, ValidatingWebhookConfiguration};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -326,6 +327,9 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
                 "Secret" => {
                     let _: Secret = typed(o);
                 }
+                "NetworkPolicy" => {
+                    let _: NetworkPolicy = typed(o);
+                }
                 // Custom resources of cert-manager and the Prometheus Operator: checked below.
                 "Issuer" | "Certificate" => assert_eq!(o.api_version, "cert-manager.io/v1", "{}", o.id()),
                 "ServiceMonitor" | "PrometheusRule" => {
@@ -379,6 +383,7 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
     monitoring.extend([("ServiceMonitor", 1), ("PrometheusRule", 1)]);
     assert_eq!(kinds("monitoring"), expect(&monitoring));
     assert_eq!(kinds("no-ingest")["ClusterRole"], 3, "no uploader role without ingest");
+    assert_eq!(kinds("custom").get("NetworkPolicy"), Some(&1), "networkPolicy.enabled adds one");
     assert_eq!(
         kinds("single"),
         expect(&[
@@ -391,6 +396,49 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
         ]),
         "one replica: no PDB (it would block drains), no Lease role, and webhook.enabled=false"
     );
+}
+
+/// `networkPolicy.enabled` admits ingress to Stance's own pods on the container's two ports
+/// only: the HTTPS port from `webhookFrom`'s peers, the metrics port from `metricsFrom`'s (every
+/// source when empty); egress stays open. Off by default.
+#[test]
+#[ignore = "needs the Helm library (pip install helm-python-sdk): run hack/test.sh"]
+fn network_policy_admits_only_the_serving_ports() {
+    use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyPeer};
+    for name in VARIANTS.iter().filter(|n| **n != "custom") {
+        assert!(variant(name).all("NetworkPolicy").is_empty(), "{name}: no NetworkPolicy unless enabled");
+    }
+    let v = variant("custom");
+    let np: NetworkPolicy = v.get("NetworkPolicy");
+    let spec = np.spec.expect("spec");
+    // It selects exactly the Deployment's pods.
+    let pod_labels = v.deployment().spec.unwrap().template.metadata.unwrap().labels.unwrap();
+    let selector = spec.pod_selector.unwrap().match_labels.expect("matchLabels");
+    assert!(!selector.is_empty());
+    for (k, val) in &selector {
+        assert_eq!(pod_labels.get(k), Some(val), "the pod template has {k}={val}");
+    }
+    assert_eq!(spec.policy_types, Some(vec!["Ingress".to_string()]), "egress is not restricted");
+    let container_port = |port_name: &str| {
+        let ports = v.container().ports.unwrap();
+        ports.iter().find(|p| p.name.as_deref() == Some(port_name)).unwrap().container_port
+    };
+    let rules = spec.ingress.expect("ingress rules");
+    assert_eq!(rules.len(), 2, "{rules:#?}");
+    let only_port = |i: usize| {
+        let ports = rules[i].ports.clone().unwrap();
+        assert_eq!(ports.len(), 1);
+        assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+        ports[0].port.clone().unwrap()
+    };
+    assert_eq!(only_port(0), IntOrString::Int(container_port("https")));
+    assert_eq!(only_port(1), IntOrString::Int(container_port("metrics")));
+    let cidr = NetworkPolicyPeer {
+        ip_block: Some(IPBlock { cidr: "10.0.0.0/24".into(), except: None }),
+        ..Default::default()
+    };
+    assert_eq!(rules[0].from, Some(vec![cidr]), "the HTTPS port only from webhookFrom");
+    assert_eq!(rules[1].from, None, "metricsFrom empty: every source");
 }
 
 #[test]

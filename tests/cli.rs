@@ -224,8 +224,11 @@ fn check_exit_codes() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Deployment/shop/catalog"), "{text}");
 
+    // Against the state without cluster/: a manifest the state already runs unchanged is an
+    // UPDATE that changes nothing guardrails judge, which admission (and so check) skips.
     let bad = state.join("cluster/payments.yaml");
-    let out = stance().args(["check", "--now", NOW, "-f"]).arg(&bad).arg("--state").arg(&state).output().unwrap();
+    let desired = ["stance", "reports", "feeds"].map(|d| state.join(d));
+    let out = stance().args(["check", "--now", NOW, "-f"]).arg(&bad).arg("--state").args(&desired).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -240,7 +243,7 @@ fn check_exit_codes() {
         .args(["check", "--format", "json", "--now", NOW, "-f"])
         .arg(&bad)
         .arg("--state")
-        .arg(&state)
+        .args(&desired)
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -291,4 +294,45 @@ fn readme_quick_start_table_is_what_scan_prints() {
             "README.md does not show this line of `stance scan examples/demo`:\n{line}"
         );
     }
+}
+
+/// Issue 16 §4: an exception that can waive nothing is shown as `Unmatched` with the reason,
+/// never `Active`: one without `match.namespaces` in stance-system (it covers exempt
+/// stance-system only), one in a namespace no policy trusts, one naming a policy that is not
+/// there. One scoped to the workloads' namespace is `Active`.
+#[test]
+fn scan_shows_exceptions_that_match_nothing_as_unmatched() {
+    let dir = tempfile::tempdir().unwrap();
+    let exception = |ns: &str, name: &str, extra: &str| {
+        format!(
+            "---\napiVersion: aspm.stance.dev/v1alpha1\nkind: RiskException\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  rules: [kev]\n  justification: WAF rule in place\n  expires: \"2026-12-20T00:00:00Z\"\n{extra}"
+        )
+    };
+    let state = [
+        "apiVersion: aspm.stance.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: no-kev}\nspec:\n  enforcement: Enforce\n  rules:\n  - name: kev\n    vulnerabilities: {maxSeverity: MEDIUM, knownExploitedOnly: true}\n".to_string(),
+        exception("stance-system", "own-namespace-only", ""),
+        exception("payments", "untrusted-namespace", ""),
+        exception("stance-system", "no-such-policy", "  policy: nope\n  match: {namespaces: [payments]}\n"),
+        exception("stance-system", "scoped", "  match: {namespaces: [payments]}\n"),
+    ]
+    .concat();
+    write(dir.path(), "state.yaml", &state);
+    let out = stance().args(["scan", "--format", "json", "--now", NOW]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let state_of = |name: &str| {
+        let e =
+            v["exceptions"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{v:#}"));
+        (e["state"].as_str().unwrap().to_string(), e["reason"].as_str().unwrap_or_default().to_string())
+    };
+    let (state, reason) = state_of("own-namespace-only");
+    assert_eq!(state, "Unmatched");
+    assert!(reason.contains("stance-system, exempt") && reason.contains("match.namespaces"), "{reason}");
+    let (state, reason) = state_of("untrusted-namespace");
+    assert_eq!(state, "Unmatched");
+    assert!(reason.contains("trusts RiskExceptions from namespace payments"), "{reason}");
+    let (state, reason) = state_of("no-such-policy");
+    assert_eq!(state, "Unmatched");
+    assert!(reason.contains("no GuardrailPolicy nope"), "{reason}");
+    assert_eq!(state_of("scoped"), ("Active".to_string(), String::new()));
 }

@@ -59,6 +59,20 @@ async fn crds_install_and_validate_real_objects() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("criticality"), "{err}");
+    // And a RiskException whose expires is not an RFC 3339 time (format: date-time), the
+    // spellings Stance refuses in files too (case exception-expiry-date-only).
+    let exceptions =
+        Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &ApiResource::erase::<RiskException>(&()));
+    for (i, expires) in ["2026-11-27", "2026-11-27T12:00:00", "next tuesday"].into_iter().enumerate() {
+        let bad: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "aspm.stance.dev/v1alpha1", "kind": "RiskException",
+            "metadata": {"name": format!("bad-expires-{i}"), "namespace": ns},
+            "spec": {"justification": "x", "expires": expires}
+        }))
+        .unwrap();
+        let err = exceptions.create(&PostParams::default(), &bad).await.unwrap_err().to_string();
+        assert!(err.contains("spec.expires") && err.contains("date-time"), "{expires}: {err}");
+    }
     assert!(AppPosture::crd().spec.versions[0].subresources.is_some());
     // Clean up cluster-scoped objects.
     let policies: Api<GuardrailPolicy> = Api::all(client.clone());

@@ -21,6 +21,7 @@ const DOCS: &[(&str, &str)] = &[
     ("docs/output.md", "."),
     ("docs/policy-reference.md", "."),
     ("docs/risk.md", "."),
+    ("docs/request-an-exception.md", "examples/gitops"),
     ("examples/gitops/README.md", "examples/gitops"),
 ];
 
@@ -240,4 +241,97 @@ fn output_doc_summary_is_what_scan_prints() {
         m.iter().map(|(k, n)| format!("\"{k}\": {n}")).collect::<Vec<_>>().join(", ")
     });
     assert!(doc.contains(&violations), "docs/output.md should show {violations}");
+}
+
+/// The fenced blocks of one language (`yaml`, `text`) in a document, in order.
+fn blocks(file: &str, lang: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("```") {
+            match current.take() {
+                Some(block) => out.push(block),
+                None if rest == lang => current = Some(String::new()),
+                None => {}
+            }
+            continue;
+        }
+        if let Some(block) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    out
+}
+
+/// Runs a shown command (with `args` changed by `edit`) and returns its exit code and output.
+fn output(c: &Shown, edit: impl FnOnce(&mut Vec<String>)) -> (Option<i32>, String) {
+    let mut args = c.args.clone();
+    edit(&mut args);
+    let out = Command::new(env!("CARGO_BIN_EXE_stance")).args(&args).current_dir(&c.dir).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// docs/request-an-exception.md shows what Stance does: the denial it quotes (with the
+/// exception's fields), the exception written from them (the example file), the check that
+/// then excepts the violation and keeps its CVE, the state `stance scan` shows (and the
+/// `Unmatched` reason without `match`), and the denial that names the exception once expired.
+#[test]
+fn the_request_an_exception_page_is_what_stance_does() {
+    const PAGE: &str = "docs/request-an-exception.md";
+    let gitops = root().join("examples/gitops");
+    let shown = commands(PAGE, &gitops);
+    let [denied, excepted, scan] = &shown[..] else { panic!("three commands: {shown:#?}") };
+    let texts = blocks(PAGE, "text");
+    let [denial, excepted_line, unmatched, expired] = &texts[..] else { panic!("four text blocks: {texts:#?}") };
+
+    let (code, out) = output(denied, |_| {});
+    assert_eq!(code, Some(1), "{out}");
+    for line in denial.lines() {
+        assert!(out.contains(line), "the page quotes a line stance check does not print:\n{line}\n---\n{out}");
+    }
+
+    let yaml = blocks(PAGE, "yaml");
+    let file = std::fs::read_to_string(gitops.join("requests/payments-spring4shell-kev.yaml")).unwrap();
+    let parse = |t: &str| serde_yaml::from_str::<serde_yaml::Value>(t).unwrap();
+    assert_eq!(parse(&yaml[0]), parse(&file), "the page shows the example file");
+
+    let (code, out) = output(excepted, |_| {});
+    assert_eq!(code, Some(1), "still denied by digest pinning: {out}");
+    assert!(out.contains(excepted_line.trim_end()), "{out}");
+    assert!(out.contains("deny:  [digest-pinning-in-prod/imageReference]"), "{out}");
+
+    let (code, out) = output(scan, |_| {});
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let state = |v: &serde_json::Value, key: &str| {
+        let e = v["exceptions"].as_array().unwrap().iter().find(|e| e["name"] == "payments-spring4shell-kev").unwrap();
+        e[key].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(state(&v, "state"), "Active");
+    // The same exception without `match`: Unmatched, with the reason the page quotes.
+    let dir = tempfile::tempdir().unwrap();
+    let mut unscoped = parse(&file);
+    unscoped["spec"].as_mapping_mut().unwrap().remove("match");
+    std::fs::write(dir.path().join("unscoped.yaml"), serde_yaml::to_string(&unscoped).unwrap()).unwrap();
+    let (_, out) = output(scan, |a| {
+        let requests = a.iter().position(|x| x == "requests/").unwrap();
+        a[requests] = dir.path().join("unscoped.yaml").display().to_string();
+    });
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(state(&v, "state"), "Unmatched");
+    assert_eq!(state(&v, "reason"), unmatched.trim_end());
+
+    // After it expired: denied again, and the denial names it.
+    let (code, out) = output(excepted, |a| {
+        let now = a.iter().position(|x| x == "--now").unwrap();
+        a[now + 1] = "2027-02-01T00:00:00Z".into();
+    });
+    assert_eq!(code, Some(1));
+    let (head, tail) = expired.trim_end().split_once(" … ").unwrap();
+    assert!(out.contains(head), "{out}");
+    let named = tail.split(" … ").last().unwrap().split(". To accept").next().unwrap();
+    assert!(out.contains(named), "the denial names the expired exception ({named}):\n{out}");
 }

@@ -395,3 +395,115 @@ async fn keeps_answering_while_draining_after_sigterm() {
         signalled.elapsed()
     );
 }
+
+/// A CA and a client certificate it signs (clientAuth), as PEM: (ca, chain, key).
+fn client_pki(cn: &str) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name.push(DnType::CommonName, format!("{cn} CA"));
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, cn);
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    (ca_cert.pem(), format!("{}{}", cert.pem(), ca_cert.pem()), key.serialize_pem())
+}
+
+fn https_client_with_cert(server_ca: &[u8], chain_pem: &str, key_pem: &str) -> HttpsClient {
+    use rustls::pki_types::PrivateKeyDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(server_ca) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(chain_pem.as_bytes()).map(Result::unwrap).collect();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_only().enable_http1().build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// With `--client-ca`, `POST /validate` answers only a caller whose client certificate chains
+/// to it (the API server): without a certificate it gets 401 and nothing is judged; a
+/// certificate from another CA fails the handshake; a certificate from the CA gets the verdict,
+/// and its audit records say the user is verified. Probes stay open to everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ca_admits_only_callers_with_a_certificate_it_signed() {
+    use stance::telemetry::Readiness;
+    use stance::webhook::{TlsSource, WebhookMetrics, WebhookOptions, self_signed, serve};
+    use std::sync::RwLock;
+
+    let generated = self_signed::generate(&[]).unwrap();
+    let tls =
+        TlsSource::Pem { cert: generated.chain_pem.clone().into_bytes(), key: generated.key_pem.clone().into_bytes() };
+    let (api_ca, api_chain, api_key) = client_pki("kube-apiserver");
+    let (_, other_chain, other_key) = client_pki("someone");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("client-ca.pem");
+    std::fs::write(&ca_file, &api_ca).unwrap();
+    let mut opts = WebhookOptions::new("127.0.0.1:0".parse().unwrap(), tls);
+    opts.client_ca = Some(ca_file);
+    opts.service.require_client_cert = true;
+    opts.service.now = Some(now());
+    let index = mk_index(
+        &[
+            policy("no-kev", "Enforce", "  onUnscanned: allow\n", KEV_RULE),
+            policy("no-latest", "Warn", "", "  - imageReference: {disallowLatest: true}\n"),
+        ]
+        .concat(),
+        &REPORTS,
+    );
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = WebhookMetrics::register(&mut registry);
+    let (audit, mut records) = tokio::sync::mpsc::channel(4);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (addr, task) =
+        serve(opts, Arc::new(RwLock::new(index)), metrics.clone(), Readiness::default(), Some(audit), async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    let base = format!("https://localhost:{}", addr.port());
+    let server_ca = generated.ca_pem.as_bytes();
+    let denied = serde_json::to_vec(&review_of("CREATE", deployment("pay", "api", SPRING), None)).unwrap();
+    let warned = serde_json::to_vec(&fixture_json(LOAD_TESTING[4])).unwrap();
+
+    // No certificate: refused unread, but the probes answer.
+    let anonymous = https_client(server_ca);
+    let (status, body) = send(&anonymous, "POST", format!("{base}/validate"), denied.clone()).await;
+    assert_eq!(status, 401, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(response(&body)["allowed"], false);
+    assert!(response(&body)["status"]["message"].as_str().unwrap().contains("--client-ca"));
+    assert_eq!(send(&anonymous, "POST", format!("{base}/validate"), warned.clone()).await.0, 401);
+    assert!(records.try_recv().is_err(), "nothing judged, nothing audited");
+    assert_eq!(send(&anonymous, "GET", format!("{base}/healthz"), vec![]).await, (200, b"ok".to_vec()));
+    assert_eq!(metrics.unauthenticated.get(), 2);
+
+    // A certificate from another CA: the handshake fails.
+    let stranger = https_client_with_cert(server_ca, &other_chain, &other_key);
+    let req = http::Request::post(format!("{base}/validate")).body(Full::new(Bytes::from(denied.clone()))).unwrap();
+    assert!(stranger.request(req).await.is_err(), "a certificate --client-ca did not sign is refused");
+
+    // The API server's certificate: judged, and its audit record's user is verified.
+    let api_server = https_client_with_cert(server_ca, &api_chain, &api_key);
+    let (status, body) = send(&api_server, "POST", format!("{base}/validate"), denied).await;
+    assert_eq!((status, response(&body)["allowed"].as_bool()), (200, Some(false)), "the real verdict");
+    let (status, body) = send(&api_server, "POST", format!("{base}/validate"), warned).await;
+    assert_eq!((status, response(&body)["allowed"].as_bool()), (200, Some(true)));
+    let record = records.recv().await.expect("an audit record for the warned Pod");
+    assert!(record.user_verified, "the caller presented a certificate --client-ca signed");
+    assert_eq!(metrics.unauthenticated.get(), 2);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), task).await.expect("drained in time").unwrap();
+}

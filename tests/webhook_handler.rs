@@ -87,7 +87,8 @@ fn kubewarden_reviews_with_vulnerable_images_are_denied_with_an_actionable_messa
         "known exploited",
         SPRING,
         "container nginx",
-        "To accept the risk, ask for a RiskException in namespace stance-system (policy: no-kev, rules: [kev])",
+        "To accept the risk, ask for a RiskException in namespace stance-system with spec: {policy: no-kev, rules: [kev], \
+         findings: [CVE-2022-22965], match: {namespaces: [default], workloads: [nginx]}",
         "[no-fixable-critical/vulnerabilities]",
     ] {
         assert!(m.contains(needle), "message lacks {needle:?}:\n{m}");
@@ -380,10 +381,15 @@ fn exempt_namespaces_subresources_deletions_and_other_kinds_are_admitted_unjudge
     let h = run(&index, &status);
     assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("subresource")));
 
-    let mut deleting = deployment("pay", "api", SPRING);
+    // The deletion state is the stored object's (oldObject, which the API server supplies).
+    let mut deleting = deployment("pay", "api", ALPINE);
     deleting["metadata"]["deletionTimestamp"] = json!(NOW);
-    let h = run(&index, &review_of("UPDATE", deleting, Some(deployment("pay", "api", ALPINE))));
+    let h = run(&index, &review_of("UPDATE", deployment("pay", "api", SPRING), Some(deleting.clone())));
     assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("being deleted")));
+    // A deletionTimestamp the requester writes into a new object is not a deletion.
+    let mut claimed = deployment("pay", "api", SPRING);
+    claimed["metadata"]["deletionTimestamp"] = json!(NOW);
+    assert!(!answer(&run(&index, &review_of("CREATE", claimed, None))).allowed);
 
     let mut delete = review_of("CREATE", deployment("pay", "api", SPRING), None);
     delete["request"]["operation"] = json!("DELETE");
@@ -401,7 +407,7 @@ fn exempt_namespaces_subresources_deletions_and_other_kinds_are_admitted_unjudge
 }
 
 #[test]
-fn pods_of_a_known_controller_are_not_judged_again() {
+fn pods_are_spared_only_when_their_authenticated_controller_creates_them() {
     let rs = "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: api-5d4f8, namespace: pay, uid: 0b1c}\nspec:\n  selector: {}\n  template:\n    spec:\n      containers: [{name: main, image: ghcr.io/aquasecurity/trivy-test-images:spring4shell-jre11}]\n";
     let index = mk_index(&format!("{}{rs}", policy("no-kev", "Enforce", "", KEV_RULE)), &REPORTS);
     let pod = |uid: &str| {
@@ -410,10 +416,69 @@ fn pods_of_a_known_controller_are_not_judged_again() {
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-5d4f8", "uid": uid, "controller": true}]},
             "spec": {"containers": [{"name": "main", "image": SPRING}]}})
     };
-    let h = run(&index, &review_of("CREATE", pod("0b1c"), None));
+    let by = |user: &str, uid: &str| {
+        let mut r = review_of("CREATE", pod(uid), None);
+        r["request"]["userInfo"]["username"] = json!(user);
+        run(&index, &r)
+    };
+    let rs_controller = "system:serviceaccount:kube-system:replicaset-controller";
+    let h = by(rs_controller, "0b1c");
     assert_eq!((answer(&h).allowed, h.outcome.skipped), (true, Some("controller already admitted")));
-    // A forged owner (unknown uid) does not help.
-    assert!(!answer(&run(&index, &review_of("CREATE", pod("forged"), None))).allowed);
+    let h = by("system:kube-controller-manager", "0b1c");
+    assert_eq!(h.outcome.skipped, Some("controller already admitted"), "the manager's own credentials");
+    // The owner reference with the real uid, written by anyone else: judged in full.
+    let h = by("dev@example.com", "0b1c");
+    assert_eq!((answer(&h).allowed, h.outcome.skipped), (false, None));
+    // A controller that does not create Pods for ReplicaSets, or a forged uid: judged.
+    assert!(!answer(&by("system:serviceaccount:kube-system:deployment-controller", "0b1c")).allowed);
+    assert!(!answer(&by(rs_controller, "forged")).allowed);
+    // Configured identities replace the defaults.
+    let mut custom = mk_index(&format!("{}{rs}", policy("no-kev", "Enforce", "", KEV_RULE)), &REPORTS);
+    custom.config.controllers = vec![stance_core::model::ControllerIdentity::parse("ci-bot=ReplicaSet").unwrap()];
+    let mut r = review_of("CREATE", pod("0b1c"), None);
+    r["request"]["userInfo"]["username"] = json!("ci-bot");
+    assert_eq!(run(&custom, &r).outcome.skipped, Some("controller already admitted"));
+    r["request"]["userInfo"]["username"] = json!(rs_controller);
+    assert!(!answer(&run(&custom, &r)).allowed);
+}
+
+#[test]
+fn ephemeral_containers_are_judged_on_what_they_add() {
+    let index = mk_index(&policy("no-kev", "Enforce", "", KEV_RULE), &REPORTS);
+    let pod = |ephemeral: Value| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "pay"},
+            "spec": {"containers": [{"name": "main", "image": SPRING}], "ephemeralContainers": ephemeral}})
+    };
+    // Kubernetes 1.23+: the Pod itself, subresource ephemeralcontainers.
+    let mut add = review_of("UPDATE", pod(json!([{"name": "dbg", "image": SPRING}])), Some(pod(json!([]))));
+    add["request"]["subResource"] = json!("ephemeralcontainers");
+    let a = answer(&run(&index, &add));
+    assert!(!a.allowed, "{a:?}");
+    assert!(
+        a.result.message.contains("container dbg") && !a.result.message.contains("container main"),
+        "{}",
+        a.result.message
+    );
+    // A clean debug image is admitted although the Pod's own container is not (it was
+    // judged when the Pod was created).
+    let mut clean = review_of("UPDATE", pod(json!([{"name": "dbg", "image": ALPINE}])), Some(pod(json!([]))));
+    clean["request"]["subResource"] = json!("ephemeralcontainers");
+    assert!(answer(&run(&index, &clean)).allowed);
+    // Kubernetes 1.16–1.22: an EphemeralContainers object.
+    let eph = |list: Value| {
+        json!({"apiVersion": "v1", "kind": "EphemeralContainers", "metadata": {"name": "web", "namespace": "pay"},
+            "ephemeralContainers": list})
+    };
+    let mut old_form = review_of(
+        "UPDATE",
+        eph(json!([{"name": "dbg", "image": SPRING, "targetContainerName": "main"}])),
+        Some(eph(json!([]))),
+    );
+    old_form["request"]["subResource"] = json!("ephemeralcontainers");
+    let h = run(&index, &old_form);
+    assert!(!answer(&h).allowed);
+    assert_eq!(h.outcome.kind, "EphemeralContainers");
+    assert_eq!(h.outcome.workload, Some(ObjectRef::new("Pod", Some("pay"), "web")));
 }
 
 #[test]
@@ -450,10 +515,15 @@ fn stance_objects_are_admitted_only_when_the_index_accepts_them() {
             "metadata": {"name": "waiver", "namespace": "stance-system"},
             "spec": {"findings": ["CVE-2022-22965"], "justification": justification, "expires": expires}})
     };
-    assert!(
-        answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", "waf"))))
-            .allowed
-    );
+    // Admitted, but it matches nothing: without match.namespaces it covers exempt stance-system only.
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", "waf"))));
+    assert!(a.allowed);
+    let warnings = a.warnings.unwrap_or_default();
+    assert!(warnings.len() == 1 && warnings[0].contains("stance-system/waiver matches nothing"), "{warnings:?}");
+    let mut scoped = exc("2026-12-15T00:00:00Z", "waf");
+    scoped["spec"]["match"] = json!({"namespaces": ["pay"]});
+    let a = answer(&run(&index, &review("RiskException", Some("stance-system"), scoped)));
+    assert!(a.allowed && a.warnings.unwrap_or_default().is_empty());
     let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2027-06-01T00:00:00Z", "waf"))));
     assert!(!a.allowed && a.result.message.contains("exceptions may last at most 90 days"), "{}", a.result.message);
     let a = answer(&run(&index, &review("RiskException", Some("stance-system"), exc("2026-12-15T00:00:00Z", " "))));
@@ -633,4 +703,43 @@ fn review_fit(line: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+/// Issue 16 §4: a denial names the RiskException that would waive it, field by field — and
+/// that exception, written as the message says, does waive it; the excepted violation keeps
+/// the CVE ids it waives; once the exception has expired, the denial says which one expired.
+#[test]
+fn a_denial_names_the_exception_that_waives_it_and_the_one_that_expired() {
+    let policies = policy("no-kev", "Enforce", "  onUnscanned: allow\n", KEV_RULE);
+    let review = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    let denied = answer(&run(&mk_index(&policies, &REPORTS), &review));
+    assert!(!denied.allowed);
+    let line = denied.result.message.lines().find(|l| l.starts_with("[no-kev/kev]")).unwrap().to_string();
+    let (_, hint) = line.split_once("ask for a RiskException in namespace ").expect("a hint");
+    let (namespace, spec) = hint.split_once(" with spec: ").expect("the fields");
+    // The hint is a YAML flow mapping: write it into a RiskException, with a real expiry.
+    let mut spec: serde_yaml::Value = serde_yaml::from_str(spec).unwrap_or_else(|e| panic!("{e}: {spec}"));
+    assert_eq!(spec["findings"], serde_yaml::from_str::<serde_yaml::Value>("[CVE-2022-22965]").unwrap());
+    let mut written = |expires: &str| {
+        spec["expires"] = expires.into();
+        let object = json!({"apiVersion": "aspm.stance.dev/v1alpha1", "kind": "RiskException",
+            "metadata": {"name": "spring-waiver", "namespace": namespace}, "spec": spec});
+        format!("---\n{}", serde_yaml::to_string(&object).unwrap())
+    };
+    let active = [policies.clone(), written("2026-12-20T00:00:00Z")].concat();
+    let h = run(&mk_index(&active, &REPORTS), &review);
+    let a = answer(&h);
+    assert!(a.allowed, "the exception the denial described waives it: {a:?}");
+    let v = h.outcome.violations.iter().find(|v| &*v.rule == "kev").expect("the excepted violation is kept");
+    assert_eq!(v.excepted_by, ["stance-system/spring-waiver"]);
+    assert_eq!(v.item_strs(), ["CVE-2022-22965"], "an excepted violation keeps the ids it waives");
+
+    let expired = [policies, written("2026-11-01T00:00:00Z")].concat();
+    let a = answer(&run(&mk_index(&expired, &REPORTS), &review));
+    assert!(!a.allowed);
+    assert!(
+        a.result.message.contains("RiskException stance-system/spring-waiver expired at 2026-11-01T00:00:00Z"),
+        "{}",
+        a.result.message
+    );
 }

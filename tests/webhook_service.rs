@@ -220,6 +220,7 @@ async fn audit_records_go_to_the_operator_without_blocking_and_never_for_dry_run
     assert_eq!(record.workload.to_string(), "Pod/default/nginx");
     assert_eq!(record.violations.len(), 2);
     assert_eq!(record.at, now());
+    assert!(!record.user_verified, "no client certificate vouches for the userInfo this caller wrote");
     // Dry run: same answer, no record.
     let mut dry = warned.clone();
     dry["request"]["dryRun"] = json!(true);

@@ -50,6 +50,9 @@ pub struct RiskExceptionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
     /// RFC 3339 time after which the exception stops applying. Required.
+    // `format: date-time` lets the API server refuse a bare date at apply time; the compiler
+    // (stance_core::ingest::timestamp) still judges the text for files read offline.
+    #[schemars(extend("format" = "date-time"))]
     pub expires: String,
     /// A VEX-style statement; `not_affected` also hides the findings from posture.
     #[serde(default, skip_serializing_if = "Option::is_none")]

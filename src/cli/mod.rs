@@ -98,6 +98,7 @@ impl PolicyArgs {
                 internal_lb_classes: self.internal_lb_classes.clone(),
                 internet_lb_classes: self.internet_lb_classes.clone(),
             },
+            ..IndexConfig::default()
         }
     }
 
@@ -107,8 +108,7 @@ impl PolicyArgs {
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
-    stance_core::ingest::timestamp::parse(s)
-        .ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-31T00:00:00Z"))
+    stance_core::ingest::timestamp::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
 /// Errors a user can cause, each naming what to fix.

@@ -75,7 +75,9 @@ async fn record_audits(
                 // Audit records hold admitted requests only: no Deny here.
                 Effect::Audit | Effect::Deny => "AdmissionAudit",
             };
-            let note = format!("{} {} {}: {}", record.user, record.operation, record.workload, v.line());
+            // A name only the caller vouches for is shown as such (no --client-ca, or none presented).
+            let unverified = if record.user_verified { "" } else { " (unverified)" };
+            let note = format!("{}{unverified} {} {}: {}", record.user, record.operation, record.workload, v.line());
             let ev = Event {
                 type_: EventType::Warning,
                 reason: reason.into(),
@@ -105,7 +107,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
-        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
+        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.serve.index_config(&args.policy))));
         let options = args.operator.options();
 
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;

@@ -18,7 +18,8 @@ use crate::endpoints::{self, Endpoints};
 use crate::ingest::load_paths;
 use crate::telemetry::{self, Readiness};
 use crate::webhook::{self, ServiceOptions, TlsSource, WebhookMetrics, WebhookOptions, self_signed};
-use stance_core::index::PostureIndex;
+use stance_core::index::{IndexConfig, PostureIndex};
+use stance_core::model::ControllerIdentity;
 
 /// The readiness condition of the index (set once the snapshot is loaded).
 pub const INDEX_CONDITION: &str = "index";
@@ -60,6 +61,12 @@ pub struct WebhookServeArgs {
     /// Extra DNS name or IP address of the --self-signed certificate (repeatable).
     #[arg(long = "san", requires = "self_signed")]
     pub sans: Vec<String>,
+    /// PEM CA certificate(s) the API server's client certificate is signed by: POST /validate
+    /// then answers only callers presenting a certificate that chains to it (401 otherwise;
+    /// probes and other endpoints stay open). See docs/install.md for the API server's
+    /// AdmissionConfiguration.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
     /// On an evaluation error or timeout, allow the request with a warning instead of denying it.
     #[arg(long)]
     pub fail_open: bool,
@@ -69,6 +76,13 @@ pub struct WebhookServeArgs {
     /// Most evaluations at once (default: twice the CPUs).
     #[arg(long)]
     pub max_in_flight: Option<usize>,
+    /// A controller whose Pods and ReplicaSets/Jobs admission need not judge again: the
+    /// username the API server authenticates it as, optionally with the owner kinds of what
+    /// it creates (`USER=ReplicaSet`). Skipped only when the object's controller owner is a
+    /// workload Stance knows with that uid. Repeatable; replaces the defaults
+    /// (kube-controller-manager's controllers in kube-system, and system:kube-controller-manager).
+    #[arg(long = "controller-identity", value_name = "USER[=KIND,...]", value_parser = parse_controller)]
+    pub controller_identities: Vec<ControllerIdentity>,
     /// After SIGTERM, keep answering admission requests for this many seconds while /readyz
     /// reports "shutting down", so the API server and kube-proxy stop sending requests to this
     /// replica before it closes its listener (with failurePolicy Fail, a request that reaches a
@@ -77,7 +91,21 @@ pub struct WebhookServeArgs {
     pub shutdown_delay_seconds: u64,
 }
 
+fn parse_controller(text: &str) -> Result<ControllerIdentity, String> {
+    ControllerIdentity::parse(text)
+}
+
 impl WebhookServeArgs {
+    /// The index configuration of the served index: `policy`'s, with the controller
+    /// identities of `--controller-identity` when given.
+    pub fn index_config(&self, policy: &PolicyArgs) -> IndexConfig {
+        let mut config = policy.config();
+        if !self.controller_identities.is_empty() {
+            config.controllers = self.controller_identities.clone();
+        }
+        config
+    }
+
     /// Checks the flags (usage errors name what to give instead).
     pub fn check(&self) -> Result<(), CliError> {
         if !(1..=30_000).contains(&self.timeout_ms) {
@@ -109,7 +137,9 @@ impl WebhookServeArgs {
             _ => self.self_signed_source()?,
         };
         let mut opts = WebhookOptions::new(self.listen, tls);
+        opts.client_ca = self.client_ca.clone();
         opts.service = ServiceOptions {
+            require_client_cert: self.client_ca.is_some(),
             fail_open: self.fail_open,
             timeout: Duration::from_millis(self.timeout_ms),
             max_in_flight: self.max_in_flight.unwrap_or_else(webhook::service::default_max_in_flight),
@@ -149,7 +179,7 @@ pub fn run(args: &WebhookArgs) -> Result<ExitCode, CliError> {
     }
     let readiness = Readiness::default();
     readiness.register(INDEX_CONDITION);
-    let index = state.into_index(args.policy.config());
+    let index = state.into_index(args.serve.index_config(&args.policy));
     for p in index.policies() {
         if let Err(e) = &p.compiled {
             tracing::warn!(policy = &*p.name, "invalid GuardrailPolicy (ignored): {e}");
@@ -191,8 +221,10 @@ async fn serve(
         webhook::serve(opts, Arc::new(RwLock::new(index)), metrics, readiness, None, stop.clone().cancelled_owned())
             .await
             .map_err(|e| CliError::Usage(e.to_string()))?;
+    // Handle SIGTERM before announcing the addresses: whoever reads them may stop us at once.
+    let signalled = shutdown_signal();
     print(&format!("listening on https://{addr}\nmetrics on http://{metrics_addr}/metrics\n"))?;
-    shutdown_signal().await;
+    signalled.await;
     tracing::info!(delay_seconds = shutdown_delay.as_secs(), "shutdown requested");
     drain(&readiness_handle, shutdown_delay).await;
     stop.cancel();

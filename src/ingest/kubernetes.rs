@@ -89,6 +89,90 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     }
 }
 
+/// API groups none of whose kinds run containers, besides those Stance reads: Kubernetes'
+/// own groups (`kubectl api-resources` of Kubernetes 1.33), the Gateway API, and the
+/// ecosystem kinds Stance's own chart and inputs use (scanner reports, Kyverno, Prometheus
+/// Operator, cert-manager).
+const GROUPS_WITHOUT_POD_RUNNERS: &[&str] = &[
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+    "gateway.networking.k8s.io",
+    GROUP,
+    "aquasecurity.github.io",
+    "wgpolicyk8s.io",
+    "openreports.io",
+    "kyverno.io",
+    "monitoring.coreos.com",
+    "cert-manager.io",
+];
+
+/// True when an object of this `apiVersion` and `kind` runs no containers of its own, so
+/// that admission has nothing to judge in it (a ConfigMap, a Role, a ServiceMonitor).
+/// False for the pod controllers Stance cannot read (a `ReplicationController`, an
+/// `extensions/v1beta1` Deployment) and for kinds of any other API group (a custom
+/// resource may run pods through its operator, and admission then judges Pods this
+/// object's reader never sees).
+pub fn runs_no_containers(api_version: &str, kind: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    match group {
+        "" => !matches!(kind, "ReplicationController" | "Pod"),
+        "apps" => kind == "ControllerRevision",
+        "batch" => false,
+        "extensions" => matches!(kind, "Ingress" | "NetworkPolicy" | "PodSecurityPolicy"),
+        g => GROUPS_WITHOUT_POD_RUNNERS.contains(&g),
+    }
+}
+
+/// True for the kinds that live outside namespaces (the built-in cluster-scoped kinds, Stance's
+/// GuardrailPolicy, and by convention every `Cluster…` kind): a manifest of any other kind
+/// without `metadata.namespace` is applied to whatever namespace its applier chooses.
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    kind.starts_with("Cluster")
+        || matches!(
+            kind,
+            "Namespace"
+                | "Node"
+                | "PersistentVolume"
+                | "StorageClass"
+                | "CSIDriver"
+                | "CSINode"
+                | "VolumeAttachment"
+                | "PriorityClass"
+                | "RuntimeClass"
+                | "IngressClass"
+                | "GatewayClass"
+                | "CustomResourceDefinition"
+                | "APIService"
+                | "ValidatingWebhookConfiguration"
+                | "MutatingWebhookConfiguration"
+                | "ValidatingAdmissionPolicy"
+                | "ValidatingAdmissionPolicyBinding"
+                | "CertificateSigningRequest"
+                | "PodSecurityPolicy"
+                | "FlowSchema"
+                | "PriorityLevelConfiguration"
+                | "GuardrailPolicy"
+        )
+}
+
 /// Deserializes a Kubernetes object. A `null` label or annotation value (YAML `team:`
 /// with no value) is read as `""`, as the API server reads it, rather than failing the
 /// whole object.
@@ -238,12 +322,10 @@ pub fn workload(
         let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
         push(&c.name, c.image.as_deref(), ContainerKind::EphemeralContainer, c.security_context.as_ref(), limits);
     }
-    let owner = meta
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|o| o.controller == Some(true))
+    let controller = meta.owner_references.iter().flatten().find(|o| o.controller == Some(true));
+    let owner = controller
         .map(|o| ObjectRef::new(&o.kind, Some(meta.namespace.as_deref().unwrap_or(default_namespace)), &o.name));
+    let owner_uid = controller.map(|o| Arc::from(o.uid.as_str())).filter(|u: &Arc<str>| !u.is_empty());
     Workload {
         kind,
         namespace: Arc::from(meta.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(default_namespace)),
@@ -252,6 +334,7 @@ pub fn workload(
         labels: meta.labels.clone().unwrap_or_default(),
         pod_labels,
         owner,
+        owner_uid,
         containers,
         host_network: spec.host_network.unwrap_or(false),
         host_pid: spec.host_pid.unwrap_or(false),

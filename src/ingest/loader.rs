@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use stance_core::index::{IndexConfig, PostureIndex};
+use stance_core::ingest::document;
 use stance_core::model::Report;
 
 use super::{Epss, Kev, KubeObject, Parsed, Warning, parse_bytes};
@@ -149,6 +150,21 @@ where
     P: AsRef<Path>,
     F: FnMut(&str, Vec<Parsed>, Vec<Warning>),
 {
+    for_each_raw_file(paths, |origin, raw, mut warnings| {
+        let mut parsed = Vec::new();
+        super::convert(raw, &mut parsed, &mut warnings);
+        visit(origin, parsed, warnings);
+    })
+}
+
+/// [`for_each_file`] with the Kubernetes objects that are not reports left as read (the
+/// core's [`document::Parsed`]), for a caller that looks at them before converting them
+/// (`stance check` asks whether a manifest states its namespace).
+pub fn for_each_raw_file<P, F>(paths: &[P], mut visit: F) -> Result<(), LoadError>
+where
+    P: AsRef<Path>,
+    F: FnMut(&str, Vec<document::Parsed>, Vec<Warning>),
+{
     let mut files = Vec::new();
     for p in paths {
         let p = p.as_ref();
@@ -164,7 +180,7 @@ where
         let mut parsed = Vec::new();
         let mut warnings = Vec::new();
         match std::fs::read(&f) {
-            Ok(bytes) => parse_bytes(&origin, &bytes, &mut parsed, &mut warnings),
+            Ok(bytes) => stance_core::ingest::parse_bytes(&origin, &bytes, &mut parsed, &mut warnings),
             Err(e) => warnings.push(Warning { origin: origin.clone(), message: format!("cannot read: {e}") }),
         }
         visit(&origin, parsed, warnings);

@@ -9,7 +9,7 @@
 pub mod kubernetes;
 pub mod loader;
 
-pub use loader::{LoadError, LoadSummary, Loaded, for_each_file, load_index, load_paths};
+pub use loader::{LoadError, LoadSummary, Loaded, for_each_file, for_each_raw_file, load_index, load_paths};
 pub use stance_core::index::KubeObject;
 pub use stance_core::ingest::{Epss, Kev, Warning};
 
@@ -44,7 +44,7 @@ pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mu
     convert(raw, out, warnings);
 }
 
-fn convert(raw: Vec<document::Parsed>, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+pub(crate) fn convert(raw: Vec<document::Parsed>, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
     for p in raw {
         match p {
             document::Parsed::Report(r) => out.push(Parsed::Report(r)),

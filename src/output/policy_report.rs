@@ -10,9 +10,10 @@ use serde_json::Value;
 
 use stance_core::index::PostureIndex;
 use stance_core::model::{Workload, WorkloadKind};
+use stance_core::policy::Violation;
+use stance_core::policy::admission::{self, AdmissionFacts};
 use stance_core::policy::context::Subject;
 use stance_core::policy::evaluate::applies;
-use stance_core::policy::{Violation, evaluate};
 
 /// Results per report page: ~1 KiB each keeps a page far below etcd's 1.5 MiB limit.
 pub const RESULTS_PER_REPORT: usize = 500;
@@ -109,7 +110,8 @@ fn severity(v: &Violation) -> &'static str {
 
 /// One `pass`/`fail`/`warn`/`skip` result per (workload, applicable policy rule).
 fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<ReportResult> {
-    let verdict = evaluate(w, None, index, now);
+    // The one triage of what runs: a workload in an exempt namespace has no results.
+    let Ok(verdict) = admission::verdict(&AdmissionFacts::running(w), index, now) else { return Vec::new() };
     let subject = Subject::new(w, index, now);
     let resource = ResourceRef {
         api_version: api_version(w.kind),
@@ -171,7 +173,7 @@ fn results_for(w: &Workload, index: &PostureIndex, now: Timestamp) -> Vec<Report
 /// Builds the PolicyReports for every running (top-level) workload in the index.
 pub fn reports(index: &PostureIndex, now: Timestamp) -> Vec<PolicyReport> {
     let mut by_ns: BTreeMap<String, Vec<ReportResult>> = BTreeMap::new();
-    for w in index.workloads().filter(|w| index.is_top_level(w)) {
+    for w in index.workloads().filter(|w| index.reported_on_its_own(w)) {
         by_ns.entry(w.namespace.to_string()).or_default().extend(results_for(w, index, now));
     }
     let mut reports = Vec::new();

@@ -7,13 +7,15 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use stance_core::assessment::app::{self, Assessment};
+use stance_core::assessment::exception_state;
 use stance_core::assessment::inferred;
 use stance_core::assessment::not_running::{self, NotRunning};
 use stance_core::assessment::status::{ImageStatus, RankedFinding, SeverityCounts};
 use stance_core::guardrail::RiskExceptionState;
 use stance_core::index::PostureIndex;
 use stance_core::model::{App, Workload};
-use stance_core::policy::{Violation, evaluate};
+use stance_core::policy::Violation;
+use stance_core::policy::admission::running_violations;
 
 pub use crate::ingest::LoadSummary;
 use crate::ingest::Warning;
@@ -207,8 +209,8 @@ pub fn unowned_violations(index: &PostureIndex, now: Timestamp) -> Vec<Violation
     let owned = |w: &Workload| index.apps_of(w).next().is_some();
     index
         .workloads()
-        .filter(|w| index.is_top_level(w) && !owned(w))
-        .flat_map(|w| evaluate(w, None, index, now).violations)
+        .filter(|w| index.reported_on_its_own(w) && !owned(w))
+        .flat_map(|w| running_violations(w, index, now))
         .collect()
 }
 
@@ -240,7 +242,7 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
     let exceptions = index
         .exceptions()
         .map(|e| {
-            let (state, reason) = e.state(now);
+            let (state, reason) = exception_state(index, e, now);
             ExceptionOutput {
                 namespace: e.namespace.to_string(),
                 name: e.name.to_string(),
@@ -256,7 +258,7 @@ pub fn build(index: &PostureIndex, loaded_summary: &LoadSummary, now: Timestamp,
         reports: loaded_summary.reports,
         findings: index.finding_count(),
         images: index.artifacts().filter(|(k, _)| k.0.starts_with("image:")).count(),
-        workloads: index.workloads().filter(|w| index.is_top_level(w)).count(),
+        workloads: index.workloads().filter(|w| index.reported_on_its_own(w)).count(),
         apps: apps.len(),
         inferred_apps: inferred_apps.len(),
         not_running: not_running.len(),

@@ -20,8 +20,12 @@ pub struct AuditRecord {
     pub uid: String,
     /// `CREATE` or `UPDATE`.
     pub operation: &'static str,
-    /// `request.userInfo.username`.
+    /// `request.userInfo.username`, as the caller wrote it.
     pub user: String,
+    /// Whether the API server vouches for `user`: the caller presented a client certificate
+    /// that chains to `--client-ca`. Without `--client-ca`, anyone who can reach the port can
+    /// write any `userInfo`, so the record says the name is unverified.
+    pub user_verified: bool,
     pub workload: ObjectRef,
     /// The verdict's non-blocking violations (none of them denied the request); the
     /// first [`WORDED_VIOLATIONS`] carry their message, the others' messages are empty.

@@ -2,37 +2,30 @@
 //! the index and the time in; the HTTP status, the answer's bytes and an [`Outcome`] (for
 //! metrics and the audit hand-off) out. No I/O, no locks, no clock, no panics on any input.
 //!
-//! What is judged:
+//! This adapter reads the review and decides nothing itself:
 //! - Pods and every pod controller (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
-//!   CronJob) on CREATE and UPDATE, by [`judge`] — the same verdict as `stance check` and
-//!   the operator, with only the messages the answer shows written. On UPDATE,
-//!   `oldObject` is the running revision for `newRiskOnly`.
+//!   CronJob), and the `EphemeralContainers` objects of `pods/ephemeralcontainers` on
+//!   Kubernetes 1.16–1.22, are converted into workloads and handed to the core's
+//!   [`triage`](stance_core::policy::admission::triage) — which requests are judged, on what,
+//!   and why the others are not (operation, exempt namespace, subresource, deletion,
+//!   unchanged update, controller-created; see `stance_core::policy::admission`) — then
+//!   judged by [`judge_policies`], the same verdict as `stance check` and the operator, with
+//!   only the messages the answer shows written.
 //! - Stance's GuardrailPolicies and RiskExceptions, by the index's own compilers.
-//!
-//! Admitted without evaluation (and said so in the [`Outcome`]):
-//! - other kinds, DELETE and CONNECT;
-//! - workloads in exempt namespaces (`IndexConfig::exempt_namespaces`);
-//! - subresources other than `ephemeralcontainers` (`status`, `scale`, …: they do not change
-//!   what runs, and denying a controller's status write would wedge it);
-//! - objects being deleted (`deletionTimestamp` set: denying the finalizer removal would
-//!   wedge the deletion);
-//! - UPDATEs that change nothing guardrails look at (the workload read from `object` equals
-//!   the one from `oldObject`: replica counts, annotations, `kubectl rollout restart`);
-//! - objects whose controller (`ownerReferences[controller=true]`, same uid) is a workload the
-//!   index knows: the controller was judged when it was admitted, and denying its Pods or
-//!   ReplicaSets would wedge a rollout that admission allowed (`newRiskOnly`, exceptions
-//!   scoped to the controller's name).
+//! - Other kinds are admitted without evaluation (and said so in the [`Outcome`]).
 
 use jiff::Timestamp;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::audit::WORDED_VIOLATIONS;
 use super::review::{self, RequestIn, ReviewIn, StatusOut};
 use super::stance_objects;
 use crate::ingest::kubernetes::{DEFAULT_NAMESPACE, workload_from_value};
 use stance_core::index::PostureIndex;
-use stance_core::model::{ObjectRef, WorkloadKind};
+use stance_core::ingest::FormatError;
+use stance_core::model::{ObjectRef, Workload, WorkloadKind};
 use stance_core::names::GROUP;
+use stance_core::policy::admission::{self, AdmissionFacts, Operation, Triage};
 use stance_core::policy::{Judged, Violation, judge_policies};
 
 /// Limits of what an answer carries.
@@ -168,6 +161,8 @@ impl Outcome {
             uid: self.uid.clone(),
             operation: self.operation,
             user: self.user.clone(),
+            // The handler cannot know who called; the service marks what TLS verified.
+            user_verified: false,
             workload,
             violations,
             at,
@@ -186,10 +181,52 @@ pub struct Handled {
 
 /// What the request is about.
 enum Target {
-    Workload(WorkloadKind),
+    Workload(WorkloadTarget),
     Policy,
     Exception,
     Other,
+}
+
+/// A workload request: a workload kind, or the `EphemeralContainers` object that the
+/// `pods/ephemeralcontainers` subresource carries on Kubernetes 1.16–1.22 (1.23 and later
+/// send the Pod itself).
+#[derive(Copy, Clone)]
+enum WorkloadTarget {
+    Kind(WorkloadKind),
+    EphemeralContainers,
+}
+
+impl WorkloadTarget {
+    fn kind(self) -> WorkloadKind {
+        match self {
+            WorkloadTarget::Kind(k) => k,
+            WorkloadTarget::EphemeralContainers => WorkloadKind::Pod,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            WorkloadTarget::Kind(k) => k.as_str(),
+            WorkloadTarget::EphemeralContainers => "EphemeralContainers",
+        }
+    }
+
+    /// The object as a workload. An `EphemeralContainers` object is read as its Pod holding
+    /// only the ephemeral containers (all that the subresource can change).
+    fn read(self, object: &Value, namespace: &str) -> Result<Workload, FormatError> {
+        match self {
+            WorkloadTarget::Kind(k) => workload_from_value(k, object, namespace),
+            WorkloadTarget::EphemeralContainers => {
+                let containers = object.get("ephemeralContainers").cloned().unwrap_or(Value::Null);
+                let pod = json!({
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": object.get("metadata").cloned().unwrap_or(Value::Null),
+                    "spec": {"containers": [], "ephemeralContainers": containers},
+                });
+                workload_from_value(WorkloadKind::Pod, &pod, namespace)
+            }
+        }
+    }
 }
 
 impl Target {
@@ -197,8 +234,9 @@ impl Target {
         match (gvk.group.as_str(), gvk.kind.as_str()) {
             (GROUP, "GuardrailPolicy") => Target::Policy,
             (GROUP, "RiskException") => Target::Exception,
+            ("", "EphemeralContainers") => Target::Workload(WorkloadTarget::EphemeralContainers),
             ("" | "apps" | "batch", kind) => match WorkloadKind::parse(kind) {
-                Some(k) if group_of(k) == gvk.group => Target::Workload(k),
+                Some(k) if group_of(k) == gvk.group => Target::Workload(WorkloadTarget::Kind(k)),
                 _ => Target::Other,
             },
             _ => Target::Other,
@@ -207,7 +245,7 @@ impl Target {
 
     fn label(&self) -> &'static str {
         match self {
-            Target::Workload(k) => k.as_str(),
+            Target::Workload(t) => t.label(),
             Target::Policy => "GuardrailPolicy",
             Target::Exception => "RiskException",
             Target::Other => "other",
@@ -252,13 +290,13 @@ pub fn handle(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerO
         return allow_unjudged(outcome, "operation not judged");
     }
     match target {
-        Target::Workload(kind) => workload(&req, kind, index, now, opts, outcome),
+        Target::Workload(target) => workload(&req, target, index, now, opts, outcome),
         Target::Policy => {
             let checked = stance_objects::check_policy(object_or_null(&req)).map(|()| vec![]);
             stance_object(&req, checked, opts, outcome)
         }
         Target::Exception => {
-            let checked = stance_objects::check_exception(object_or_null(&req), now, index.config.max_exception_days);
+            let checked = stance_objects::check_exception(object_or_null(&req), now, index);
             stance_object(&req, checked, opts, outcome)
         }
         Target::Other => allow_unjudged(outcome, "kind not judged"),
@@ -340,16 +378,17 @@ fn invalid_object(mut outcome: Outcome, message: String) -> Handled {
 
 fn workload(
     req: &RequestIn,
-    kind: WorkloadKind,
+    target: WorkloadTarget,
     index: &PostureIndex,
     now: Timestamp,
     opts: &HandlerOptions,
     mut outcome: Outcome,
 ) -> Handled {
+    let kind = target.kind();
     let Some(object) = req.object.as_ref().map(|o| &o.0).filter(|o| o.is_object()) else {
         return invalid_object(
             outcome,
-            format!("Stance cannot judge this {}: request.object is missing", kind.as_str()),
+            format!("Stance cannot judge this {}: request.object is missing", target.label()),
         );
     };
     let namespace = req
@@ -358,35 +397,39 @@ fn workload(
         .or_else(|| object.pointer("/metadata/namespace").and_then(Value::as_str))
         .filter(|n| !n.is_empty())
         .unwrap_or(DEFAULT_NAMESPACE);
-    // The one exemption test of the request: before the object is even read.
-    if index.config.is_exempt(namespace) {
-        return allow_unjudged(outcome, "exempt namespace");
+    // Operation, namespace and subresource first: most skipped requests are never read.
+    let operation = Operation::parse(&req.operation).unwrap_or(Operation::Connect);
+    let subresource = req.sub_resource.as_deref();
+    if let Some(skip) = admission::triage_request(operation, subresource, namespace, kind, index) {
+        return allow_unjudged(outcome, skip.as_str());
     }
-    if req.sub_resource.as_deref().is_some_and(|s| !s.is_empty() && s != "ephemeralcontainers") {
-        return allow_unjudged(outcome, "subresource");
-    }
-    if object.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
-        return allow_unjudged(outcome, "being deleted");
-    }
-    let w = match workload_from_value(kind, object, namespace) {
+    let w = match target.read(object, namespace) {
         Ok(w) => w,
         Err(e) => {
-            let message = format!("Stance cannot read this object as a {}: {e}", kind.as_str());
+            let message = format!("Stance cannot read this object as a {}: {e}", target.label());
             return invalid_object(outcome, review::truncate(&message, opts.message_limit));
         }
     };
     outcome.workload = Some(w.object_ref());
-    if known_controller(object, namespace, index) {
-        return allow_unjudged(outcome, "controller already admitted");
-    }
-    let old = match (outcome.operation, &req.old_object) {
-        ("UPDATE", Some(o)) => workload_from_value(kind, &o.0, namespace).ok(),
+    let old_value = req.old_object.as_ref().map(|o| &o.0).filter(|o| o.is_object());
+    let old = match operation {
+        Operation::Update => old_value.and_then(|o| target.read(o, namespace).ok()),
         _ => None,
     };
-    if old.as_ref().is_some_and(|o| *o == w) {
-        return allow_unjudged(outcome, "no change guardrails judge");
-    }
-    let judgement = judge_policies(&w, old.as_ref(), index, now);
+    let facts = AdmissionFacts {
+        operation,
+        subresource,
+        namespace,
+        requester: Some(req.user_info.username.as_str()).filter(|u| !u.is_empty()),
+        object: &w,
+        old: old.as_ref(),
+        old_deleting: old_value.and_then(|o| o.pointer("/metadata/deletionTimestamp")).is_some_and(|t| !t.is_null()),
+    };
+    let judge = match admission::triage(&facts, index) {
+        Triage::Skip(skip) => return allow_unjudged(outcome, skip.as_str()),
+        Triage::Judge(j) => j,
+    };
+    let judgement = judge_policies(&judge.workload, judge.old, index, now);
     // Only the messages shown are written (a verdict can hold dozens of violations).
     let warnings = review::warnings(
         judgement.warnings().map(Judged::line),
@@ -412,21 +455,6 @@ fn workload(
     outcome.violations = judgement.into_violations(0);
     let body = review::render(&outcome.uid, false, StatusOut::failure(403, "Forbidden", message), warnings);
     Handled { status: 200, body, outcome }
-}
-
-/// True when the object's controller is a workload the index knows, with the same uid.
-fn known_controller(object: &Value, namespace: &str, index: &PostureIndex) -> bool {
-    let Some(refs) = object.pointer("/metadata/ownerReferences").and_then(Value::as_array) else { return false };
-    let Some(owner) = refs.iter().find(|r| r.get("controller").and_then(Value::as_bool) == Some(true)) else {
-        return false;
-    };
-    let field = |f: &str| owner.get(f).and_then(Value::as_str);
-    let (Some(kind), Some(name), Some(uid)) =
-        (field("kind").and_then(WorkloadKind::parse), field("name"), field("uid"))
-    else {
-        return false;
-    };
-    index.workload(kind, namespace, name).is_some_and(|w| w.uid.as_deref() == Some(uid))
 }
 
 fn stance_object(

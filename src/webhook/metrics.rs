@@ -84,6 +84,9 @@ pub struct WebhookMetrics {
     pub tls_reloads: Counter,
     pub tls_reload_failures: Counter,
     pub audit_dropped: Counter,
+    /// Admission reviews refused unread because the caller presented no client certificate
+    /// signed by `--client-ca`.
+    pub unauthenticated: Counter,
 }
 
 impl WebhookMetrics {
@@ -102,6 +105,7 @@ impl WebhookMetrics {
             tls_reloads: Counter::default(),
             tls_reload_failures: Counter::default(),
             audit_dropped: Counter::default(),
+            unauthenticated: Counter::default(),
         };
         let r = registry.sub_registry_with_prefix("stance_webhook");
         r.register(
@@ -150,6 +154,11 @@ impl WebhookMetrics {
             "audit_records_dropped",
             "Audit records dropped because the operator's channel was full or closed",
             m.audit_dropped.clone(),
+        );
+        r.register(
+            "unauthenticated_requests",
+            "Admission reviews refused unread: the caller presented no client certificate signed by --client-ca",
+            m.unauthenticated.clone(),
         );
         Arc::new(m)
     }

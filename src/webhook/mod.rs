@@ -29,6 +29,7 @@ pub mod stance_objects;
 pub mod tls;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use audit::{AuditRecord, AuditSender};
@@ -36,7 +37,7 @@ pub use handler::{Decision, Handled, HandlerOptions, Outcome, handle, handle_noo
 pub use metrics::WebhookMetrics;
 pub use server::{LISTENER_CONDITION, serve, serve_with};
 pub use service::{MAX_BODY_BYTES, ServiceOptions, Webhook};
-pub use tls::TlsSource;
+pub use tls::{ClientIdentity, TlsSource};
 
 /// Everything [`serve`] needs to know.
 #[derive(Clone, Debug)]
@@ -46,12 +47,22 @@ pub struct WebhookOptions {
     pub tls: TlsSource,
     /// How often certificate files are re-read ([`tls::RELOAD_INTERVAL`]).
     pub tls_reload_interval: Duration,
+    /// PEM CA certificates a caller's client certificate must chain to; with it, `POST
+    /// /validate` answers only callers that present one (the API server, configured with a
+    /// client certificate for webhooks: docs/install.md).
+    pub client_ca: Option<PathBuf>,
     pub service: ServiceOptions,
 }
 
 impl WebhookOptions {
     pub fn new(listen: SocketAddr, tls: TlsSource) -> WebhookOptions {
-        WebhookOptions { listen, tls, tls_reload_interval: tls::RELOAD_INTERVAL, service: ServiceOptions::default() }
+        WebhookOptions {
+            listen,
+            tls,
+            tls_reload_interval: tls::RELOAD_INTERVAL,
+            client_ca: None,
+            service: ServiceOptions::default(),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use warp::reply::Response;
 use super::audit::AuditSender;
 use super::metrics::WebhookMetrics;
 use super::service::Webhook;
-use super::{WebhookError, WebhookOptions, tls};
+use super::{ClientIdentity, WebhookError, WebhookOptions, tls};
 use crate::endpoints::{Endpoints, router};
 use crate::telemetry::Readiness;
 
@@ -65,7 +65,9 @@ pub async fn serve_with(
 ) -> Result<(SocketAddr, JoinHandle<()>), WebhookError> {
     readiness.register(LISTENER_CONDITION);
     let mut certs = tls::load(&opts.tls)?;
-    let acceptor = TlsAcceptor::from(Arc::new(tls::server_config(certs.resolver.clone())?));
+    let client_roots = opts.client_ca.as_deref().map(tls::client_roots).transpose()?;
+    let checks_clients = client_roots.is_some();
+    let acceptor = TlsAcceptor::from(Arc::new(tls::server_config(certs.resolver.clone(), client_roots)?));
     let listener =
         TcpListener::bind(opts.listen).await.map_err(|source| WebhookError::Bind { addr: opts.listen, source })?;
     let addr = listener.local_addr().map_err(|source| WebhookError::Bind { addr: opts.listen, source })?;
@@ -75,7 +77,7 @@ pub async fn serve_with(
     readiness.set(LISTENER_CONDITION, true);
     tracing::info!(%addr, "serving the admission webhook (POST /validate) over HTTPS");
     let task = tokio::spawn(async move {
-        accept_loop(listener, acceptor, routes, shutdown).await;
+        accept_loop(listener, acceptor, routes, checks_clients, shutdown).await;
         readiness.set(LISTENER_CONDITION, false);
         if let Some(r) = reloader {
             r.abort();
@@ -88,9 +90,10 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     routes: BoxedFilter<(Response,)>,
+    checks_clients: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let service = hyper_util::service::TowerToHyperService::new(warp::service(routes));
+    let service = warp::service(routes);
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
@@ -124,6 +127,17 @@ async fn accept_loop(
                     return;
                 }
             };
+            // What the handshake verified about the caller travels with each of its requests
+            // (`POST /validate` with --client-ca answers verified callers only).
+            let verified = checks_clients && tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+            let identity = if verified { ClientIdentity::Verified } else { ClientIdentity::Unverified };
+            let service = tower::ServiceBuilder::new()
+                .map_request(move |mut r: http::Request<hyper::body::Incoming>| {
+                    r.extensions_mut().insert(identity);
+                    r
+                })
+                .service(service);
+            let service = hyper_util::service::TowerToHyperService::new(service);
             let conn = builder.serve_connection(TokioIo::new(tls), service).into_owned();
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -19,6 +19,7 @@ use super::audit::AuditSender;
 use super::handler::{self, BadRequest, Decision, Handled, HandlerOptions, Outcome};
 use super::metrics::WebhookMetrics;
 use super::review::{self, StatusOut};
+use super::tls::ClientIdentity;
 use stance_core::index::{PostureIndex, SharedIndex};
 
 /// Largest accepted request body (Kubernetes objects are at most ~1.5 MiB in etcd; an
@@ -41,6 +42,10 @@ pub struct ServiceOptions {
     pub now: Option<Timestamp>,
     pub handler: HandlerOptions,
     pub max_body_bytes: usize,
+    /// Answer `POST /validate` only for callers whose client certificate the TLS layer
+    /// verified against `--client-ca` ([`ClientIdentity::Verified`] in the request's
+    /// extensions); others get 401 and nothing is evaluated.
+    pub require_client_cert: bool,
 }
 
 impl Default for ServiceOptions {
@@ -52,6 +57,7 @@ impl Default for ServiceOptions {
             now: None,
             handler: HandlerOptions::default(),
             max_body_bytes: MAX_BODY_BYTES,
+            require_client_cert: false,
         }
     }
 }
@@ -123,6 +129,17 @@ impl Webhook {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let endpoint = if noop { "validate-noop" } else { "validate" };
+        // Absent: the request did not come through the TLS listener (in-process callers).
+        let caller = req.extensions().get::<ClientIdentity>().copied().unwrap_or(ClientIdentity::Unverified);
+        if self.opts.require_client_cert && caller != ClientIdentity::Verified {
+            self.metrics.unauthenticated.inc();
+            let message = "Stance answers admission reviews only from the API server: present a client certificate \
+                           signed by the webhook's --client-ca (AdmissionConfiguration kubeConfigFile, docs/install.md)";
+            return json(
+                401,
+                review::render("", false, StatusOut::failure(401, "Unauthorized", message.into()), vec![]),
+            );
+        }
         let (status, body) = match read_body(req, self.opts.max_body_bytes).await {
             Err((reason, message)) => {
                 let bad = handler::bad_request(reason, message);
@@ -142,7 +159,7 @@ impl Webhook {
                     }
                     (h.status, h.body)
                 } else {
-                    self.evaluate(body).await
+                    self.evaluate(body, caller).await
                 };
                 self.metrics.observe_latency(endpoint, received.elapsed().as_secs_f64());
                 answer
@@ -154,7 +171,7 @@ impl Webhook {
     /// Runs the evaluator on the blocking pool within a slot and the deadline. The outcome
     /// is recorded (metrics, audit hand-off) and dropped on the evaluation thread, so the
     /// reactor only gets the answer's bytes back.
-    async fn evaluate(&self, body: Bytes) -> (u16, Vec<u8>) {
+    async fn evaluate(&self, body: Bytes, caller: ClientIdentity) -> (u16, Vec<u8>) {
         let deadline = tokio::time::Instant::now() + self.opts.timeout;
         let _in_flight = InFlight::enter(&self.metrics);
         let permit = match tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned()).await {
@@ -177,7 +194,7 @@ impl Webhook {
             let handled = evaluator(&input, &index, now, &opts);
             drop(index);
             recorder.metrics.evaluation.observe(started.elapsed().as_secs_f64());
-            Ok::<_, &'static str>(recorder.finish(handled, now))
+            Ok::<_, &'static str>(recorder.finish(handled, now, caller))
         });
         match tokio::time::timeout_at(deadline, task).await {
             Ok(Ok(Ok(answer))) => answer,
@@ -244,11 +261,14 @@ struct Recorder {
 impl Recorder {
     /// Counts the outcome, hands the audit record over without ever waiting, and returns
     /// the answer.
-    fn finish(&self, handled: Handled, now: Timestamp) -> (u16, Vec<u8>) {
+    fn finish(&self, handled: Handled, now: Timestamp, caller: ClientIdentity) -> (u16, Vec<u8>) {
         self.metrics.record(&handled.outcome);
         if let Some(tx) = &self.audit
-            && let Some(record) = handled.outcome.audit_record(now)
-            && let Err(e) = tx.try_send(record)
+            && let Some(mut record) = handled.outcome.audit_record(now)
+            && let Err(e) = {
+                record.user_verified = caller == ClientIdentity::Verified;
+                tx.try_send(record)
+            }
         {
             self.metrics.audit_dropped.inc();
             tracing::debug!(error = %e, "audit record dropped");

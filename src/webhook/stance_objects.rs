@@ -7,7 +7,9 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use stance_core::assessment::unmatched;
 use stance_core::guardrail::{CompileError, Exception, Policy, RiskExceptionState};
+use stance_core::index::PostureIndex;
 
 use crate::api::{GuardrailPolicy, RiskException};
 
@@ -39,19 +41,23 @@ pub fn check_policy(object: &Value) -> Result<(), Refusal> {
 
 /// Checks a RiskException as it will be stored. On CREATE the API server sets
 /// `creationTimestamp` to the current time; when the object under review does not carry
-/// it yet, `now` stands in, so the lifetime bound (`max_days`) is enforced at creation.
+/// it yet, `now` stands in, so the lifetime bound (the index's `max_exception_days`) is
+/// enforced at creation.
 ///
 /// `Ok` carries warnings: an exception that is valid but will never apply (already
-/// expired) is admitted with a warning.
-pub fn check_exception(object: &Value, now: Timestamp, max_days: u32) -> Result<Vec<String>, Refusal> {
+/// expired, or matching nothing under the index's policies: `assessment::unmatched`) is
+/// admitted with a warning saying why.
+pub fn check_exception(object: &Value, now: Timestamp, index: &PostureIndex) -> Result<Vec<String>, Refusal> {
     let mut e: RiskException = read(object)?;
     if e.metadata.creation_timestamp.is_none() {
         e.metadata.creation_timestamp = Some(Time(now));
     }
-    let compiled = Exception::try_from(&e)?.bounded(max_days)?;
+    let compiled = Exception::try_from(&e)?.bounded(index.config.max_exception_days)?;
     let mut warnings = Vec::new();
     if let (RiskExceptionState::Expired, Some(why)) = compiled.state(now) {
         warnings.push(format!("RiskException {} is {why}: it will never apply", compiled.id()));
+    } else if let Some(why) = unmatched(index, &compiled) {
+        warnings.push(format!("RiskException {} {why}", compiled.id()));
     }
     Ok(warnings)
 }
@@ -60,6 +66,7 @@ pub fn check_exception(object: &Value, now: Timestamp, max_days: u32) -> Result<
 mod tests {
     use super::*;
     use serde_json::json;
+    use stance_core::index::IndexConfig;
 
     fn now() -> Timestamp {
         "2026-11-27T12:00:00Z".parse().unwrap()
@@ -83,14 +90,20 @@ mod tests {
             json!({"metadata": {"name": "e", "namespace": "stance-system"},
                 "spec": {"justification": "waf", "expires": expires, "findings": ["CVE-2022-22965"]}})
         };
-        assert_eq!(check_exception(&exc("2026-12-15T00:00:00Z"), now(), 90), Ok(vec![]));
-        let err = check_exception(&exc("2027-12-15T00:00:00Z"), now(), 90).unwrap_err().to_string();
+        let index = PostureIndex::new(IndexConfig::default());
+        let mut scoped = exc("2026-12-15T00:00:00Z");
+        scoped["spec"]["match"] = json!({"namespaces": ["payments"]});
+        assert_eq!(check_exception(&scoped, now(), &index), Ok(vec![]));
+        // Without match.namespaces it covers stance-system only, which guardrails exempt.
+        let warned = check_exception(&exc("2026-12-15T00:00:00Z"), now(), &index).unwrap();
+        assert!(warned[0].contains("stance-system/e matches nothing") && warned[0].contains("exempt"), "{warned:?}");
+        let err = check_exception(&exc("2027-12-15T00:00:00Z"), now(), &index).unwrap_err().to_string();
         assert!(err.contains("at most 90 days"), "{err}");
-        let warned = check_exception(&exc("2026-11-01T00:00:00Z"), now(), 90).unwrap();
+        let warned = check_exception(&exc("2026-11-01T00:00:00Z"), now(), &index).unwrap();
         assert!(warned[0].contains("stance-system/e is expired at 2026-11-01T00:00:00Z"), "{warned:?}");
         // A stored creation time is used as it is (UPDATE of an existing exception).
         let mut old = exc("2026-12-15T00:00:00Z");
         old["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
-        assert!(check_exception(&old, now(), 90).unwrap_err().to_string().contains("348 days after creation"));
+        assert!(check_exception(&old, now(), &index).unwrap_err().to_string().contains("348 days after creation"));
     }
 }

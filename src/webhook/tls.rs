@@ -64,6 +64,31 @@ pub fn certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey, Ke
     CertifiedKey::from_der(chain, key, &provider()).map_err(KeyPairError::Mismatch)
 }
 
+/// Reads the CA certificates client certificates must chain to (`--client-ca`: the CA that
+/// signed the certificate the API server presents to webhooks). The error names the file.
+pub fn client_roots(path: &Path) -> Result<Arc<rustls::RootCertStore>, WebhookError> {
+    let pem = std::fs::read(path).map_err(|e| WebhookError::Tls(format!("--client-ca {}: {e}", path.display())))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| WebhookError::Tls(format!("--client-ca {}: {e}", path.display())))?;
+        roots.add(cert).map_err(|e| WebhookError::Tls(format!("--client-ca {}: {e}", path.display())))?;
+    }
+    if roots.is_empty() {
+        return Err(WebhookError::Tls(format!("--client-ca {}: no PEM CERTIFICATE block", path.display())));
+    }
+    Ok(Arc::new(roots))
+}
+
+/// What the TLS layer vouches for about the caller of one connection.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClientIdentity {
+    /// It presented a certificate that chains to `--client-ca` (the API server).
+    Verified,
+    /// No `--client-ca` is configured, or it presented no certificate: anyone who can reach
+    /// the port.
+    Unverified,
+}
+
 /// Hands the current certificate to every handshake.
 #[derive(Debug)]
 pub struct ReloadingResolver {
@@ -194,12 +219,26 @@ impl Loaded {
 }
 
 /// The rustls server configuration: TLS 1.3 and 1.2, ALPN h2 and http/1.1.
-pub fn server_config(resolver: Arc<ReloadingResolver>) -> Result<rustls::ServerConfig, WebhookError> {
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+pub fn server_config(
+    resolver: Arc<ReloadingResolver>,
+    client_roots: Option<Arc<rustls::RootCertStore>>,
+) -> Result<rustls::ServerConfig, WebhookError> {
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| WebhookError::Tls(e.to_string()))?
-        .with_no_client_auth()
-        .with_cert_resolver(resolver);
+        .map_err(|e| WebhookError::Tls(e.to_string()))?;
+    let builder = match client_roots {
+        // A client certificate, when presented, must chain to these roots; clients without one
+        // (the kubelet's probes, CI uploads with a bearer token) still connect, and
+        // `POST /validate` refuses them itself (`ClientIdentity`).
+        Some(roots) => builder.with_client_cert_verifier(
+            rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider())
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| WebhookError::Tls(format!("--client-ca: {e}")))?,
+        ),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -274,6 +274,7 @@ pub fn pod(ns: &str, name: &str, images: &[usize]) -> Workload {
         labels: labels.clone(),
         pod_labels: labels,
         owner: None,
+        owner_uid: None,
         containers,
         host_network: false,
         host_pid: false,

@@ -17,7 +17,8 @@ use crate::guardrail::Exception;
 use crate::index::context::Context;
 use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::{App, Artifact, ArtifactKey, Criticality, Finding, ImageRef, Severity, Workload};
-use crate::policy::{Violation, evaluate};
+use crate::policy::Violation;
+use crate::policy::admission::running_violations;
 use crate::risk::{self, Reach, RiskContext, RiskScore};
 
 /// Most violations listed in status.
@@ -167,7 +168,7 @@ pub fn assess_members<'a>(
             .then_with(|| a.finding.id.cmp(&b.finding.id))
     });
     let scores: Vec<u32> = ranked.iter().map(|r| r.risk.score).collect();
-    let violations = workloads.iter().flat_map(|w| evaluate(w, None, index, now).violations).collect();
+    let violations = workloads.iter().flat_map(|w| running_violations(w, index, now)).collect();
     Assessment {
         app,
         namespace,

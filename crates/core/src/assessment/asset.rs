@@ -69,7 +69,7 @@ pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Asse
             let name = image_name(&asset.identifier);
             postures.extend(index.artifacts_of_image_name(&name));
             // Only the asset's own namespace: a team's asset must not reveal other tenants.
-            for w in index.workloads_in(ns).filter(|w| index.is_top_level(w)) {
+            for w in index.workloads_in(ns).filter(|w| index.reported_on_its_own(w)) {
                 if w.images().any(|i| i.name() == name) {
                     seen_in.insert(w.object_ref().to_string());
                 }
@@ -86,7 +86,7 @@ pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Asse
         }
         AssetType::Service => {
             if let Some(svc) = index.services_in(ns).find(|s| *s.name == *asset.identifier) {
-                for w in index.workloads_in(ns).filter(|w| index.is_top_level(w)) {
+                for w in index.workloads_in(ns).filter(|w| index.reported_on_its_own(w)) {
                     if crate::selector::subset_matches(&svc.selector, &w.pod_labels) {
                         seen_in.insert(w.object_ref().to_string());
                     }

@@ -17,7 +17,7 @@ pub mod status;
 pub use app::{AppSummary, Assessment, Ranked, assess};
 pub use asset::assess_asset;
 pub use condition::ConditionState;
-pub use exception::exception_status;
+pub use exception::{exception_state, exception_status, unmatched};
 
 #[cfg(test)]
 mod tests;

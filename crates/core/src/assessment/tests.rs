@@ -48,6 +48,7 @@ fn mk_workload(kind: WorkloadKind, ns: &str, name: &str, image: &str, pod_labels
         labels: BTreeMap::new(),
         pod_labels: labels(pod_labels),
         owner: None,
+        owner_uid: None,
         containers: vec![mk_container(image)],
         host_network: false,
         host_pid: false,

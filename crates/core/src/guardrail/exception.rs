@@ -61,12 +61,8 @@ impl Exception {
         if src.justification.trim().is_empty() {
             return Err(CompileError::new("spec.justification", "is empty: say why the risk is acceptable"));
         }
-        let expires = timestamp::parse(src.expires).ok_or_else(|| {
-            CompileError::new(
-                "spec.expires",
-                format!("{:?} is not an RFC 3339 time (e.g. 2026-12-31T00:00:00Z)", src.expires),
-            )
-        })?;
+        let expires =
+            timestamp::parse_rfc3339(src.expires).map_err(|e| CompileError::new("spec.expires", e.to_string()))?;
         let m = src.matches;
         let images = if m.images.is_empty() {
             None

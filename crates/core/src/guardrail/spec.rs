@@ -265,8 +265,15 @@ pub struct ExceptionAnalysis {
 /// Lifecycle state of an exception.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum RiskExceptionState {
+    /// Valid, in force, and able to waive something.
     #[default]
     Active,
+    /// Past `spec.expires`.
     Expired,
+    /// Refused: the reason names the field.
     Invalid,
+    /// Valid and in force, but it can waive nothing: it covers only exempt namespaces, or no
+    /// GuardrailPolicy has its policy and rules or trusts exceptions from its namespace for the
+    /// namespaces it covers (and it hides no finding from posture). The reason says which.
+    Unmatched,
 }

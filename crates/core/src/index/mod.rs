@@ -35,8 +35,8 @@ use crate::guardrail::{Exception, Policy};
 use crate::ingest::{Epss, Kev};
 use crate::model::artifact::image_artifact_key;
 use crate::model::{
-    App, Artifact, ArtifactKey, Asset, Component, Finding, ImageKey, ImageRef, Namespace, ObjectRef, ReferenceGrant,
-    Report, Route, Service, Severity, Workload, WorkloadKind,
+    App, Artifact, ArtifactKey, Asset, Component, ControllerIdentity, Finding, ImageKey, ImageRef, Namespace,
+    ObjectRef, ReferenceGrant, Report, Route, Service, Severity, Workload, WorkloadKind,
 };
 
 /// The index behind a lock, shared by the reconciler and the webhook. Never hold the
@@ -54,6 +54,10 @@ pub struct IndexConfig {
     pub exempt_namespaces: Vec<String>,
     /// Ingress and load-balancer classes the operator declared internal or internet.
     pub exposure: exposure::ExposureConfig,
+    /// Controllers whose object creations admission spares when the object's controller is
+    /// a workload the index knows (`policy::admission`); matched against the username the
+    /// API server authenticated, never against anything the object says.
+    pub controllers: Vec<ControllerIdentity>,
 }
 
 impl IndexConfig {
@@ -76,6 +80,7 @@ impl Default for IndexConfig {
             max_exception_days: 90,
             exempt_namespaces: vec!["kube-system".into(), "stance-system".into()],
             exposure: exposure::ExposureConfig::default(),
+            controllers: ControllerIdentity::defaults(),
         }
     }
 }

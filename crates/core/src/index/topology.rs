@@ -264,6 +264,21 @@ impl PostureIndex {
         }
     }
 
+    /// True when a running workload is judged and reported on its own: no known workload
+    /// controls it ([`is_top_level`](Self::is_top_level)), or it is a Pod that runs something
+    /// its top-level controller's template does not ([`Workload::runs_same_as`]: a Pod given
+    /// another image, privileges or a debug container runs what its controller never would).
+    /// Otherwise the top-level controller stands for it and it is reported once, as that
+    /// controller. Only Pods are compared: a ReplicaSet of an earlier Deployment revision
+    /// differs from the Deployment by design and runs nothing of its own but its Pods. The one
+    /// rule of which running workloads the audit (`stance scan`, the operator's status) judges.
+    pub fn reported_on_its_own(&self, w: &Workload) -> bool {
+        if self.is_top_level(w) {
+            return true;
+        }
+        w.kind == WorkloadKind::Pod && self.top_level(&w.object_ref()).is_none_or(|c| !w.runs_same_as(c))
+    }
+
     /// The Services of one namespace.
     pub fn services_in(&self, namespace: &str) -> impl Iterator<Item = &Service> {
         self.services.get(namespace).into_iter().flat_map(|m| m.values())
@@ -301,9 +316,10 @@ impl PostureIndex {
             .filter(|a| a.selects(w))
     }
 
-    /// Top-level workloads an application selects.
+    /// Workloads an application selects that are reported on their own
+    /// ([`reported_on_its_own`](Self::reported_on_its_own)).
     pub fn app_workloads<'a>(&'a self, app: &'a App) -> impl Iterator<Item = &'a Arc<Workload>> + 'a {
-        self.workloads_in(&app.namespace).filter(|w| app.selects(w) && self.is_top_level(w))
+        self.workloads_in(&app.namespace).filter(|w| app.selects(w) && self.reported_on_its_own(w))
     }
 
     /// The application's detected exposure (cached; see [`refresh`](Self::refresh)).

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::gzip::{self, InflateError, MAX_DECOMPRESSED};
-use super::{Epss, FormatError, Kev, Warning};
+use super::{Epss, FormatError, Kev, Warning, timestamp};
 use super::{checkov, gitleaks, grype, kubescape, kyverno_exception, npm_audit, osv_scanner, semgrep, snyk, spdx3};
 use super::{config_map, cyclonedx, epss, kev, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
 use crate::model::Report;
@@ -193,8 +193,67 @@ const REPORT_FORMATS: [ReportFormat; 16] = [
     ("SPDX 3 JSON-LD", spdx3::detect, spdx3::parse),
 ];
 
+/// The fields each format states its report's time in (JSON pointers; `*` is every element
+/// of an array): a value there that is not RFC 3339 is warned about, naming the field, and
+/// the parser treats the time as unknown ([`timestamp::parse`]). ZAP's `@generated` has a
+/// format of its own, read exactly by its parser.
+const REPORT_TIMES: &[(&str, &[&str])] = &[
+    ("Trivy Operator report", &["/report/updateTimestamp", "/metadata/creationTimestamp"]),
+    ("PolicyReport", &["/metadata/creationTimestamp"]),
+    ("CycloneDX", &["/metadata/timestamp"]),
+    ("SPDX", &["/creationInfo/created"]),
+    ("SARIF", &["/runs/*/invocations/*/endTimeUtc", "/runs/*/invocations/*/startTimeUtc"]),
+    ("Trivy JSON", &["/CreatedAt"]),
+    ("Grype JSON", &["/descriptor/timestamp"]),
+    ("Kubescape JSON", &["/generationTime"]),
+    ("SPDX 3 JSON-LD", &["/@graph/*/created"]),
+];
+
+/// Warns about every report time of a `format` document that is not RFC 3339.
+fn check_report_times(format: &str, origin: &str, v: &Value, warnings: &mut Vec<Warning>) {
+    let Some((_, pointers)) = REPORT_TIMES.iter().find(|(name, _)| *name == format) else { return };
+    for pointer in *pointers {
+        let mut found = Vec::new();
+        values_at(v, pointer.trim_start_matches('/'), String::new(), &mut found);
+        for (path, text) in found {
+            if let Err(e) = timestamp::parse_rfc3339(text.trim()).map_err(|e| e.to_string())
+                && !text.trim().is_empty()
+            {
+                let field = path.trim_start_matches('.');
+                warn(warnings, origin, format!("{format}: {field}: {e}; the report's time is treated as unknown"));
+            }
+        }
+    }
+}
+
+/// The string values at a pointer whose `*` segments stand for every array element, with
+/// their dotted paths (`runs[0].invocations[1].endTimeUtc`).
+fn values_at<'v>(v: &'v Value, rest: &str, path: String, out: &mut Vec<(String, &'v str)>) {
+    if rest.is_empty() {
+        if let Some(s) = v.as_str() {
+            out.push((path, s));
+        }
+        return;
+    }
+    let (segment, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    match (segment, v) {
+        ("*", Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                values_at(item, tail, format!("{path}[{i}]"), out);
+            }
+        }
+        (key, Value::Object(map)) => {
+            if let Some(child) = map.get(key) {
+                values_at(child, tail, format!("{path}.{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
     if let Some((name, _, parse)) = REPORT_FORMATS.iter().find(|(_, detect, _)| detect(v)) {
+        check_report_times(name, origin, v, warnings);
         match parse(origin, v) {
             Ok(reports) => out.extend(reports.into_iter().map(Parsed::Report)),
             Err(e) => warn(warnings, origin, format!("{name}: {e}")),

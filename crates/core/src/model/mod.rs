@@ -9,6 +9,7 @@ pub mod finding;
 pub mod image;
 pub mod network;
 pub mod report;
+pub mod requester;
 pub mod severity;
 pub mod workload;
 
@@ -21,6 +22,7 @@ pub use finding::{Finding, FindingDetail, FindingKind, Format, Package, Source, 
 pub use image::{ImageKey, ImageRef};
 pub use network::{GrantFrom, GrantTo, Namespace, ReferenceGrant, Route, Service};
 pub use report::Report;
+pub use requester::ControllerIdentity;
 pub use severity::Severity;
 pub use stance_ecosystem::{PackageId, Purl};
 pub use workload::{Container, ContainerKind, Workload, WorkloadKind};

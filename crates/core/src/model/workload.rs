@@ -91,7 +91,11 @@ pub struct Workload {
     /// Labels of the pods it creates (its pod template's labels; a Pod's own labels).
     pub pod_labels: BTreeMap<String, String>,
     /// The controlling owner (`ownerReferences[controller=true]`), e.g. a Pod's ReplicaSet.
+    /// Written by whoever wrote the object: admission never trusts it on its own
+    /// (`policy::admission`).
     pub owner: Option<ObjectRef>,
+    /// The `uid` that owner reference names.
+    pub owner_uid: Option<Arc<str>>,
     pub containers: Vec<Container>,
     pub host_network: bool,
     pub host_pid: bool,
@@ -121,5 +125,18 @@ impl Workload {
     /// True when any container may run as root.
     pub fn may_run_as_root(&self) -> bool {
         self.containers.iter().any(|c| c.may_run_as_root)
+    }
+
+    /// True when this workload runs what `other` runs, as far as guardrails judge pods: the
+    /// same containers (images and security settings), host namespaces, hostPath volumes
+    /// and service account. Labels and names do not count (a Pod's differ from its
+    /// controller's). An unset service account is `default`, as the API server's
+    /// ServiceAccount admission plugin sets it on Pods but not on pod templates.
+    pub fn runs_same_as(&self, other: &Workload) -> bool {
+        let account = |w: &Workload| w.service_account.as_deref().unwrap_or("default").to_string();
+        self.containers == other.containers
+            && (self.host_network, self.host_pid, self.host_ipc) == (other.host_network, other.host_pid, other.host_ipc)
+            && self.host_paths == other.host_paths
+            && account(self) == account(other)
     }
 }

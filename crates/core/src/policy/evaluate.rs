@@ -7,7 +7,7 @@ use super::context::{ImageCtx, Subject};
 use super::judgement::{Judged, Judgement};
 use super::rules::{self, Hit};
 use super::verdict::{Verdict, Violation};
-use crate::guardrail::{Check, Enforcement, Exception, OnUnscanned, Policy, Rule};
+use crate::guardrail::{Check, Enforcement, Exception, OnUnscanned, Policy, RiskExceptionState, Rule};
 use crate::index::PostureIndex;
 use crate::model::{ImageRef, Workload};
 
@@ -43,6 +43,11 @@ pub fn judge_policies<'a>(
 ) -> Judgement<'a> {
     let subject = Subject::new(w, index, now);
     let exceptions: Vec<&Exception> = index.exceptions().filter_map(|e| e.active(now)).collect();
+    let expired: Vec<&Exception> = index
+        .exceptions()
+        .filter_map(|e| e.compiled.as_deref().ok())
+        .filter(|e| e.state(now).0 == RiskExceptionState::Expired)
+        .collect();
     let mut old_subject: Option<Subject<'_>> = None;
     let mut judged = Vec::new();
     for entry in index.policies() {
@@ -50,21 +55,24 @@ pub fn judge_policies<'a>(
         if !applies(policy, &subject) {
             continue;
         }
-        let honoured: Vec<&Exception> = exceptions
-            .iter()
-            .copied()
-            .filter(|e| honours(policy, e, &w.namespace, &index.config.exception_namespaces))
-            .collect();
+        let trusted = |list: &[&'a Exception]| -> Vec<&'a Exception> {
+            list.iter()
+                .copied()
+                .filter(|e| honours(policy, e, &w.namespace, &index.config.exception_namespaces))
+                .collect()
+        };
+        let (active, lapsed) = (trusted(&exceptions), trusted(&expired));
+        let honoured = Honoured { active: &active, expired: &lapsed };
         let defaults = &index.config.exception_namespaces;
-        let mut found = policy_violations(policy, &subject, &honoured, defaults);
+        let mut found = policy_violations(policy, &subject, honoured, defaults);
         if policy.new_risk_only
             && let Some(old) = old
         {
             let old_s = old_subject.get_or_insert_with(|| Subject::new(old, index, now));
             let before: Vec<Violation> =
-                policy_violations(policy, old_s, &honoured, defaults).into_iter().map(Judged::into_unworded).collect();
+                policy_violations(policy, old_s, honoured, defaults).into_iter().map(Judged::into_unworded).collect();
             for j in &mut found {
-                apply_ratchet(j.violation_mut(), &before);
+                apply_ratchet(j.violation_mut(), w, &before, old);
             }
         }
         judged.extend(found);
@@ -116,7 +124,7 @@ pub fn honours(p: &Policy, e: &Exception, workload_ns: &str, default_namespaces:
 fn policy_violations<'a>(
     p: &'a Policy,
     s: &Subject<'a>,
-    honoured: &[&Exception],
+    honoured: Honoured<'_>,
     defaults: &'a [String],
 ) -> Vec<Judged<'a>> {
     let mut out = Vec::new();
@@ -202,21 +210,34 @@ fn unscanned<'a>(p: &Policy, img: &ImageCtx<'a>, seen: &mut Vec<&'a ImageRef>) -
     ))
 }
 
+/// Exceptions from the index that a policy trusts for a workload: the active ones, which
+/// waive, and the expired ones, which a denial names (issue 16 §4).
+#[derive(Clone, Copy)]
+struct Honoured<'e> {
+    active: &'e [&'e Exception],
+    expired: &'e [&'e Exception],
+}
+
 fn finish<'a>(
     p: &'a Policy,
     rule: &'a Rule,
     mut hit: Hit<'a>,
     enforcement: Enforcement,
     s: &Subject<'a>,
-    honoured: &[&Exception],
+    honoured: Honoured<'_>,
     defaults: &'a [String],
 ) -> Judged<'a> {
+    let in_scope = |e: &Exception| {
+        e.covers_rule(&p.name, &rule.name, rule.check.type_name())
+            && e.covers_target(s.workload, &s.app_names, hit.image)
+    };
     let mut excepted_by = Vec::new();
-    let mut partly = Vec::new();
-    for e in honoured {
-        if !e.covers_rule(&p.name, &rule.name, rule.check.type_name())
-            || !e.covers_target(s.workload, &s.app_names, hit.image)
-        {
+    // Exceptions that waived some items, and how many: together they may waive them all.
+    let mut waivers: Vec<(String, usize)> = Vec::new();
+    // Copied only once an exception waives items (never on the common path without one).
+    let mut all_items: Option<Vec<_>> = None;
+    for e in honoured.active.iter().copied() {
+        if !in_scope(e) {
             continue;
         }
         if e.findings.is_empty() {
@@ -227,13 +248,35 @@ fn finish<'a>(
             continue;
         }
         let before = hit.items.len();
+        if all_items.is_none() && hit.items.iter().any(|i| e.covers_finding(i.ids())) {
+            all_items = Some(hit.items.clone());
+        }
         hit.items.retain(|i| !e.covers_finding(i.ids()));
-        if hit.items.is_empty() {
-            excepted_by.push(e.id());
-        } else if hit.items.len() < before {
-            partly.push(format!("{} excepted by {}", before - hit.items.len(), e.id()));
+        if hit.items.len() < before {
+            waivers.push((e.id(), before - hit.items.len()));
         }
     }
+    let partly = if let Some(all) = all_items.filter(|_| hit.items.is_empty()) {
+        // Waived entirely: the violation keeps the items it waives (the CVE ids), so outputs
+        // and audit records say what was accepted.
+        excepted_by.extend(waivers.into_iter().map(|(id, _)| id));
+        hit.items = all;
+        Vec::new()
+    } else {
+        waivers.into_iter().map(|(id, n)| format!("{n} excepted by {id}")).collect()
+    };
+    // An exception that lapsed and would still cover what is left: the newly denied deploy
+    // says which one, so its owner knows what to renew.
+    let lapsed: Vec<String> = if excepted_by.is_empty() {
+        honoured
+            .expired
+            .iter()
+            .filter(|e| in_scope(e) && (e.findings.is_empty() || hit.items.iter().any(|i| e.covers_finding(i.ids()))))
+            .map(|e| format!("RiskException {} expired at {}", e.id(), e.expires))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let violation = Violation {
         policy: p.name.clone(),
         rule: rule.name.clone(),
@@ -247,13 +290,20 @@ fn finish<'a>(
         excepted_by,
         preexisting: false,
     };
-    Judged::new(violation, (p, rule), hit, partly, defaults)
+    Judged::new(violation, (p, rule), hit, partly, lapsed, (s.workload, defaults))
 }
 
-/// Marks a violation pre-existing when the running revision had the same violation
-/// (same policy, rule and container) with every one of its items.
-fn apply_ratchet(v: &mut Violation, before: &[Violation]) {
-    let same = before.iter().filter(|b| b.policy == v.policy && b.rule == v.rule && b.container == v.container);
+/// Marks a violation pre-existing when the running revision had the same violation with
+/// every one of its items. Same means the same policy, rule and container, and the same
+/// image in that container: a container switched to another image is new risk, even when
+/// the old image broke the same rules (issue 17 §5).
+fn apply_ratchet(v: &mut Violation, new: &Workload, before: &[Violation], old: &Workload) {
+    let same = before.iter().filter(|b| {
+        b.policy == v.policy
+            && b.rule == v.rule
+            && b.container == v.container
+            && same_image(v.container.as_deref(), new, old)
+    });
     for b in same {
         if v.items.is_empty() && b.items.is_empty()
             || !v.items.is_empty() && v.items.iter().all(|i| b.items.contains(i))
@@ -261,5 +311,20 @@ fn apply_ratchet(v: &mut Violation, before: &[Violation]) {
             v.preexisting = true;
             return;
         }
+    }
+}
+
+/// True when the named container runs the same image in both revisions (the parsed
+/// reference when both parse, so `nginx:1.25` is `docker.io/library/nginx:1.25`; else the
+/// text as written). A violation of no container in particular has no image to compare.
+fn same_image(container: Option<&str>, new: &Workload, old: &Workload) -> bool {
+    let Some(name) = container else { return true };
+    fn find<'w>(w: &'w Workload, name: &str) -> Option<(&'w Result<ImageRef, String>, &'w str)> {
+        w.containers.iter().find(|c| &*c.name == name).map(|c| (&c.image, &*c.image_raw))
+    }
+    match (find(new, name), find(old, name)) {
+        (Some((Ok(a), _)), Some((Ok(b), _))) => a == b,
+        (Some((_, a)), Some((_, b))) => a == b,
+        _ => false,
     }
 }

@@ -12,7 +12,8 @@ use std::fmt::Write;
 
 use super::rules::{self, Hit, Item};
 use super::verdict::{Effect, Verdict, Violation, write_line};
-use crate::guardrail::{Policy, Rule};
+use crate::guardrail::{Check, Policy, Rule};
+use crate::model::Workload;
 
 /// One violation and what its message is made of.
 #[derive(Debug)]
@@ -33,26 +34,33 @@ struct Wording<'a> {
     advice: Cow<'static, str>,
     /// "N excepted by ns/name" for exceptions that cover some items only.
     partly: Vec<String>,
-    /// Where RiskExceptions are honoured, for the hint on how to accept the risk;
+    /// "RiskException ns/name expired at T" for expired exceptions that would cover it.
+    lapsed: Vec<String>,
+    /// The workload judged (the hint names it).
+    workload: &'a Workload,
+    /// Where RiskExceptions are honoured by default, for the hint on how to accept the risk;
     /// `None` when no hint is given (excepted or audit-only).
     hint: Option<&'a [String]>,
 }
 
 impl<'a> Judged<'a> {
     /// A violation (its `message` is ignored and left empty) and the hit it words, with
-    /// the exceptions that cover part of its items.
+    /// the exceptions that cover part of its items and the expired ones that would cover it,
+    /// for the workload judged under the index's default exception namespaces.
     pub(super) fn new(
         mut violation: Violation,
         (policy, rule): (&'a Policy, &'a Rule),
         hit: Hit<'a>,
         partly: Vec<String>,
-        exception_namespaces: &'a [String],
+        lapsed: Vec<String>,
+        (workload, exception_namespaces): (&'a Workload, &'a [String]),
     ) -> Judged<'a> {
         violation.message = String::new();
         // Where to ask for an exception helps only someone who is denied or warned.
         let hint = matches!(violation.effect(), Effect::Deny | Effect::Warn).then_some(exception_namespaces);
         let Hit { header, items, advice, .. } = hit;
-        Judged { violation, wording: Wording { policy, rule, header, items, advice, partly, hint } }
+        let wording = Wording { policy, rule, header, items, advice, partly, lapsed, workload, hint };
+        Judged { violation, wording }
     }
 
     /// The violation, without its message.
@@ -74,8 +82,14 @@ impl<'a> Judged<'a> {
             out.push(')');
         }
         if let Some(defaults) = w.hint {
+            for lapsed in &w.lapsed {
+                out.push_str(". ");
+                out.push_str(lapsed);
+            }
             out.push_str(". ");
-            write_exception_hint(out, w.policy, w.rule, defaults);
+            // A denial spells out the RiskException's fields; a warning, which Kubernetes cuts
+            // at 512 bytes, names only where and for what (the ratchet may have made this one).
+            write_exception_hint(out, w, defaults, self.violation.effect() == Effect::Deny);
         }
     }
 
@@ -108,16 +122,66 @@ impl<'a> Judged<'a> {
     }
 }
 
-/// Appends where to ask for an exception, for messages.
-fn write_exception_hint(out: &mut String, p: &Policy, rule: &Rule, default_namespaces: &[String]) {
-    let ns =
-        if p.exceptions.allowed_namespaces.is_empty() { default_namespaces } else { &p.exceptions.allowed_namespaces };
-    out.push_str("To accept the risk, ask for a RiskException");
-    if let Some(n) = ns.first() {
-        let _ = write!(out, " in namespace {n}");
+/// Appends how to accept the risk: the RiskException, field by field, that would waive this
+/// violation — where it must live, `spec.policy`, `spec.rules`, the item ids for
+/// `spec.findings` (rules whose items are findings or packages), and the workload's namespace
+/// and name for `spec.match` (docs/request-an-exception.md explains each).
+fn write_exception_hint(out: &mut String, w: &Wording<'_>, default_namespaces: &[String], full: bool) {
+    let settings = &w.policy.exceptions;
+    if settings.disabled {
+        let _ = write!(out, "GuardrailPolicy {} accepts no RiskExceptions (spec.exceptions.disabled)", w.policy.name);
+        return;
     }
-    let _ = write!(out, " (policy: {}, rules: [{}])", p.name, rule.name);
+    let trusted =
+        if settings.allowed_namespaces.is_empty() { default_namespaces } else { &settings.allowed_namespaces };
+    let namespace =
+        trusted.first().map(String::as_str).or_else(|| settings.allow_same_namespace.then_some(&*w.workload.namespace));
+    let Some(namespace) = namespace else {
+        let _ = write!(
+            out,
+            "GuardrailPolicy {} trusts RiskExceptions from no namespace (spec.exceptions), so none can waive this",
+            w.policy.name
+        );
+        return;
+    };
+    if !full {
+        let _ = write!(
+            out,
+            "To accept the risk, ask for a RiskException in namespace {namespace} (policy: {}, rules: [{}])",
+            w.policy.name, w.rule.name
+        );
+        return;
+    }
+    let _ = write!(
+        out,
+        "To accept the risk, ask for a RiskException in namespace {namespace} with spec: {{policy: {}, rules: [{}]",
+        w.policy.name, w.rule.name
+    );
+    if matches!(w.rule.check, Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_))
+        && !w.items.is_empty()
+    {
+        out.push_str(", findings: [");
+        for (n, item) in w.items.iter().take(MAX_HINTED).enumerate() {
+            if n > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&item.key);
+        }
+        if w.items.len() > MAX_HINTED {
+            let _ = write!(out, ", and {} more", w.items.len() - MAX_HINTED);
+        }
+        out.push(']');
+    }
+    let _ = write!(
+        out,
+        ", match: {{namespaces: [{}], workloads: [{}]}}, justification: why the risk is acceptable, expires: an RFC 3339 \
+         time}}",
+        w.workload.namespace, w.workload.name
+    );
 }
+
+/// How many item ids the exception hint lists for `spec.findings`.
+const MAX_HINTED: usize = 10;
 
 /// Everything the guardrails said about one workload, messages not yet written.
 #[derive(Debug, Default)]

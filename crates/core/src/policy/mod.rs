@@ -1,13 +1,16 @@
 //! Guardrail evaluation (pure): one workload in its context against the index's compiled
 //! policies and exceptions → a [`Verdict`]. Admission, `stance check` and the operator's
-//! audit all call [`evaluate`] / [`judge`].
+//! audit all call [`admission::triage`] (which requests are judged, on what) and then
+//! [`judge_policies`] / [`evaluate`].
 
+pub mod admission;
 pub mod context;
 pub mod evaluate;
 pub mod judgement;
 pub mod rules;
 pub mod verdict;
 
+pub use admission::{AdmissionFacts, Operation, Skip, Triage, triage};
 pub use evaluate::{evaluate, judge, judge_policies};
 pub use judgement::{Judged, Judgement};
 pub use verdict::{Effect, Verdict, Violation};
