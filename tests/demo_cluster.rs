@@ -11,32 +11,19 @@
 
 mod common;
 
+use common::demo::{Demo, NOW, posture_of_status, python, repo, text};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-/// The snapshot's date (README quick start); `hack/demo-cluster.sh` evaluates at it by default.
-const NOW: &str = "2026-11-27T12:00:00Z";
 /// Objects 1.20 cannot hold as written, so they are left out of the comparison: none. (The
 /// CronJob is `batch/v1`, sent as `batch/v1beta1` to 1.20; the HTTPRoute is stored without its
 /// CRD's CEL rules; see examples/demo/README.md.)
 const NOT_IN_THE_CLUSTER: &[&str] = &[];
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(REPO).join(rel)
-}
-
-fn python() -> String {
-    std::env::var("STANCE_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// Files under `dir`, as paths relative to it.
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -196,52 +183,6 @@ fn the_demo_as_a_cluster_holds_it_ranks_the_same() {
 // ---------------------------------------------------------------------------------------------
 // Against a real API server
 
-/// Runs `hack/demo-cluster.sh` steps against the test cluster with a private state dir and ports;
-/// on drop (also when the test fails) stops `stance run`, removes its webhook configuration and
-/// deletes the demo's objects, so the tests after this one find the cluster as it was.
-struct Demo {
-    kubectl: String,
-    state: tempfile::TempDir,
-    webhook_port: u16,
-    metrics_port: u16,
-}
-
-impl Demo {
-    fn command(&self, program: &Path) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(REPO)
-            .env("KUBECONFIG", common::cluster::kubeconfig_path())
-            .env("KUBECTL", &self.kubectl)
-            .env("STANCE_BIN", env!("CARGO_BIN_EXE_stance"))
-            .env("STANCE_DEMO_DIR", self.state.path())
-            .env("STANCE_DEMO_WEBHOOK_PORT", self.webhook_port.to_string())
-            .env("STANCE_DEMO_METRICS_PORT", self.metrics_port.to_string())
-            .env("STANCE_DEMO_NOW", NOW);
-        c
-    }
-
-    fn script(&self, step: &str) -> Output {
-        self.command(&repo("hack/demo-cluster.sh")).arg(step).output().unwrap()
-    }
-
-    fn objects(&self, args: &[&str]) -> Output {
-        let mut c = self.command(Path::new(&python()));
-        c.arg(repo("hack/demo-objects.py")).args(args).output().unwrap()
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        let mut c = self.command(Path::new(&self.kubectl));
-        c.args(args).output().unwrap()
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.script("stop");
-        let _ = self.script("unload");
-    }
-}
-
 /// "validated N objects from M files: K refused" → (N, K).
 fn summary(out: &str, verb: &str) -> (usize, usize) {
     let line = out.lines().rev().find(|l| l.starts_with(verb)).unwrap_or_else(|| panic!("no summary in:\n{out}"));
@@ -279,36 +220,10 @@ fn violations_by_enforcement(app: &Value) -> Value {
     json!(counts)
 }
 
-fn posture_of_status(status: &Value) -> Value {
-    let top: Vec<Value> = status["topFindings"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|f| json!([f["id"], f["package"], f["riskScore"]]))
-        .collect();
-    json!({
-        "riskScore": status["riskScore"],
-        "exposure": status["exposure"],
-        "findings": status["findings"],
-        "suppressedFindings": status["suppressedFindings"],
-        "compliant": status["compliance"]["compliant"],
-        // Left out of the status when there are none.
-        "violations": status["compliance"].get("violationsByEnforcement").cloned().unwrap_or_else(|| json!({})),
-        "topFindings": top,
-    })
-}
-
 #[test]
 #[ignore = "needs a Kubernetes API server: run hack/test.sh"]
 fn the_demo_runs_in_a_real_cluster_as_it_scans_offline() {
-    let demo = Demo {
-        kubectl: std::env::var("STANCE_TEST_KUBECTL")
-            .expect("set STANCE_TEST_KUBECTL to a kubectl (hack/local-cluster.sh kubectl-path); hack/test.sh does"),
-        state: tempfile::tempdir().unwrap(),
-        webhook_port: common::operator::free_port(),
-        metrics_port: common::operator::free_port(),
-    };
+    let demo = Demo::new();
 
     // 1. The checks refuse what a real Trivy Operator CRD refuses: DefectDojo's export of an
     //    older Trivy Operator lacks fields the current CRD requires; Trivy Operator's e2e SBOM

@@ -35,6 +35,7 @@ pub fn reports(rel: &str) -> Vec<Report> {
 }
 
 pub mod cluster;
+pub mod demo;
 pub mod operator;
 pub mod schema;
 
