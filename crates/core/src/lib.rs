@@ -19,12 +19,15 @@
 //! - [`policy`] — guardrail evaluation of one workload against the index → verdict.
 //! - [`assessment`] — an application's and an asset's posture, audits of running workloads,
 //!   the status values the operator writes.
+//! - [`lifecycle`] — remediation lifecycles (first seen, fixed, reopened), due dates and time
+//!   to fix, as a diff of the index against the records a store keeps.
 #![forbid(unsafe_code)]
 
 pub mod assessment;
 pub mod guardrail;
 pub mod index;
 pub mod ingest;
+pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod policy;

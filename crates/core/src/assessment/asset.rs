@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::app::severity_counts;
 use super::status::AssetStatus;
-use crate::index::PostureIndex;
+use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::artifact::{normalize_endpoint, normalize_repository};
 use crate::model::{Artifact, Asset, AssetType, ImageRef};
 use crate::risk::{self, RiskContext, reach};
@@ -20,8 +20,9 @@ pub fn image_name(identifier: &str) -> String {
     ImageRef::parse(identifier).map(|i| i.name()).unwrap_or_else(|_| identifier.trim().to_ascii_lowercase())
 }
 
-/// Computes an Asset's status at `now`.
-pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
+/// The risk context of an Asset's findings at `now`: its application's, overridden by the
+/// asset's own criticality and exposure.
+pub fn asset_context(index: &PostureIndex, asset: &Asset, now: Timestamp) -> RiskContext {
     let ns = &*asset.namespace;
     let app = asset.app_ref.as_ref().and_then(|r| index.app(r.namespace.as_deref().unwrap_or(ns), &r.name));
     let mut ctx = RiskContext::unknown(now);
@@ -36,7 +37,14 @@ pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Asse
     if let Some(r) = asset.exposure.and_then(reach::declared) {
         ctx.reach = r;
     }
+    ctx
+}
 
+/// The postures of the artifacts an Asset names and, for images and Services, the
+/// top-level workloads of its own namespace that run it (the one home of "an asset's
+/// findings": its status and the remediation lifecycle both read them here).
+pub fn asset_postures(index: &PostureIndex, asset: &Asset) -> (Vec<Arc<ArtifactPosture>>, BTreeSet<String>) {
+    let ns = &*asset.namespace;
     let mut postures = Vec::new();
     let mut seen_in = BTreeSet::new();
     match asset.asset_type {
@@ -69,6 +77,13 @@ pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Asse
             }
         }
     }
+    (postures, seen_in)
+}
+
+/// Computes an Asset's status at `now`.
+pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
+    let ctx = asset_context(index, asset, now);
+    let (postures, seen_in) = asset_postures(index, asset);
     let open: Vec<_> =
         postures.iter().flat_map(|p| p.findings.iter()).filter(|f| !f.suppressed()).map(|f| &**f).collect();
     AssetStatus {
