@@ -3,6 +3,7 @@
 pub mod check;
 pub mod crds;
 pub mod findings;
+pub mod history;
 pub mod operator;
 pub mod run;
 pub mod scan;
@@ -40,6 +41,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Serve the validating admission webhook (HTTPS) from a snapshot of manifests and reports.
     Webhook(webhook::WebhookArgs),
+    /// Print remediation trends, time to fix and overdue findings from a history store.
+    History(history::HistoryArgs),
 }
 
 /// How logs are written (`--log-format`).
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Webhook(a) => webhook::run(&a),
         Command::Operator(a) => operator::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::History(a) => history::run(&a),
     }
 }
 

@@ -15,6 +15,8 @@ use super::status::{
 };
 use crate::guardrail::Exception;
 use crate::index::{ArtifactPosture, PostureIndex};
+use crate::lifecycle::SubjectRef;
+use crate::lifecycle::summary::{self, Remediation};
 use crate::model::{App, Artifact, ArtifactKey, Finding, ImageRef, Severity, Workload};
 use crate::policy::{Violation, evaluate};
 use crate::risk::{self, Reach, RiskContext, RiskScore};
@@ -50,6 +52,9 @@ pub struct Assessment<'a> {
     /// Guardrail violations of the application's running workloads.
     pub violations: Vec<Violation>,
     pub risk_score: u32,
+    /// Overdue findings, new / fixed this week and time to fix, when the index holds a
+    /// lifecycle view (`crate::lifecycle`).
+    pub remediation: Option<Remediation>,
 }
 
 /// How an application uses one artifact.
@@ -201,7 +206,16 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
         workloads: scope.workloads.iter().map(|w| w.object_ref().to_string()).collect(),
         violations,
         exposure_reasons: scope.exposure_reasons,
+        remediation: remediation(index, app, now),
     }
+}
+
+/// The application's remediation summary from the index's lifecycle view, if it has one.
+pub fn remediation(index: &PostureIndex, app: &App, now: Timestamp) -> Option<Remediation> {
+    let ledger = index.ledger()?;
+    let subject = SubjectRef::app(&app.namespace, &app.name);
+    let records = ledger.subject(&subject).into_iter().flat_map(|r| r.values());
+    Some(summary::remediation(records, &ledger.policy, now))
 }
 
 /// Active exceptions from the namespaces the operator trusts by default: these hide the
@@ -370,6 +384,7 @@ impl Assessment<'_> {
                     .collect(),
             },
             conditions,
+            remediation: self.remediation.clone(),
         }
     }
 }
@@ -395,4 +410,6 @@ pub struct AppSummary {
     pub compliance: ComplianceStatus,
     /// `Ready` and `Compliant`.
     pub conditions: Vec<ConditionState>,
+    /// See [`Assessment::remediation`].
+    pub remediation: Option<Remediation>,
 }

@@ -4,7 +4,8 @@
 //! computes them from its ledger, the store's reader from the rows it loads.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::record::Record;
 use crate::guardrail::RemediationPolicy;
@@ -20,7 +21,7 @@ pub const WEEK_DAYS: i64 = 7;
 pub const TRACKED_SEVERITIES: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
 
 /// Mean and 90th percentile of the time to fix of the lifecycles fixed in a window.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeToFix {
     /// `CRITICAL`, `HIGH`, … or `ALL`.
@@ -30,10 +31,10 @@ pub struct TimeToFix {
     /// Lifecycles fixed in the window.
     pub fixed: u32,
     /// Mean days from opened to fixed (one decimal); `None` when nothing was fixed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_days: Option<f64>,
     /// 90th percentile (nearest rank) in days (one decimal); `None` when nothing was fixed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p90_days: Option<f64>,
 }
 
@@ -74,15 +75,17 @@ pub fn time_to_fix_table<'r>(records: impl IntoIterator<Item = &'r Record> + Clo
     out
 }
 
-/// One subject's (or the whole cluster's) remediation at a time.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One subject's (or the whole cluster's) remediation at a time: what `AppPosture.status.remediation`,
+/// `stance scan` and `stance history` show.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Remediation {
     /// Open findings, hidden ones excluded.
     pub open: u32,
     /// Open findings past their due date.
     pub overdue: u32,
     /// Overdue findings per severity (`CRITICAL`…), only severities with some.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub overdue_by_severity: std::collections::BTreeMap<String, u32>,
     /// First seen in the last 7 days.
     pub new_this_week: u32,
@@ -192,4 +195,39 @@ pub fn daily<'r>(
 pub fn day_start(t: Timestamp) -> Timestamp {
     let s = t.as_second().div_euclid(DAY) * DAY;
     Timestamp::from_second(s).unwrap_or(t)
+}
+
+/// A roll-up row: the subject (`None`: the whole cluster), the severity and its counts.
+pub type RollupRow = (Option<super::SubjectRef>, Severity, DailyCounts);
+
+/// Every subject's roll-up rows for the UTC day of `at`, as of `at`, and the cluster's
+/// (the sum over subjects). Rows whose counts are all zero are included only for the
+/// severities a subject has records of, so a count that dropped to zero overwrites
+/// yesterday's value of today's row.
+pub fn daily_rows(ledger: &super::Ledger, at: Timestamp) -> Vec<RollupRow> {
+    let start = day_start(at);
+    let mut cluster = [DailyCounts::default(); 6];
+    let mut seen = [false; 6];
+    let mut out = Vec::new();
+    for (subject, records) in ledger.subjects() {
+        let counts = daily(records.values(), &ledger.policy, start, at);
+        let mut present = [false; 6];
+        for r in records.values() {
+            present[r.facts.severity.rank()] = true;
+        }
+        for sev in Severity::WORST_FIRST {
+            let i = sev.rank();
+            if present[i] {
+                seen[i] = true;
+                cluster[i].add(&counts[i]);
+                out.push((Some(subject.clone()), sev, counts[i]));
+            }
+        }
+    }
+    for sev in Severity::WORST_FIRST {
+        if seen[sev.rank()] {
+            out.push((None, sev, cluster[sev.rank()]));
+        }
+    }
+    out
 }
