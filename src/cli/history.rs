@@ -17,6 +17,7 @@ use stance_core::lifecycle::{Tally, Tracker, snapshot};
 use stance_history::{Decision, FindingHistory, HistoryUrl, Scope, Store, TrendPoint};
 
 use super::{CliError, print};
+use crate::controller::history::{HistoryMetrics, HistoryOptions};
 use crate::output::table::table;
 
 /// Parses `--history`.
@@ -71,6 +72,25 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The operator's history hook, with `--history` (its metrics registered in `registry`).
+    pub fn operator(
+        &self,
+        identity: &str,
+        registry: &mut prometheus_client::registry::Registry,
+    ) -> Option<(HistoryOptions, Arc<HistoryMetrics>)> {
+        let url = self.history.clone()?;
+        let options = HistoryOptions {
+            url,
+            cluster: self.cluster_name.clone(),
+            policy: self.remediation.policy(),
+            retention: self.retention(),
+            identity: identity.to_string(),
+            settle: crate::controller::history::SETTLE,
+            every: crate::controller::history::EVERY,
+        };
+        Some((options, HistoryMetrics::register(registry)))
+    }
+
     /// The retention as a duration.
     pub fn retention(&self) -> SignedDuration {
         SignedDuration::from_secs(i64::from(self.history_retention_days) * DAY)
