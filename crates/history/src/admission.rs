@@ -37,15 +37,12 @@ pub struct Decision {
     pub message: String,
 }
 
-/// Rows per statement (11 parameters each).
-const CHUNK: usize = 500;
-
 impl Store {
     /// Records decisions under this store's cluster; a decision already recorded (same uid
     /// and position) is kept as it was.
     pub async fn record_decisions(&self, decisions: &[Decision]) -> Result<usize, Error> {
         let mut n = 0;
-        for chunk in decisions.chunks(CHUNK) {
+        for chunk in decisions.chunks(self.rows_per_statement()) {
             let mut sql = String::from(
                 "INSERT INTO admission_decisions (cluster, at, uid, seq, operation, username, workload, policy, rule, \
                  effect, message) VALUES ",

@@ -19,9 +19,24 @@ use stance_core::lifecycle::{Change, FindingKey, Record, SubjectRef};
 use super::store::{Store, Written};
 use super::{Error, url::Backend};
 
-/// Rows per multi-row statement: 15 parameters a lifecycle row, well under SQLite's 32,766
-/// and PostgreSQL's 65,535 bind parameters.
+/// Rows per multi-row statement on PostgreSQL: 15 parameters a lifecycle row, well under its
+/// 65,535 bind parameters.
 const CHUNK: usize = 1000;
+/// On SQLite: sqlx binds each `$N` by searching the statement's parameter names
+/// (`sqlite3_bind_parameter_name`), quadratic in the parameters of one statement — 1000
+/// rows (15,000 parameters) spent 90 % of a write there (perf, BENCHMARKS.md); 16 rows keep
+/// the search small and the statements few.
+const SQLITE_CHUNK: usize = 16;
+
+impl Store {
+    /// Rows per multi-row statement on this store's database.
+    pub(crate) fn rows_per_statement(&self) -> usize {
+        match self.url.backend() {
+            Backend::Sqlite => SQLITE_CHUNK,
+            Backend::Postgres => CHUNK,
+        }
+    }
+}
 
 fn b(v: bool) -> i64 {
     i64::from(v)
@@ -58,7 +73,7 @@ impl Store {
         let mut written = Written { changes: changes.len(), rollups: rollups.len(), ..Written::default() };
         let mut tx = self.pool.begin().await.map_err(|e| self.query_error(e))?;
         let entries: Vec<_> = latest.into_iter().collect();
-        for chunk in entries.chunks(CHUNK) {
+        for chunk in entries.chunks(self.rows_per_statement()) {
             let mut sql = String::from(
                 "INSERT INTO findings (subject, kind, finding_id, what, first_seen, opened, fixed, cycle, revision, \
                  severity, known_exploited, kev_due, risk, internet, hidden) VALUES ",
@@ -108,7 +123,7 @@ impl Store {
                 .filter_map(|((sid, key), (_, cs))| stored.get(&(*sid, (*key).clone())).map(|id| (*id, cs)))
                 .flat_map(|(id, cs)| cs.iter().map(move |c| (id, *c)))
                 .collect();
-            for ev in events.chunks(CHUNK) {
+            for ev in events.chunks(self.rows_per_statement()) {
                 let mut sql = String::from(
                     "INSERT INTO finding_events (finding, revision, event, at, severity, known_exploited, risk, \
                      hidden) VALUES ",
@@ -153,7 +168,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<(), Error> {
         let day = day_start(at).as_second();
-        for chunk in rows.chunks(CHUNK) {
+        for chunk in rows.chunks(self.rows_per_statement()) {
             let mut sql = String::from(
                 "INSERT INTO daily_rollups (cluster, day, subject, severity, open, overdue, new, reopened, fixed, \
                  fix_seconds) VALUES ",
