@@ -5,6 +5,7 @@
 #
 # STANCE_TEST_NO_CLUSTER=1 skips the cluster (those tests then show as "ignored").
 # STANCE_TEST_NO_BROWSER=1 skips the dashboard's browser test (and installing Chromium).
+# STANCE_TEST_NO_POSTGRES=1 skips PostgreSQL (the history store then is tested on SQLite only).
 # STANCE_TEST_NO_IMAGE=1 skips building and testing the release image (hack/image.sh,
 # tests/image.rs), which costs a static release build.
 set -euo pipefail
@@ -86,6 +87,17 @@ if [ "${STANCE_TEST_NO_CLUSTER:-}" != 1 ]; then
   export STANCE_TEST_KUBECONFIG="$KUBECONFIG"
   export STANCE_TEST_KUBECTL="$(hack/local-cluster.sh kubectl-path)"
   cluster_args=(-- --include-ignored)
+fi
+
+# A real PostgreSQL for the history store's tests (hack/postgres.sh; STANCE_TEST_NO_POSTGRES=1
+# skips it: those tests then run against SQLite only).
+if [ "${STANCE_TEST_NO_POSTGRES:-}" != 1 ]; then
+  pg_dir="$(mktemp -d /tmp/stance-test-postgres.XXXX)"
+  # Replaces the cluster's trap: stops both.
+  trap 'hack/postgres.sh down "$pg_dir" >/dev/null 2>&1 || true
+        [ "${STANCE_TEST_NO_CLUSTER:-}" = 1 ] || hack/local-cluster.sh down "$STANCE_CLUSTER_DIR" >/dev/null 2>&1 || true' EXIT
+  echo "== starting PostgreSQL (hack/postgres.sh)"
+  eval "$(hack/postgres.sh up "$pg_dir")"
 fi
 
 # The release image: built here, tested by tests/image.rs (ignored unless STANCE_TEST_IMAGE

@@ -16,6 +16,7 @@ const DOCS: &[(&str, &str)] = &[
     ("README.md", "."),
     ("docs/concepts.md", "."),
     ("docs/dashboard.md", "."),
+    ("docs/history.md", "."),
     ("docs/install.md", "."),
     ("docs/operations.md", "."),
     ("docs/output.md", "."),
@@ -186,6 +187,11 @@ fn rejection(c: &Shown) -> Option<String> {
 
 #[test]
 fn every_documented_stance_command_is_accepted() {
+    // docs/history.md replays a timeline into this store: start it afresh (a store refuses
+    // a snapshot older than its last one).
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("/tmp/stance-history-demo.db{suffix}"));
+    }
     let shown = all_commands();
     // The documents do show commands: a parser that finds none would pass vacuously.
     assert!(shown.len() >= 8, "found only {} commands: {shown:#?}", shown.len());

@@ -109,7 +109,8 @@ fn vulnerability_filters() {
         ("{maxSeverity: MEDIUM}", 0),
         ("{maxSeverity: LOW, ignore: [CVE-2019-1549]}", 2),
         ("{maxSeverity: LOW, knownExploitedOnly: true}", 0),
-        // Published 2019: older than any SLA of a few days…
+        // First seen (no history store: the report's `CreatedAt`, 2021-08-25) long before
+        // `now`: older than any SLA of a few days…
         ("{maxSeverity: LOW, olderThanDays: 30}", 4),
         // …but not older than 20 years.
         ("{maxSeverity: LOW, olderThanDays: 7300}", 0),
@@ -440,6 +441,7 @@ fn vulnerability_rules_see_every_finding_over_the_threshold() {
     let w = mk_deployment("a", "b", SPRING);
     let image = stance_core::model::ImageRef::parse(SPRING).unwrap();
     let mut checked = 0;
+    let dates = stance_core::lifecycle::Dates::new(None, [], index.kev());
     for (_, posture) in index.artifacts() {
         let sev: Vec<Severity> = posture.findings.iter().map(|f| f.severity).collect();
         assert!(sev.windows(2).all(|w| w[0] >= w[1]), "not worst first: {sev:?}");
@@ -447,13 +449,13 @@ fn vulnerability_rules_see_every_finding_over_the_threshold() {
             let rule: stance::api::guardrail_policy::VulnerabilityRule =
                 serde_yaml::from_str(&format!("maxSeverity: {max}")).unwrap();
             let mut want: Vec<&str> =
-                posture.findings.iter().filter(|f| counts(&rule, f, now())).map(|f| &*f.id).collect();
+                posture.findings.iter().filter(|f| counts(&rule, f, &dates, now())).map(|f| &*f.id).collect();
             let img = stance_core::policy::context::ImageCtx {
                 container: &w.containers[0],
                 image: &image,
                 posture: Some(posture),
             };
-            let hit = stance_core::policy::rules::vulnerabilities::check(&rule, &img, now());
+            let hit = stance_core::policy::rules::vulnerabilities::check(&rule, &img, &dates, now());
             let mut got: Vec<&str> = hit.iter().flat_map(|h| h.items.iter().map(|i| &*i.key)).collect();
             want.sort_unstable();
             got.sort_unstable();

@@ -116,6 +116,10 @@ pub struct AppPostureStatus {
     pub compliance: ComplianceStatus,
     #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Overdue findings, new / fixed this week and mean / p90 time to fix per severity over
+    /// the last 30 and 90 days, counted from first seen in the cluster (docs/history.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<stance_core::lifecycle::summary::Remediation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// RFC 3339 time of the evaluation that produced this status.

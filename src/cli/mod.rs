@@ -3,6 +3,7 @@
 pub mod check;
 pub mod crds;
 pub mod findings;
+pub mod history;
 pub mod operator;
 pub mod run;
 pub mod scan;
@@ -28,6 +29,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process; boxing the larger argument sets would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Rank the security posture of a folder of manifests, scanner reports and SBOMs.
     Scan(scan::ScanArgs),
@@ -47,6 +50,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Where a package, vulnerability or image runs: workloads, applications, owners, exposure, risk.
     Where(where_::WhereArgs),
+    /// Print remediation trends, time to fix and overdue findings from a history store.
+    History(history::HistoryArgs),
 }
 
 /// How logs are written (`--log-format`).
@@ -138,6 +143,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Run(a) => run::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Where(a) => where_::run(&a),
+        Command::History(a) => history::run(&a),
     }
 }
 

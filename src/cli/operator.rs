@@ -44,10 +44,14 @@ pub struct OperatorArgs {
     pub policy_reports: bool,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// `--history URL`: record the remediation history (docs/history.md).
+    #[command(flatten)]
+    pub store: super::history::StoreArgs,
 }
 
 impl OperatorArgs {
-    pub fn options(&self) -> OperatorOptions {
+    /// The operator's options; with `--history`, its metrics are registered in `registry`.
+    pub fn options(&self, registry: &mut prometheus_client::registry::Registry) -> OperatorOptions {
         let identity = self.identity.clone().unwrap_or_else(|| {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())
@@ -56,11 +60,12 @@ impl OperatorArgs {
         });
         OperatorOptions {
             namespace: self.namespace.clone(),
-            identity,
             leader_election: !self.no_leader_election,
             feeds: self.feeds.clone(),
             debounce: Duration::from_millis(self.debounce_ms),
             policy_reports: self.policy_reports,
+            history: self.store.operator(&identity, registry),
+            identity,
         }
     }
 }
@@ -102,13 +107,14 @@ pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
         let client = connect().await?;
         let mut registry = Registry::default();
         let metrics = ControllerMetrics::register(&mut registry);
+        let options = args.operator.options(&mut registry);
         let registry = Arc::new(registry);
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
         let index = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
-        controller::run(client, args.operator.options(), index, metrics, readiness, token).await;
+        controller::run(client, options, index, metrics, readiness, token).await;
         Ok(ExitCode::SUCCESS)
     })
 }

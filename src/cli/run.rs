@@ -103,12 +103,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let mut registry = Registry::default();
         let controller_metrics = ControllerMetrics::register(&mut registry);
         let webhook_metrics = WebhookMetrics::register(&mut registry);
+        let options = args.operator.options(&mut registry);
         let registry = Arc::new(registry);
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
         let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.serve.index_config(&args.policy))));
-        let options = args.operator.options();
 
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
         let stop = token.clone();

@@ -35,11 +35,15 @@ pub struct ScanArgs {
     pub top: Option<usize>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// `--history URL`: record this snapshot as of `--now` (a timeline replays from dated snapshots).
+    #[command(flatten)]
+    pub store: super::history::StoreArgs,
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
-    let (index, summary) = load_index(args.policy.config(), &args.paths)?;
+    let (mut index, summary) = load_index(args.policy.config(), &args.paths)?;
     let now = args.policy.now();
+    super::history::observe(&args.store, &mut index, now)?;
     // A dashboard that imports SARIF must see every finding, or it closes the alerts of
     // those left out; people reading a table or JSON want the worst few.
     let top = args.top.unwrap_or(DEFAULT_TOP);

@@ -7,6 +7,7 @@
 //! - [`leader`]: only the Lease holder writes; every replica keeps its index warm.
 
 pub mod feed;
+pub mod history;
 pub mod ingest_api;
 pub mod leader;
 pub mod metrics;
@@ -51,6 +52,8 @@ pub struct OperatorOptions {
     pub debounce: Duration,
     /// Also write PolicyReports with the guardrail results.
     pub policy_reports: bool,
+    /// Record the remediation history (`--history`; [`history`]).
+    pub history: Option<(history::HistoryOptions, Arc<history::HistoryMetrics>)>,
 }
 
 /// Runs the operator until `token` is cancelled. `changes` receives the index generation
@@ -99,6 +102,9 @@ pub async fn run(
         metrics: metrics.clone(),
     };
     tokio::spawn(watch::run(wctx, token.clone()));
+    if let Some((h, m)) = opts.history.clone() {
+        tokio::spawn(history::run(h, index.clone(), changes_rx.clone(), writer_rx.clone(), m, token.clone()));
+    }
     let sweep = sweep::SweepContext {
         client: client.clone(),
         index: index.clone(),

@@ -51,6 +51,7 @@ pub fn app_posture_status(summary: AppSummary, now: Timestamp, generation: Optio
         scan_coverage: summary.scan_coverage,
         compliance: summary.compliance,
         conditions: summary.conditions.iter().map(|c| condition(c, now, generation)).collect(),
+        remediation: summary.remediation,
         observed_generation: generation,
         last_evaluated: Some(now.to_string()),
     }

@@ -8,7 +8,7 @@ use stance_core::assessment::status::RankedFinding;
 use stance_core::policy::{Effect, Violation};
 
 /// Pads cells to column widths; the last column is free-form.
-fn table(rows: &[Vec<String>]) -> String {
+pub fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; cols];
     for r in rows {

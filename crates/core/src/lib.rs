@@ -20,6 +20,8 @@
 //! - [`assessment`] — an application's and an asset's posture, audits of running workloads,
 //!   the status values the operator writes; applications inferred from labels.
 //! - [`blast_radius`] — where a package, vulnerability or image runs, ranked by contextual risk.
+//! - [`lifecycle`] — remediation lifecycles (first seen, fixed, reopened), due dates and time
+//!   to fix, as a diff of the index against the records a store keeps.
 #![forbid(unsafe_code)]
 
 pub mod assessment;
@@ -27,6 +29,7 @@ pub mod blast_radius;
 pub mod guardrail;
 pub mod index;
 pub mod ingest;
+pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod policy;

@@ -16,6 +16,8 @@ use super::status::{
 use crate::guardrail::Exception;
 use crate::index::context::Context;
 use crate::index::{ArtifactPosture, PostureIndex};
+use crate::lifecycle::SubjectRef;
+use crate::lifecycle::summary::{self, Remediation};
 use crate::model::{App, Artifact, ArtifactKey, Criticality, Finding, ImageRef, Severity, Workload};
 use crate::policy::Violation;
 use crate::policy::admission::running_violations;
@@ -56,25 +58,147 @@ pub struct Assessment<'a> {
     /// Guardrail violations of the application's running workloads.
     pub violations: Vec<Violation>,
     pub risk_score: u32,
+    /// Overdue findings, new / fixed this week and time to fix, when the index holds a
+    /// lifecycle view (`crate::lifecycle`).
+    pub remediation: Option<Remediation>,
 }
 
-struct ArtifactUse<'a> {
-    workloads: BTreeSet<String>,
-    privileged: bool,
-    root: bool,
-    image: Option<&'a ImageRef>,
+/// How an application uses one artifact.
+#[derive(Debug)]
+pub struct ArtifactUse<'a> {
+    /// `Kind/namespace/name` of the application's workloads running it (none for objects,
+    /// repositories and endpoints).
+    pub workloads: BTreeSet<String>,
+    pub privileged: bool,
+    pub root: bool,
+    /// The image reference a workload runs, for images.
+    pub image: Option<&'a ImageRef>,
+}
+
+/// One finding of an application, as [`AppScope::for_each_finding`] visits it.
+#[derive(Debug)]
+pub struct FindingUse<'u, 'a> {
+    pub finding: &'a Finding,
+    /// The risk context of the artifact's use (exposure, criticality, privileges).
+    pub ctx: &'u RiskContext,
+    /// Hidden by a VEX statement or an active RiskException the operator trusts.
+    pub hidden: bool,
+    pub workloads: &'u BTreeSet<String>,
+    pub image: Option<&'a ImageRef>,
+}
+
+/// What belongs to an application: its workloads and the artifacts they use (images,
+/// objects, and the repositories and endpoints it names). The one home of "the findings of
+/// an application": [`assess`] ranks them, the remediation lifecycle tracks them.
+#[derive(Debug)]
+pub struct AppScope<'a> {
+    pub app: &'a App,
+    pub workloads: Vec<&'a Workload>,
+    /// By artifact key, in key order.
+    pub uses: Vec<(ArtifactKey, ArtifactUse<'a>)>,
+    pub reach: Reach,
+    pub exposure_reasons: Vec<String>,
+    /// The criticality that counts (never below the namespace's floor).
+    pub criticality: Criticality,
+    /// Declared context that was ignored because it would lower what counts.
+    pub overridden: Vec<String>,
+}
+
+impl<'a> AppScope<'a> {
+    /// The application's workloads (those its selector selects) and artifacts in the
+    /// index, in its context ([`PostureIndex::app_context`]).
+    pub fn new(index: &'a PostureIndex, app: &'a App) -> AppScope<'a> {
+        let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
+        AppScope::of_members(index, app, workloads, index.app_context(app))
+    }
+
+    /// `app` as made of `workloads`, with its `context` (reach, criticality and why)
+    /// already resolved by [`PostureIndex::context`]: the hook for applications no
+    /// AppPosture declares (see [`super::inferred`]), whose members come from labels
+    /// instead of a selector.
+    pub fn of_members(
+        index: &'a PostureIndex,
+        app: &'a App,
+        workloads: Vec<&'a Workload>,
+        context: Context,
+    ) -> AppScope<'a> {
+        // Which artifacts belong to the app, and which of its workloads use each.
+        let mut uses: FxHashMap<ArtifactKey, ArtifactUse<'_>> = FxHashMap::default();
+        for w in &workloads {
+            let wref = w.object_ref().to_string();
+            for c in &w.containers {
+                let Ok(img) = &c.image else { continue };
+                let key = index.resolve_key(&Artifact::Image(img.clone()));
+                let u = uses.entry(key).or_insert_with(|| ArtifactUse {
+                    workloads: BTreeSet::new(),
+                    privileged: false,
+                    root: false,
+                    image: Some(img),
+                });
+                u.workloads.insert(wref.clone());
+                u.privileged |= w.is_privileged();
+                u.root |= w.may_run_as_root();
+            }
+        }
+        let bare = || ArtifactUse { workloads: BTreeSet::new(), privileged: false, root: false, image: None };
+        for key in index.object_artifacts_of(&app.namespace, &workloads) {
+            uses.entry(key).or_insert_with(bare);
+        }
+        for key in index.app_extra_artifacts(app, &workloads) {
+            uses.entry(key).or_insert_with(bare);
+        }
+        let mut uses: Vec<(ArtifactKey, ArtifactUse<'_>)> = uses.into_iter().collect();
+        uses.sort_by(|a, b| a.0.cmp(&b.0));
+        AppScope {
+            app,
+            workloads,
+            uses,
+            reach: context.reach,
+            exposure_reasons: context.reasons,
+            criticality: context.criticality.unwrap_or_default(),
+            overridden: context.overridden,
+        }
+    }
+
+    /// The risk context of one use of an artifact at `now`.
+    pub fn context(&self, u: &ArtifactUse<'_>, now: Timestamp) -> RiskContext {
+        RiskContext {
+            reach: self.reach,
+            criticality: self.criticality,
+            data: self.app.data_classification,
+            privileged: u.privileged,
+            root: u.root,
+            now,
+        }
+    }
+
+    /// Visits every finding of every artifact of the application, in artifact-key order,
+    /// each marked hidden when VEX or an active trusted RiskException hides it at `now`.
+    pub fn for_each_finding(&self, index: &'a PostureIndex, now: Timestamp, mut visit: impl FnMut(FindingUse<'_, 'a>)) {
+        let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
+        let app_names = [&*self.app.name];
+        for (key, u) in &self.uses {
+            let Some(posture) = index.artifact_by_key(key) else { continue };
+            let ctx = self.context(u, now);
+            let affected: Vec<&Workload> =
+                self.workloads.iter().copied().filter(|w| u.workloads.contains(&w.object_ref().to_string())).collect();
+            for f in &posture.findings {
+                let hidden = f.suppressed()
+                    || exceptions
+                        .iter()
+                        .any(|e| e.hides_finding(f.ids(), &affected, &app_names, u.image, &self.app.namespace));
+                visit(FindingUse { finding: f, ctx: &ctx, hidden, workloads: &u.workloads, image: u.image });
+            }
+        }
+    }
 }
 
 /// Assesses an application at `now`.
 pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Assessment<'a> {
-    let workloads: Vec<&Workload> = index.app_workloads(app).map(|w| &**w).collect();
-    assess_members(index, app, workloads, index.app_context(app), now)
+    assess_scope(index, AppScope::new(index, app), now)
 }
 
-/// Assesses `app` as made of `workloads`, with its `context` (reach, criticality and
-/// why) already resolved by [`PostureIndex::context`]: the hook for applications no
-/// AppPosture declares (see [`super::inferred`]), whose members come from labels
-/// instead of a selector.
+/// Assesses `app` as made of `workloads` in `context` (see [`AppScope::of_members`]).
 pub fn assess_members<'a>(
     index: &'a PostureIndex,
     app: &'a App,
@@ -82,84 +206,31 @@ pub fn assess_members<'a>(
     context: Context,
     now: Timestamp,
 ) -> Assessment<'a> {
-    let namespace = app.namespace.to_string();
-    let name = app.name.to_string();
+    assess_scope(index, AppScope::of_members(index, app, workloads, context), now)
+}
 
-    // Which artifacts belong to the app, and which of its workloads use each.
-    let mut uses: FxHashMap<ArtifactKey, ArtifactUse<'_>> = FxHashMap::default();
-    for w in &workloads {
-        let wref = w.object_ref().to_string();
-        for c in &w.containers {
-            let Ok(img) = &c.image else { continue };
-            let key = index.resolve_key(&Artifact::Image(img.clone()));
-            let u = uses.entry(key).or_insert_with(|| ArtifactUse {
-                workloads: BTreeSet::new(),
-                privileged: false,
-                root: false,
-                image: Some(img),
-            });
-            u.workloads.insert(wref.clone());
-            u.privileged |= w.is_privileged();
-            u.root |= w.may_run_as_root();
-        }
-    }
-    for key in index.object_artifacts_of(&namespace, &workloads) {
-        uses.entry(key).or_insert_with(|| ArtifactUse {
-            workloads: BTreeSet::new(),
-            privileged: false,
-            root: false,
-            image: None,
-        });
-    }
-    for key in index.app_extra_artifacts(app, &workloads) {
-        uses.entry(key).or_insert_with(|| ArtifactUse {
-            workloads: BTreeSet::new(),
-            privileged: false,
-            root: false,
-            image: None,
-        });
-    }
-
-    let (reach, criticality) = (context.reach, context.criticality.unwrap_or_default());
-    let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
-    let app_names = [name.as_str()];
-
+fn assess_scope<'a>(index: &'a PostureIndex, scope: AppScope<'a>, now: Timestamp) -> Assessment<'a> {
+    let app = scope.app;
     let mut ranked = Vec::new();
     let mut suppressed = 0;
-    let mut images = Vec::new();
-    let mut keys: Vec<&ArtifactKey> = uses.keys().collect();
-    keys.sort();
-    for key in keys {
-        let u = &uses[key];
-        let posture = index.artifact_by_key(key);
-        if let Some(img) = u.image {
-            images.push(image_status(img, posture.map(|p| &**p), u.workloads.len()));
-        }
-        let Some(posture) = posture else { continue };
-        let ctx = RiskContext {
-            reach,
-            criticality,
-            data: app.data_classification,
-            privileged: u.privileged,
-            root: u.root,
-            now,
-        };
-        let affected: Vec<&Workload> =
-            workloads.iter().copied().filter(|w| u.workloads.contains(&w.object_ref().to_string())).collect();
-        for f in &posture.findings {
-            let excepted =
-                exceptions.iter().any(|e| e.hides_finding(f.ids(), &affected, &app_names, u.image, &namespace));
-            if f.suppressed() || excepted {
-                suppressed += 1;
-                continue;
-            }
+    scope.for_each_finding(index, now, |u| {
+        if u.hidden {
+            suppressed += 1;
+        } else {
             ranked.push(Ranked {
-                finding: f,
-                risk: risk::score(f, &ctx),
+                finding: u.finding,
+                risk: risk::score(u.finding, u.ctx),
                 workloads: u.workloads.iter().cloned().collect(),
             });
         }
-    }
+    });
+    let images = scope
+        .uses
+        .iter()
+        .filter_map(|(key, u)| {
+            u.image.map(|img| image_status(img, index.artifact_by_key(key).map(|p| &**p), u.workloads.len()))
+        })
+        .collect();
     ranked.sort_by(|a, b| {
         b.risk
             .score
@@ -168,22 +239,31 @@ pub fn assess_members<'a>(
             .then_with(|| a.finding.id.cmp(&b.finding.id))
     });
     let scores: Vec<u32> = ranked.iter().map(|r| r.risk.score).collect();
-    let violations = workloads.iter().flat_map(|w| running_violations(w, index, now)).collect();
+    let violations = scope.workloads.iter().flat_map(|w| running_violations(w, index, now)).collect();
     Assessment {
         app,
-        namespace,
-        name,
-        reach,
-        exposure_reasons: context.reasons,
-        criticality,
-        overridden: context.overridden,
+        namespace: app.namespace.to_string(),
+        name: app.name.to_string(),
+        reach: scope.reach,
         risk_score: risk::app_score(&scores),
         ranked,
         suppressed,
         images,
-        workloads: workloads.iter().map(|w| w.object_ref().to_string()).collect(),
+        workloads: scope.workloads.iter().map(|w| w.object_ref().to_string()).collect(),
         violations,
+        exposure_reasons: scope.exposure_reasons,
+        criticality: scope.criticality,
+        overridden: scope.overridden,
+        remediation: remediation(index, app, now),
     }
+}
+
+/// The application's remediation summary from the index's lifecycle view, if it has one.
+pub fn remediation(index: &PostureIndex, app: &App, now: Timestamp) -> Option<Remediation> {
+    let ledger = index.ledger()?;
+    let subject = SubjectRef::app(&app.namespace, &app.name);
+    let records = ledger.subject(&subject).into_iter().flat_map(|r| r.values());
+    Some(summary::remediation(records, &ledger.policy, now))
 }
 
 /// Active exceptions from the namespaces the operator trusts by default: these hide the
@@ -367,6 +447,7 @@ impl Assessment<'_> {
                     .collect(),
             },
             conditions,
+            remediation: self.remediation.clone(),
         }
     }
 }
@@ -392,4 +473,6 @@ pub struct AppSummary {
     pub compliance: ComplianceStatus,
     /// `Ready`, `DeclaredContext` (declarations that would lower the context are ignored) and `Compliant`.
     pub conditions: Vec<ConditionState>,
+    /// See [`Assessment::remediation`].
+    pub remediation: Option<Remediation>,
 }

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::app::severity_counts;
 use super::status::AssetStatus;
-use crate::index::PostureIndex;
+use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::artifact::{normalize_endpoint, normalize_repository};
 use crate::model::{Artifact, Asset, AssetType, Criticality, ImageRef};
 use crate::risk::criticality;
@@ -57,11 +57,11 @@ pub fn asset_context(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Ris
     ctx
 }
 
-/// Computes an Asset's status at `now`.
-pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
+/// The postures of the artifacts an Asset names and, for images and Services, the
+/// top-level workloads of its own namespace that run it (the one home of "an asset's
+/// findings": its status and the remediation lifecycle both read them here).
+pub fn asset_postures(index: &PostureIndex, asset: &Asset) -> (Vec<Arc<ArtifactPosture>>, BTreeSet<String>) {
     let ns = &*asset.namespace;
-    let ctx = asset_context(index, asset, now);
-
     let mut postures = Vec::new();
     let mut seen_in = BTreeSet::new();
     match asset.asset_type {
@@ -94,6 +94,13 @@ pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Asse
             }
         }
     }
+    (postures, seen_in)
+}
+
+/// Computes an Asset's status at `now`.
+pub fn assess_asset(index: &PostureIndex, asset: &Asset, now: Timestamp) -> AssetStatus {
+    let ctx = asset_context(index, asset, now);
+    let (postures, seen_in) = asset_postures(index, asset);
     let open: Vec<_> =
         postures.iter().flat_map(|p| p.findings.iter()).filter(|f| !f.suppressed()).map(|f| &**f).collect();
     AssetStatus {

@@ -206,7 +206,7 @@ fn kev_updates_re_enrich_existing_findings() {
     let img = ImageRef::parse("nginx:1.25").unwrap();
     assert!(!index.image(&img).unwrap().findings[0].kev);
     let mut kev = Kev::default();
-    kev.insert("CVE-2021-44228", KevEntry { date_added: Arc::from("2021-12-10"), ransomware: true });
+    kev.insert("CVE-2021-44228", KevEntry { date_added: Arc::from("2021-12-10"), ransomware: true, due_date: None });
     index.set_kev(kev);
     index.refresh();
     assert!(index.image(&img).unwrap().findings[0].kev);

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
+use super::remediation::RemediationPolicy;
 use super::spec::{
     ComponentsRule, Enforcement, ExceptionSettings, GuardrailRule, ImageReferenceRule, OnUnscanned, OwnershipRule,
     RiskScoreRule, ScanRequiredRule, VulnerabilityRule, WorkloadSecurityRule,
@@ -121,6 +122,7 @@ pub enum Check {
     ImageReference(ImageReference),
     WorkloadSecurity(WorkloadSecurityRule),
     Ownership(OwnershipRule),
+    Remediation(RemediationPolicy),
 }
 
 impl Check {
@@ -135,12 +137,13 @@ impl Check {
             Check::ImageReference(_) => "imageReference",
             Check::WorkloadSecurity(_) => "workloadSecurity",
             Check::Ownership(_) => "ownership",
+            Check::Remediation(_) => "remediation",
         }
     }
 
     /// True for rules judged from scan results (subject to `onUnscanned`).
     pub fn needs_scan(&self) -> bool {
-        matches!(self, Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_))
+        matches!(self, Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_) | Check::Remediation(_))
     }
 }
 
@@ -273,12 +276,15 @@ fn compile_rule(r: &GuardrailRule) -> Result<Check, CompileError> {
     if let Some(v) = &r.ownership {
         checks.push(Check::Ownership(v.clone()));
     }
+    if let Some(v) = &r.remediation {
+        checks.push(Check::Remediation(RemediationPolicy::from(v)));
+    }
     match checks.len() {
         1 => Ok(checks.remove(0)),
         0 => Err(CompileError::new(
             "",
             "sets no rule type; set exactly one of vulnerabilities, riskScore, scanRequired, sbomRequired, \
-             components, imageReference, workloadSecurity, ownership",
+             components, imageReference, workloadSecurity, ownership, remediation",
         )),
         _ => Err(CompileError::new(
             "",

@@ -3,8 +3,10 @@
 
 pub mod compile;
 pub mod exception;
+pub mod remediation;
 pub mod spec;
 
 pub use compile::{Check, CompileError, MatchSource, Matcher, Policy, PolicySource, Rule};
 pub use exception::{Exception, ExceptionSource};
+pub use remediation::{RemediationPolicy, RemediationRule, SeverityDays};
 pub use spec::{Enforcement, ExceptionSettings, GuardrailRule, OnUnscanned, RiskExceptionState};

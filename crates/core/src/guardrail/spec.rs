@@ -85,6 +85,8 @@ pub struct GuardrailRule {
     pub workload_security: Option<WorkloadSecurityRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership: Option<OwnershipRule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<super::remediation::RemediationRule>,
 }
 
 /// Deny images with vulnerabilities above a severity; the optional filters narrow which
@@ -104,8 +106,9 @@ pub struct VulnerabilityRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub min_epss: Option<f64>,
-    /// Count only vulnerabilities published (or first seen) more than this many days ago:
-    /// a remediation SLA.
+    /// Count only vulnerabilities first seen in the cluster more than this many days ago (with
+    /// no history store: first reported by a scanner), a remediation SLA. The `remediation`
+    /// rule gives per-severity deadlines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub older_than_days: Option<u32>,
     /// Vulnerability ids never counted by this rule (prefer RiskExceptions: they expire).

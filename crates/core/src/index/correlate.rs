@@ -43,7 +43,7 @@ fn discriminator(f: &Finding) -> Option<Cow<'_, str>> {
 /// `name@version` with the name reduced to its last path segment (`org.x:log4j-core`,
 /// `pkg:maven/org.x/log4j-core` and `log4j-core` all give `log4j-core`), lower case.
 pub fn package_key(p: &Package) -> Cow<'_, str> {
-    let short = p.name.rsplit([':', '/']).next().unwrap_or(&p.name);
+    let short = package_short_name(p);
     let version = p.installed_version.as_deref().unwrap_or("");
     let lower = |s: &str| s.bytes().any(|b| b.is_ascii_uppercase());
     if lower(short) || lower(version) {
@@ -51,6 +51,14 @@ pub fn package_key(p: &Package) -> Cow<'_, str> {
     } else {
         Cow::Owned(format!("{short}@{version}"))
     }
+}
+
+/// The package's name reduced to its last path segment (`org.x:log4j-core` and
+/// `pkg:maven/org.x/log4j-core` give `log4j-core`): the name part of [`package_key`], which
+/// the remediation lifecycle uses without the version (an upgrade that keeps a
+/// vulnerability keeps its lifecycle).
+pub fn package_short_name(p: &Package) -> &str {
+    p.name.rsplit([':', '/']).next().unwrap_or(&p.name)
 }
 
 /// Merges findings with the same identity. `resolve` rewrites an artifact before keying

@@ -168,6 +168,8 @@ pub struct PostureIndex {
     topology_dirty: FxHashSet<Arc<str>>,
     exposure: FxHashMap<NsName, Arc<Detected>>,
     generation: u64,
+    /// Remediation lifecycles (first-seen dates) set by the history task, if any.
+    ledger: Option<Arc<crate::lifecycle::Ledger>>,
 }
 
 impl PostureIndex {
@@ -521,6 +523,20 @@ impl PostureIndex {
     /// Total correlated findings.
     pub fn finding_count(&self) -> usize {
         self.artifacts.values().map(|a| a.findings.len()).sum()
+    }
+
+    // ---- remediation lifecycles ----------------------------------------------------------
+
+    /// Replaces the lifecycle view evaluation counts first-seen dates from (the history
+    /// task sets it after every observation; see [`crate::lifecycle`]). Not a change of
+    /// posture: the generation does not move.
+    pub fn set_ledger(&mut self, ledger: Arc<crate::lifecycle::Ledger>) {
+        self.ledger = Some(ledger);
+    }
+
+    /// The lifecycle view, when a history task (or the CLI) set one.
+    pub fn ledger(&self) -> Option<&Arc<crate::lifecycle::Ledger>> {
+        self.ledger.as_ref()
     }
 }
 

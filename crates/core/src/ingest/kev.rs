@@ -14,6 +14,10 @@ pub struct KevEntry {
     pub date_added: Arc<str>,
     /// `knownRansomwareCampaignUse` is `Known`.
     pub ransomware: bool,
+    /// `dueDate`: when CISA BOD 22-01 requires federal agencies to have remediated it
+    /// (the remediation policy's KEV deadline uses it when earlier). `None` when absent or
+    /// not a `YYYY-MM-DD` date.
+    pub due_date: Option<jiff::civil::Date>,
 }
 
 /// The KEV catalog, indexed by upper-case CVE id.
@@ -84,6 +88,8 @@ struct CatalogEntry {
     date_added: String,
     #[serde(default)]
     known_ransomware_campaign_use: String,
+    #[serde(default)]
+    due_date: String,
 }
 
 /// Parses the catalog.
@@ -96,6 +102,8 @@ pub fn parse(v: &Value) -> Result<Kev, FormatError> {
             KevEntry {
                 date_added: Arc::from(e.date_added),
                 ransomware: e.known_ransomware_campaign_use.eq_ignore_ascii_case("known"),
+                // Strictly a date: a malformed one sets no deadline rather than another one.
+                due_date: e.due_date.trim().parse().ok(),
             },
         );
     }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use crate::index::exposure;
 use crate::index::{ArtifactPosture, PostureIndex};
+use crate::lifecycle::Dates;
 use crate::model::{App, Container, Criticality, DataClassification, Exposure, ImageRef, Workload};
 use crate::risk::RiskContext;
 
@@ -45,6 +46,8 @@ pub struct Subject<'a> {
     pub namespace_labels: BTreeMap<String, String>,
     pub images: Vec<ImageCtx<'a>>,
     pub now: Timestamp,
+    /// First-seen and due dates of its findings (from the index's lifecycle view).
+    pub dates: Dates<'a>,
 }
 
 impl<'a> Subject<'a> {
@@ -66,6 +69,7 @@ impl<'a> Subject<'a> {
                 c.image.as_ref().ok().map(|image| ImageCtx { container: c, image, posture: index.image(image) })
             })
             .collect();
+        let dates = Dates::new(index.ledger().map(|l| &**l), apps.iter().copied(), index.kev());
         Subject {
             workload: w,
             workload_ref: Arc::from(w.object_ref().to_string()),
@@ -86,6 +90,7 @@ impl<'a> Subject<'a> {
             namespace_labels: index.namespace_labels(&w.namespace),
             images,
             now,
+            dates,
         }
     }
 }

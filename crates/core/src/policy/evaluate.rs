@@ -156,7 +156,8 @@ fn policy_violations<'a>(
             Check::SbomRequired => {
                 hits.extend(s.images.iter().filter_map(rules::evidence::sbom_required).map(|h| (h, p.enforcement)));
             }
-            check @ (Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_)) => {
+            check
+            @ (Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_) | Check::Remediation(_)) => {
                 for img in &s.images {
                     let judged = img.scanned()
                         || (matches!(check, Check::Components(_)) && img.posture.is_some_and(|p| p.has_sbom()));
@@ -167,7 +168,8 @@ fn policy_violations<'a>(
                         continue;
                     }
                     let hit = match check {
-                        Check::Vulnerabilities(r) => rules::vulnerabilities::check(r, img, s.now),
+                        Check::Vulnerabilities(r) => rules::vulnerabilities::check(r, img, &s.dates, s.now),
+                        Check::Remediation(r) => rules::remediation::check(r, img, s),
                         Check::RiskScore(r) => rules::risk_score::check(r, img, s),
                         Check::Components(c) => rules::components::check(c, img),
                         _ => None,

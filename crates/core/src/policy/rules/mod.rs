@@ -5,6 +5,7 @@ pub mod components;
 pub mod evidence;
 pub mod image_reference;
 pub mod ownership;
+pub mod remediation;
 pub mod risk_score;
 pub mod vulnerabilities;
 pub mod workload_security;
@@ -24,6 +25,13 @@ pub enum ItemText<'a> {
     Vulnerability(&'a Finding),
     /// `CVE-… risk 87 (factors…)`.
     Risk(&'a Finding, RiskContext),
+    /// `CVE-… HIGH in pkg 1.0 (…), due 2026-11-01, 3 days overdue (first seen …)`.
+    Overdue {
+        finding: &'a Finding,
+        first_seen: jiff::Timestamp,
+        due: jiff::Timestamp,
+        now: jiff::Timestamp,
+    },
 }
 
 impl ItemText<'_> {
@@ -40,6 +48,9 @@ impl ItemText<'_> {
         match self {
             ItemText::Plain(text) => s.push_str(text),
             ItemText::Vulnerability(f) => vulnerabilities::describe_into(s, f),
+            ItemText::Overdue { finding, first_seen, due, now } => {
+                remediation::describe_into(s, finding, *first_seen, *due, *now)
+            }
             ItemText::Risk(f, ctx) => {
                 let r = risk::score(f, ctx);
                 let _ = write!(s, "{} risk {} (", f.id, r.score);

@@ -2,11 +2,13 @@
 
 use super::{Hit, Item, ItemText, image_label, plural_qualified};
 use crate::guardrail::spec::VulnerabilityRule;
+use crate::lifecycle::Dates;
 use crate::model::{Finding, FindingKind};
 use crate::policy::context::ImageCtx;
 
-/// True when the rule counts this finding.
-pub fn counts(rule: &VulnerabilityRule, f: &Finding, now: jiff::Timestamp) -> bool {
+/// True when the rule counts this finding; `olderThanDays` counts from when it was first
+/// seen in the cluster ([`Dates::first_seen`]).
+pub fn counts(rule: &VulnerabilityRule, f: &Finding, dates: &Dates<'_>, now: jiff::Timestamp) -> bool {
     f.kind == FindingKind::Vulnerability
         && !f.suppressed()
         && f.severity > rule.max_severity
@@ -14,7 +16,7 @@ pub fn counts(rule: &VulnerabilityRule, f: &Finding, now: jiff::Timestamp) -> bo
         && (!rule.known_exploited_only || f.kev)
         && rule.min_epss.is_none_or(|min| f.epss.is_some_and(|e| f64::from(e) >= min))
         && rule.older_than_days.is_none_or(|days| {
-            f.published.or(f.first_seen).is_some_and(|t| now.duration_since(t).as_secs() / 86_400 > i64::from(days))
+            dates.first_seen(f).is_some_and(|t| now.duration_since(t).as_secs() / 86_400 > i64::from(days))
         })
         && !rule.ignore.iter().any(|i| f.ids().any(|id| id.eq_ignore_ascii_case(i)))
 }
@@ -59,7 +61,12 @@ pub fn describe_into(s: &mut String, f: &Finding) {
 }
 
 /// A hit listing the image's vulnerabilities the rule counts at `now`.
-pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
+pub fn check<'a>(
+    rule: &VulnerabilityRule,
+    img: &ImageCtx<'a>,
+    dates: &Dates<'_>,
+    now: jiff::Timestamp,
+) -> Option<Hit<'a>> {
     let posture = img.posture?;
     // The posture lists findings worst severity first: stop at the threshold instead of
     // testing every finding of the image (admission runs this per policy and image).
@@ -68,7 +75,7 @@ pub fn check<'a>(rule: &VulnerabilityRule, img: &ImageCtx<'a>, now: jiff::Timest
         .iter()
         .map(|f| &**f)
         .take_while(|f| f.severity > rule.max_severity)
-        .filter(|f| counts(rule, f, now))
+        .filter(|f| counts(rule, f, dates, now))
         .collect();
     if hits.is_empty() {
         return None;
