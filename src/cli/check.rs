@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{CliError, PolicyArgs, print};
-use crate::ingest::{KubeObject, load_paths};
+use crate::ingest::{KubeObject, load_paths_with};
 use stance_core::model::Workload;
 use stance_core::policy::{Verdict, evaluate};
 
@@ -45,8 +45,9 @@ struct Checked {
 
 /// Exit codes: 0 every workload allowed, 1 some denied, 2 unreadable input.
 pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
-    let state = load_paths(&args.state)?;
-    let mut manifests = load_paths(&args.manifests)?;
+    let reader = args.policy.reader();
+    let state = load_paths_with(&args.state, &reader)?;
+    let mut manifests = load_paths_with(&args.manifests, &reader)?;
     for w in &state.warnings {
         eprintln!("warning: state {}: {}", w.origin, w.message);
     }
@@ -59,7 +60,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
             manifests.warnings.len()
         )));
     }
-    let mut index = state.into_index(args.policy.config());
+    let (mut index, notes) = state.into_index_with_warnings(args.policy.config());
+    for w in &notes {
+        eprintln!("warning: state {}: {}", w.origin, w.message);
+    }
     let mut workloads: Vec<Workload> = Vec::new();
     for o in std::mem::take(&mut manifests.objects) {
         match o {
@@ -68,7 +72,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
         }
     }
     for (i, r) in std::mem::take(&mut manifests.reports).into_iter().enumerate() {
-        index.apply_report(&format!("{}#m{i}", r.source.origin), r);
+        for w in index.apply_report(&format!("{}#m{i}", r.source.origin), r) {
+            eprintln!("warning: {}: {}", w.origin, w.message);
+        }
     }
     // The running revisions (for `newRiskOnly`) are those in the state, before the change.
     let old: Vec<Option<Workload>> =

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use prometheus_client::registry::Registry;
-use stance_core::index::PostureIndex;
+use stance_core::index::{IndexConfig, PostureIndex};
 use tokio_util::sync::CancellationToken;
 
 use super::signals::cancel_on_signals;
@@ -47,6 +47,17 @@ pub struct OperatorArgs {
 }
 
 impl OperatorArgs {
+    /// The index settings and operator options of `stance operator` and `stance run`: the
+    /// policy flags, with this namespace as Stance's own (its report ConfigMaps and the
+    /// uploads stored there are trusted as `docs/security.md` says).
+    pub fn setup(&self, policy: &PolicyArgs) -> (IndexConfig, OperatorOptions) {
+        let mut config = policy.config();
+        config.trust.own_namespace = self.namespace.clone();
+        let mut options = self.options();
+        options.limits = policy.limits();
+        (config, options)
+    }
+
     pub fn options(&self) -> OperatorOptions {
         let identity = self.identity.clone().unwrap_or_else(|| {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -61,6 +72,7 @@ impl OperatorArgs {
             feeds: self.feeds.clone(),
             debounce: Duration::from_millis(self.debounce_ms),
             policy_reports: self.policy_reports,
+            limits: crate::ingest::Limits::default(),
         }
     }
 }
@@ -106,9 +118,10 @@ pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
-        let index = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
+        let (config, options) = args.operator.setup(&args.policy);
+        let index = Arc::new(RwLock::new(PostureIndex::new(config)));
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
-        controller::run(client, args.operator.options(), index, metrics, readiness, token).await;
+        controller::run(client, options, index, metrics, readiness, token).await;
         Ok(ExitCode::SUCCESS)
     })
 }

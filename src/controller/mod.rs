@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use self::metrics::ControllerMetrics;
 use crate::api::AppPosture;
 use crate::telemetry::Readiness;
-use stance_core::index::SharedIndex;
+use stance_core::index::{SharedIndex, refresh_shared};
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -51,6 +51,8 @@ pub struct OperatorOptions {
     pub debounce: Duration,
     /// Also write PolicyReports with the guardrail results.
     pub policy_reports: bool,
+    /// The read budget of each watched object.
+    pub limits: crate::ingest::Limits,
 }
 
 /// Runs the operator until `token` is cancelled. `changes` receives the index generation
@@ -97,6 +99,8 @@ pub async fn run(
         changes: changes_tx,
         readiness,
         metrics: metrics.clone(),
+        limits: opts.limits,
+        refresh_gate: Arc::new(tokio::sync::Mutex::new(())),
     };
     tokio::spawn(watch::run(wctx, token.clone()));
     let sweep = sweep::SweepContext {
@@ -188,8 +192,11 @@ async fn feeds(paths: Vec<PathBuf>, index: SharedIndex, changes: channel::Sender
                         tracing::info!(kev = loaded.kev.len(), epss = loaded.epss.len(), "loaded exploitability feeds");
                         idx.set_kev(loaded.kev);
                         idx.set_epss(loaded.epss);
-                        idx.refresh();
-                        changes.send_replace(idx.generation());
+                    }
+                    // Re-enrichment marks every artifact: correlate them off the lock.
+                    let shared = index.clone();
+                    if let Ok(Ok(generation)) = tokio::task::spawn_blocking(move || refresh_shared(&shared)).await {
+                        changes.send_replace(generation);
                     }
                     seen = stamps;
                 }

@@ -64,9 +64,7 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     match result {
         Ok(Some(o)) => out.push(Parsed::Object(Box::new(o))),
         Ok(None) => out.push(Parsed::Ignored(kind.to_string())),
-        Err(e) => {
-            warnings.push(Warning { origin: origin.to_string(), message: format!("{kind} {}: {e}", object_name(v)) })
-        }
+        Err(e) => warnings.push(Warning::new(origin, format!("{kind} {}: {e}", object_name(v)))),
     }
 }
 

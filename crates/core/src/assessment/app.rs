@@ -111,7 +111,7 @@ pub fn assess<'a>(index: &'a PostureIndex, app: &'a App, now: Timestamp) -> Asse
     keys.sort();
     for key in keys {
         let u = &uses[key];
-        let posture = index.artifact_by_key(key);
+        let posture = index.posture_for(&namespace, key);
         if let Some(img) = u.image {
             images.push(image_status(img, posture.map(|p| &**p), u.workloads.len()));
         }

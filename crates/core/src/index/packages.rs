@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use crate::model::{Component, Finding, FindingKind, PurlParts};
 
 /// One package of an artifact.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PackageEntry {
     pub name: Arc<str>,
     pub version: Option<Arc<str>>,
@@ -43,26 +43,36 @@ impl PackageIndex {
     /// From an SBOM's components, or (without one) the packages vulnerability findings name.
     pub fn build(components: Option<&[Component]>, findings: &[Arc<Finding>]) -> PackageIndex {
         let mut index = PackageIndex { from_sbom: components.is_some(), ..Default::default() };
+        // Entries already pushed, so a package many findings name is one entry (a hash
+        // lookup: comparing with every entry of the same name was quadratic in them).
+        let mut seen = FxHashMap::default();
         match components {
             Some(cs) => {
                 for c in cs {
                     let licenses =
                         c.licenses.iter().flat_map(|l| license_ids(l)).map(str::to_ascii_uppercase).collect::<Vec<_>>();
-                    index.push(&c.name, c.version.clone(), c.purl.as_deref(), &licenses);
+                    index.push(&mut seen, &c.name, c.version.clone(), c.purl.as_deref(), &licenses);
                 }
             }
             None => {
                 for p in
                     findings.iter().filter(|f| f.kind == FindingKind::Vulnerability).filter_map(|f| f.package.as_ref())
                 {
-                    index.push(&p.name, p.installed_version.clone(), p.purl.as_deref(), &[]);
+                    index.push(&mut seen, &p.name, p.installed_version.clone(), p.purl.as_deref(), &[]);
                 }
             }
         }
         index
     }
 
-    fn push(&mut self, name: &Arc<str>, version: Option<Arc<str>>, purl: Option<&str>, licenses: &[String]) {
+    fn push(
+        &mut self,
+        seen: &mut FxHashMap<(Box<str>, PackageEntry), usize>,
+        name: &Arc<str>,
+        version: Option<Arc<str>>,
+        purl: Option<&str>,
+        licenses: &[String],
+    ) {
         let parts = purl.and_then(PurlParts::parse);
         let short = match &parts {
             Some(p) => p.name.to_ascii_lowercase(),
@@ -79,15 +89,18 @@ impl PackageIndex {
                 .map(|n| n.to_ascii_lowercase().into_boxed_str()),
         };
         // The same package reported by several findings is one entry.
-        let slots = self.by_name.entry(short.into_boxed_str()).or_default();
-        if let Some(&i) = slots.iter().find(|&&i| self.entries[i] == entry) {
+        let short = short.into_boxed_str();
+        let key = (short, entry);
+        if let Some(&i) = seen.get(&key) {
             for l in licenses {
                 self.by_license.entry(l.as_str().into()).or_default().push(i);
             }
             return;
         }
+        let (short, entry) = key;
         let i = self.entries.len();
-        slots.push(i);
+        seen.insert((short.clone(), entry.clone()), i);
+        self.by_name.entry(short).or_default().push(i);
         for l in licenses {
             self.by_license.entry(l.as_str().into()).or_default().push(i);
         }
