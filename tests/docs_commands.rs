@@ -20,6 +20,7 @@ const DOCS: &[(&str, &str)] = &[
     ("docs/output.md", "."),
     ("docs/policy-reference.md", "."),
     ("docs/risk.md", "."),
+    ("docs/security.md", "."),
     ("examples/gitops/README.md", "examples/gitops"),
 ];
 
