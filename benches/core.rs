@@ -2,6 +2,7 @@
 //! Results and the machine they ran on are in BENCHMARKS.md.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -9,6 +10,7 @@ use jiff::Timestamp;
 use stance::ingest::{Loaded, parse_bytes};
 use stance_core::index::correlate::correlate;
 use stance_core::index::{IndexConfig, PostureIndex};
+use stance_core::model::{Artifact, Channel, Finding, FindingKind, Format, Package, Provenance, Severity};
 use stance_core::policy::{evaluate, judge};
 use stance_core::synthetic::{self, Spec};
 
@@ -118,6 +120,67 @@ fn evaluate_pod(c: &mut Criterion) {
     });
 }
 
+/// What provenance scoping costs admission: the same Pod and index as
+/// `evaluate_pod_3_containers_…`, plus another namespace's evidence (report ConfigMaps in
+/// `sandbox`) adding findings to every image, so every image has a tenant view and each
+/// lookup for the Pod's namespace asks for its view first. The verdict is the same.
+fn evaluate_pod_tenant_views(c: &mut Criterion) {
+    let (mut index, pod, now) = pod_setup(20);
+    let spec = Spec { images: 1_000, findings: 20_000, reports_per_image: 1, seed: 13 };
+    for ns in ["sandbox"] {
+        let channel = Channel::ReportConfigMap { namespace: Arc::from(ns), name: Arc::from("ci"), upload: None };
+        for (i, mut r) in synthetic::reports(&spec).into_iter().enumerate() {
+            r.provenance = Provenance::new(channel.clone(), now);
+            index.apply_report(&format!("{ns}-{i}"), r);
+        }
+    }
+    index.refresh();
+    assert_eq!(index.tenant_namespaces().len(), 1, "every image has a tenant view");
+    let verdict = evaluate(&pod, None, &index, now);
+    let (plain, _, _) = pod_setup(20);
+    assert_eq!(verdict.violations.len(), evaluate(&pod, None, &plain, now).violations.len(), "the same verdict");
+    c.bench_function("evaluate_pod_3_containers_20_policies_100k_findings_tenant_views", |b| {
+        b.iter(|| evaluate(black_box(&pod), None, black_box(&index), now))
+    });
+}
+
+/// The handed case `quadratic-correlation-one-package`'s shape: 40,000 findings with distinct
+/// ids in one package of one image, against 40,000 in as many packages (near-linear: the two
+/// cost about the same).
+fn correlate_one_package(c: &mut Criterion) {
+    let image = Artifact::Image(stance_core::model::ImageRef::parse("ghcr.io/x/y:1").unwrap());
+    let source = stance_core::ingest::source(Format::TrivyJson, "Trivy", "bench");
+    let findings = |same: bool| -> Vec<Finding> {
+        (0..40_000)
+            .map(|i| {
+                let mut f = Finding::new(
+                    FindingKind::Vulnerability,
+                    &format!("CVE-2024-{i}"),
+                    Severity::Low,
+                    "",
+                    image.clone(),
+                    source.clone(),
+                );
+                let name = if same { "p".to_string() } else { format!("p{i}") };
+                f.package = Some(Package {
+                    name: Arc::from(name),
+                    installed_version: Some(Arc::from("1")),
+                    ..Default::default()
+                });
+                f
+            })
+            .collect()
+    };
+    let mut g = c.benchmark_group("correlate_40k");
+    g.sample_size(20);
+    for (name, same) in [("one_package", true), ("distinct_packages", false)] {
+        g.bench_function(name, |b| {
+            b.iter_batched(|| findings(same), |fs| correlate(fs, |_| None), BatchSize::LargeInput)
+        });
+    }
+    g.finish();
+}
+
 fn judge_pod(c: &mut Criterion) {
     // Admission's path against the full verdict, side by side, where it matters: 50
     // policies, so the Pod breaks more rules than an answer shows.
@@ -143,5 +206,13 @@ fn judge_pod(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse_largest_fixtures, evaluate_pod, judge_pod, correlate_million);
+criterion_group!(
+    benches,
+    parse_largest_fixtures,
+    evaluate_pod,
+    evaluate_pod_tenant_views,
+    judge_pod,
+    correlate_one_package,
+    correlate_million
+);
 criterion_main!(benches);

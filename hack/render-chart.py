@@ -82,6 +82,8 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {
                 "volume": {"configMap": {"name": "stance-feeds"}},
                 "files": ["known_exploited_vulnerabilities.json", "epss_scores.csv.gz"],
             },
+            "ingest": {"audience": "aspm-ingest", "trustedUploaders": ["system:serviceaccount:ci:scanner"]},
+            "evidence": {"trustedReportNamespaces": ["ci-scans"], "maxDecompressedMiB": 32, "maxDocumentNodes": 2000000},
             "priorityClassName": "platform-critical",
             "networkPolicy": {
                 "enabled": True,

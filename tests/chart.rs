@@ -368,8 +368,8 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
         ("ClusterRoleBinding", 1),
         ("Deployment", 1),
         ("PodDisruptionBudget", 1),
-        ("Role", 1),
-        ("RoleBinding", 1),
+        ("Role", 2), // -leader-election, -uploads
+        ("RoleBinding", 2),
         ("Secret", 1),
         ("Service", 1),
         ("ServiceAccount", 1),
@@ -384,17 +384,20 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
     assert_eq!(kinds("monitoring"), expect(&monitoring));
     assert_eq!(kinds("no-ingest")["ClusterRole"], 3, "no uploader role without ingest");
     assert_eq!(kinds("custom").get("NetworkPolicy"), Some(&1), "networkPolicy.enabled adds one");
+    assert_eq!(kinds("no-ingest")["Role"], 1, "no ConfigMap write without ingest");
     assert_eq!(
         kinds("single"),
         expect(&[
             ("ClusterRole", 4),
             ("ClusterRoleBinding", 1),
             ("Deployment", 1),
+            ("Role", 1),
+            ("RoleBinding", 1),
             ("Secret", 1),
             ("Service", 1),
             ("ServiceAccount", 1),
         ]),
-        "one replica: no PDB (it would block drains), no Lease role, and webhook.enabled=false"
+        "one replica: no PDB (it would block drains), no Lease role (only the uploads one), and webhook.enabled=false"
     );
 }
 
@@ -789,6 +792,27 @@ fn container_args_are_accepted_by_stance_run() {
         assert_eq!(v.has_switch("--no-ingest"), *name == "no-ingest", "{name}: --no-ingest");
         assert_eq!(v.has_switch("--no-leader-election"), *name == "single", "{name}: --no-leader-election");
         assert_eq!(v.has_switch("--fail-open"), *name == "custom", "{name}: fail open only with failurePolicy Ignore");
+        // Evidence: the upload audience, trusted sources, read budgets.
+        let audience = v.flag("--ingest-audience");
+        match *name {
+            "no-ingest" => assert_eq!(audience, None, "{name}: no audience without ingest"),
+            "custom" => {
+                assert_eq!(audience.as_deref(), Some("aspm-ingest"));
+                assert_eq!(v.flag_values("--trusted-uploader"), ["system:serviceaccount:ci:scanner"]);
+                assert_eq!(v.flag_values("--trusted-report-namespace"), ["ci-scans"]);
+                assert_eq!(v.flag("--max-decompressed-mib").as_deref(), Some("32"));
+                assert_eq!(v.flag("--max-document-nodes").as_deref(), Some("2000000"));
+            }
+            _ => {
+                assert_eq!(audience.as_deref(), Some("stance"), "{name}");
+                assert!(
+                    v.flag_values("--trusted-uploader").is_empty()
+                        && v.flag_values("--trusted-report-namespace").is_empty()
+                );
+                assert_eq!(v.flag("--max-decompressed-mib").as_deref(), Some("16"), "{name}");
+                assert_eq!(v.flag("--max-document-nodes").as_deref(), Some("1048576"), "{name}");
+            }
+        }
     }
 }
 
@@ -913,7 +937,8 @@ fn expected_grants(namespace: &str, ingest: bool, policy_reports: bool, leader_e
     if ingest {
         g.extend(grant(c, "authentication.k8s.io", &["tokenreviews"], &["create"]));
         g.extend(grant(c, "authorization.k8s.io", &["subjectaccessreviews"], &["create"]));
-        g.extend(grant(c, "", &["configmaps"], &["create", "patch"]));
+        // Uploads are stored in Stance's own namespace: no cluster-wide ConfigMap write.
+        g.extend(grant(&format!("namespace {namespace}"), "", &["configmaps"], &["create", "patch"]));
     }
     if policy_reports {
         g.extend(grant(c, "wgpolicyk8s.io", &["policyreports"], &["create", "update", "patch", "delete"]));

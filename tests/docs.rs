@@ -60,7 +60,9 @@ fn risk_doc_budgets_match_the_code() {
 /// Every metric `stance run` exposes, as it appears on /metrics: name → (type, label keys).
 /// Counters carry the `_total` suffix prometheus-client adds to their samples.
 fn exposed_metrics() -> std::collections::BTreeMap<String, (String, BTreeSet<String>)> {
-    use stance::controller::metrics::{ControllerMetrics, EventLabels, KindLabel, ReasonLabel, ResultLabels};
+    use stance::controller::metrics::{
+        ControllerMetrics, EventLabels, KindLabel, ReasonLabel, RefusedLabels, ResultLabels,
+    };
     use stance::webhook::metrics::{EnforcementLabel, RequestLabels, ViolationLabels};
     use std::sync::Arc;
 
@@ -74,6 +76,7 @@ fn exposed_metrics() -> std::collections::BTreeMap<String, (String, BTreeSet<Str
     op.watch_events.get_or_create(&EventLabels { kind: "Pod".into(), event: "apply".into() }).inc();
     op.watch_errors.get_or_create(&kind()).inc();
     op.rejected_objects.get_or_create(&kind()).inc();
+    op.refused_documents.get_or_create(&RefusedLabels { kind: "ConfigMap".into(), reason: "nodes".into() }).inc();
     op.reconciles.get_or_create(&ResultLabels { kind: "AppPosture".into(), result: "written".into() }).inc();
     op.events_published.get_or_create(&ReasonLabel { reason: "CriticalFinding".into() }).inc();
     op.ingest_uploads.get_or_create(&ResultLabels { kind: "upload".into(), result: "stored".into() }).inc();

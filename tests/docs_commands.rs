@@ -23,6 +23,7 @@ const DOCS: &[(&str, &str)] = &[
     ("docs/policy-reference.md", "."),
     ("docs/risk.md", "."),
     ("docs/request-an-exception.md", "examples/gitops"),
+    ("docs/security.md", "."),
     ("examples/gitops/README.md", "examples/gitops"),
 ];
 

@@ -202,10 +202,10 @@ fn the_operator_feeds_watched_policy_exceptions_into_the_index() {
     assert!(apply(&mut index, &mut state, &mut observed, Feed::Report, "PolicyException", &obj).is_empty());
     index.refresh();
     let deploy = Artifact::Object(ObjectRef::new("Deployment", Some("delta"), "important-tool"));
-    let posture = index.artifact(&deploy).unwrap();
+    let posture = index.artifact_for("delta", &deploy).unwrap();
     assert_eq!(posture.findings.len(), 2);
     assert!(posture.findings.iter().all(|f| f.suppressed()));
     delete(&mut index, &mut state, &mut observed, Feed::Report, "PolicyException", &key_of(&obj).unwrap());
     index.refresh();
-    assert!(index.artifact(&deploy).is_none_or(|p| p.findings.is_empty()));
+    assert!(index.artifact_for("delta", &deploy).is_none_or(|p| p.findings.is_empty()));
 }

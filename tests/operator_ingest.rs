@@ -1,5 +1,7 @@
-//! `POST /ingest` in-process with a fake cluster backend: authentication, authorization,
-//! limits, content recognition, and the stored ConfigMap reading back as the same report.
+//! `POST /ingest` in-process with a fake cluster backend: authentication (with the
+//! dedicated audience), authorization, limits, content recognition (reports only: the
+//! handed case `report-configmap-carries-exception`), and the stored ConfigMap, in Stance's
+//! own namespace, reading back as the same report with its provenance.
 
 mod common;
 
@@ -7,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use prometheus_client::registry::Registry;
-use stance::controller::ingest_api::{Backend, Caller, MAX_UPLOAD, route};
+use stance::controller::ingest_api::{Backend, Caller, IngestOptions, MAX_UPLOAD, route};
 use stance::controller::metrics::ControllerMetrics;
 
 #[derive(Default)]
@@ -16,9 +18,12 @@ struct Fake {
 }
 
 impl Backend for Fake {
-    async fn authenticate(&self, token: &str) -> Result<Option<Caller>, String> {
+    async fn authenticate(&self, token: &str, audience: &str) -> Result<Option<Caller>, String> {
+        // A token is valid for the audience it was minted for only; `api-token` is one the
+        // API server accepts for itself (a pod's default token), not for Stance.
+        let for_stance = audience == "stance";
         Ok(match token {
-            "ci-token" | "other-token" => Some(Caller {
+            "ci-token" | "other-token" if for_stance => Some(Caller {
                 username: format!("system:serviceaccount:ci:{token}"),
                 uid: "u".into(),
                 groups: vec!["system:serviceaccounts".into()],
@@ -38,7 +43,7 @@ impl Backend for Fake {
 fn setup() -> (Arc<Fake>, impl warp::Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone) {
     let fake = Arc::new(Fake::default());
     let metrics = ControllerMetrics::register(&mut Registry::default());
-    (fake.clone(), route(fake, metrics))
+    (fake.clone(), route(fake, metrics, IngestOptions::default()))
 }
 
 async fn post(
@@ -65,6 +70,7 @@ async fn rejects_with_precise_4xx() {
     let cases: Vec<Case<'_>> = vec![
         (None, "namespace=shop&app=storefront", sarif.clone(), 401, "Bearer"),
         (Some("stolen"), "namespace=shop&app=storefront", sarif.clone(), 401, "not valid"),
+        (Some("api-token"), "namespace=shop&app=storefront", sarif.clone(), 401, "--audience stance"),
         (
             Some("other-token"),
             "namespace=shop&app=storefront",
@@ -73,6 +79,8 @@ async fn rejects_with_precise_4xx() {
             "grant `create` on `reports.aspm.stance.dev`",
         ),
         (Some("ci-token"), "namespace=payments&app=api", sarif.clone(), 403, "payments"),
+        // An application in another namespace needs the grant there too.
+        (Some("ci-token"), "namespace=shop&app=payments/api", sarif.clone(), 403, "namespace payments"),
         (Some("ci-token"), "app=storefront", sarif.clone(), 400, "namespace"),
         (Some("ci-token"), "namespace=shop", sarif.clone(), 400, "app="),
         (Some("ci-token"), "namespace=shop&app=a&asset=b", sarif.clone(), 400, "exactly one"),
@@ -101,7 +109,8 @@ async fn stores_a_configmap_that_reads_back_as_the_same_report() {
         post(&f, Some("ci-token"), "namespace=shop&asset=storefront-web&name=zap-nightly", gz.finish().unwrap()).await;
     assert_eq!(status, 201, "{json}");
     assert_eq!(json["format"], "zap");
-    assert_eq!(json["configMap"], "stance-upload-zap-nightly");
+    assert_eq!(json["configMap"], "stance-upload-shop-zap-nightly");
+    assert_eq!(json["configMapNamespace"], "stance-system");
     let direct = {
         let mut l = stance::ingest::Loaded::default();
         l.add_bytes("zap.json", &zap);
@@ -109,8 +118,13 @@ async fn stores_a_configmap_that_reads_back_as_the_same_report() {
     };
     assert_eq!(json["findings"], direct[0].findings.len());
     let stored = fake.stored.lock().unwrap().pop().unwrap();
-    assert_eq!(stored.metadata.namespace.as_deref(), Some("shop"));
-    assert_eq!(stored.metadata.annotations.as_ref().unwrap()["aspm.stance.dev/asset"], "storefront-web");
+    // Stored in Stance's own namespace (tenants cannot write there), with the provenance
+    // Stance vouches for: who uploaded it and which namespace it was authorized for.
+    assert_eq!(stored.metadata.namespace.as_deref(), Some("stance-system"));
+    let annotations = stored.metadata.annotations.as_ref().unwrap();
+    assert_eq!(annotations["aspm.stance.dev/asset"], "shop/storefront-web");
+    assert_eq!(annotations["aspm.stance.dev/uploaded-by"], "system:serviceaccount:ci:ci-token");
+    assert_eq!(annotations["aspm.stance.dev/upload-namespace"], "shop");
     assert_eq!(stored.metadata.labels.as_ref().unwrap()["aspm.stance.dev/report"], "zap");
     // The operator reads the ConfigMap back into the same findings, attributed to the asset.
     let mut value = serde_json::to_value(&stored).unwrap();
@@ -122,6 +136,24 @@ async fn stores_a_configmap_that_reads_back_as_the_same_report() {
     assert_eq!(loaded.reports.len(), 1);
     assert_eq!(loaded.reports[0].findings.len(), direct[0].findings.len());
     assert_eq!(loaded.reports[0].subject.as_ref().unwrap().to_string(), "Asset/shop/storefront-web");
+    // Read back, it is the evidence of namespace shop: the upload's, not the ConfigMap's.
+    let config = stance_core::index::IndexConfig::default();
+    let channel = &loaded.reports[0].provenance.channel;
+    assert_eq!(config.trust.trust(channel), stance_core::model::Trust::Tenant("shop".into()));
+}
+
+/// The handed case `report-configmap-carries-exception`: a body holding one SARIF run and a
+/// RiskException ("in stance-system", created in 2099) is refused whole with 400 naming the
+/// kind, and nothing is stored.
+#[tokio::test]
+async fn an_upload_with_anything_but_reports_is_refused() {
+    let (fake, f) = setup();
+    let body = std::fs::read(common::cases::path("report-configmap-carries-exception/upload-body.json")).unwrap();
+    let (status, json) = post(&f, Some("ci-token"), "namespace=shop&app=storefront", body).await;
+    assert_eq!(status, 400, "{json}");
+    let error = json["error"].as_str().unwrap();
+    assert!(error.contains("RiskException") && error.contains("ci-upload"), "{error}");
+    assert!(fake.stored.lock().unwrap().is_empty(), "nothing stored for a refused upload");
 }
 
 #[tokio::test]

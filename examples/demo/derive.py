@@ -136,17 +136,19 @@ def write_json(rel, doc):
 
 
 def report_configmap(name, namespace, fmt, subject, key, text):
-    """A CI report published to the cluster: a ConfigMap Stance reads (label) and attributes
-    to an AppPosture or Asset (annotation). The report text is the fixture's, byte for byte."""
+    """A CI report published to the cluster by the platform's CI: a ConfigMap in Stance's own
+    namespace (trusted evidence: docs/security.md) that Stance reads (label) and attributes to an
+    AppPosture or Asset of `namespace` (annotation). The report text is the fixture's, byte for
+    byte."""
     kind, target = subject
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
             "name": name,
-            "namespace": namespace,
+            "namespace": "stance-system",
             "labels": {"aspm.stance.dev/report": fmt},
-            "annotations": {f"aspm.stance.dev/{kind}": target},
+            "annotations": {f"aspm.stance.dev/{kind}": f"{namespace}/{target}"},
         },
         "data": {key: text},
     }

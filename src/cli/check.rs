@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::{CliError, PolicyArgs, print};
 use crate::ingest::kubernetes::{self, is_cluster_scoped, runs_no_containers};
-use crate::ingest::{KubeObject, Loaded, Parsed, Warning, for_each_file, for_each_raw_file};
+use crate::ingest::{KubeObject, Loaded, Parsed, Reader, Warning, for_each_file, for_each_raw_file};
 use stance_core::guardrail::{CompileError, RiskExceptionState};
 use stance_core::ingest::config_map::object_name;
 use stance_core::ingest::document;
@@ -125,11 +125,26 @@ impl Unjudgeable {
 struct Input {
     loaded: Loaded,
     problems: Vec<Unjudgeable>,
+    /// Documents refused by design (a report channel carrying something else, a budget
+    /// exceeded): admission refuses them too, so its verdict does not depend on them.
+    refused: Vec<Warning>,
     /// Where each RiskException was read, for problems found once the index bounds it.
     exception_origins: BTreeMap<(String, String), String>,
 }
 
 impl Input {
+    /// Sorts one file's warnings: refusals are notes, anything else makes the input
+    /// unjudgeable.
+    fn note_warnings(&mut self, warnings: Vec<Warning>) {
+        for w in warnings {
+            if w.refusal.is_some() {
+                self.refused.push(w);
+            } else {
+                self.problems.push(Unjudgeable::document(w));
+            }
+        }
+    }
+
     /// Notes the invalid GuardrailPolicies and RiskExceptions among one file's objects.
     fn note_stance_objects(&mut self, origin: &str, parsed: &[Parsed]) {
         for p in parsed {
@@ -158,9 +173,9 @@ impl Input {
 }
 
 /// Reads the state: every document, noting invalid Stance objects and unreadable documents.
-fn read_state(args: &CheckArgs, input: &mut Input) -> Result<(), CliError> {
-    for_each_file(&args.state, |origin, parsed, warnings| {
-        input.problems.extend(warnings.into_iter().map(Unjudgeable::document));
+fn read_state(args: &CheckArgs, reader: &Reader, input: &mut Input) -> Result<(), CliError> {
+    for_each_file(&args.state, reader, |origin, parsed, warnings| {
+        input.note_warnings(warnings);
         input.note_stance_objects(origin, &parsed);
         input.loaded.add(parsed);
         input.loaded.files += 1;
@@ -170,15 +185,16 @@ fn read_state(args: &CheckArgs, input: &mut Input) -> Result<(), CliError> {
 
 /// Reads the manifests: objects without a namespace get `--namespace` or are refused; kinds
 /// that may run containers but cannot be read are refused.
-fn read_manifests(args: &CheckArgs, manifests: &mut Input) -> Result<(), CliError> {
-    for_each_raw_file(&args.manifests, |origin, raw, warnings| {
-        manifests.problems.extend(warnings.into_iter().map(Unjudgeable::document));
+fn read_manifests(args: &CheckArgs, reader: &Reader, manifests: &mut Input) -> Result<(), CliError> {
+    for_each_raw_file(&args.manifests, reader, |origin, raw, warnings| {
+        manifests.note_warnings(warnings);
         let mut converted = Vec::new();
         for doc in raw {
             let document::Parsed::Kubernetes { origin: doc_origin, object } = doc else {
                 let mut parsed = Vec::new();
                 let mut warnings = Vec::new();
                 crate::ingest::convert(vec![doc], &mut parsed, &mut warnings);
+                manifests.note_warnings(warnings);
                 converted.extend(parsed);
                 continue;
             };
@@ -257,16 +273,23 @@ fn manifest(
 
 /// Exit codes: see the module documentation.
 pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
-    let mut state = Input::default();
-    read_state(args, &mut state)?;
+    let reader = args.policy.reader();
+    let mut state = Input { loaded: Loaded::with_reader(reader.clone()), ..Input::default() };
+    read_state(args, &reader, &mut state)?;
     let mut manifests = Input::default();
-    read_manifests(args, &mut manifests)?;
+    read_manifests(args, &reader, &mut manifests)?;
+    for w in state.refused.iter().chain(&manifests.refused) {
+        eprintln!("warning: {}: {}", w.origin, w.message);
+    }
     let mut problems = std::mem::take(&mut state.problems);
     problems.append(&mut manifests.problems);
     let mut exception_origins = std::mem::take(&mut state.exception_origins);
     exception_origins.append(&mut manifests.exception_origins);
 
-    let mut index = std::mem::take(&mut state.loaded).into_index(args.policy.config());
+    let (mut index, notes) = std::mem::take(&mut state.loaded).into_index_with_warnings(args.policy.config());
+    for w in &notes {
+        eprintln!("warning: state {}: {}", w.origin, w.message);
+    }
     let mut workloads: Vec<Workload> = Vec::new();
     for o in std::mem::take(&mut manifests.loaded.objects) {
         match o {
@@ -275,7 +298,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
         }
     }
     for (i, r) in std::mem::take(&mut manifests.loaded.reports).into_iter().enumerate() {
-        index.apply_report(&format!("{}#m{i}", r.source.origin), r);
+        for w in index.apply_report(&format!("{}#m{i}", r.source.origin), r) {
+            eprintln!("warning: {}: {}", w.origin, w.message);
+        }
     }
     // The running revisions (the oldObject of an UPDATE) are those in the state, before the change.
     let old: Vec<Option<Workload>> =

@@ -1,12 +1,14 @@
 //! `stance findings FILE...`: normalized, de-duplicated findings of report files.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
-use crate::ingest::load_index;
+use crate::ingest::load_index_with;
 use crate::output::findings::FindingLine;
 use crate::output::table;
 use stance_core::risk::{self, RiskContext};
@@ -31,12 +33,17 @@ pub struct FindingsArgs {
 }
 
 pub fn run(args: &FindingsArgs) -> Result<ExitCode, CliError> {
-    let (index, summary) = load_index(args.policy.config(), &args.paths)?;
+    let (index, summary) = load_index_with(args.policy.config(), &args.paths, &args.policy.reader())?;
     let warnings = summary.warnings;
     let ctx = RiskContext::unknown(args.policy.now());
-    let mut lines: Vec<FindingLine> = index
-        .artifacts()
+    // Every finding once: the trusted ones, and what each namespace's own evidence adds
+    // (report ConfigMaps among the files keep their in-cluster meaning).
+    let tenants = index.tenant_namespaces();
+    let views = index.artifacts().chain(tenants.iter().flat_map(|ns| index.artifacts_for(ns)));
+    let mut seen = HashSet::new();
+    let mut lines: Vec<FindingLine> = views
         .flat_map(|(_, a)| a.findings.iter())
+        .filter(|f| seen.insert(Arc::as_ptr(f)))
         .map(|f| FindingLine::new(f, &risk::score(f, &ctx)))
         .collect();
     lines.sort_by(|a, b| b.risk_score.cmp(&a.risk_score).then_with(|| (&a.rule_id, &a.id).cmp(&(&b.rule_id, &b.id))));

@@ -17,8 +17,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
-use stance_core::index::IndexConfig;
 use stance_core::index::exposure::ExposureConfig;
+use stance_core::index::{IndexConfig, TrustConfig};
+use stance_core::ingest::budget::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_NODES};
+use stance_core::ingest::{Limits, Reader};
+use stance_core::model::{Channel, Provenance};
+use stance_core::names::DEFAULT_STANCE_NAMESPACE;
 
 /// Application Security Posture Management inside Kubernetes.
 #[derive(Debug, Parser)]
@@ -89,6 +93,22 @@ pub struct PolicyArgs {
     /// Service `loadBalancerClass` whose load balancers are internet-facing (repeatable).
     #[arg(long = "internet-lb-class")]
     pub internet_lb_classes: Vec<String>,
+    /// Namespace whose report ConfigMaps are trusted evidence, besides Stance's own
+    /// (repeatable; docs/security.md). Report ConfigMaps elsewhere only add findings for
+    /// their own namespace.
+    #[arg(long = "trusted-report-namespace")]
+    pub trusted_report_namespaces: Vec<String>,
+    /// Identity whose POST /ingest uploads are trusted evidence, e.g.
+    /// system:serviceaccount:ci:scanner (repeatable; docs/security.md).
+    #[arg(long = "trusted-uploader")]
+    pub trusted_uploaders: Vec<String>,
+    /// Largest decompressed size of one object's gzip content, in MiB (a file, a ConfigMap's
+    /// keys together, an upload); a larger object is refused with a warning.
+    #[arg(long, default_value_t = DEFAULT_MAX_DECOMPRESSED >> 20, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_decompressed_mib: u64,
+    /// Most JSON/YAML nodes parsed from one object; a larger object is refused with a warning.
+    #[arg(long, default_value_t = DEFAULT_MAX_NODES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_document_nodes: u64,
 }
 
 impl PolicyArgs {
@@ -103,12 +123,29 @@ impl PolicyArgs {
                 internal_lb_classes: self.internal_lb_classes.clone(),
                 internet_lb_classes: self.internet_lb_classes.clone(),
             },
+            trust: TrustConfig {
+                own_namespace: DEFAULT_STANCE_NAMESPACE.into(),
+                report_namespaces: self.trusted_report_namespaces.clone(),
+                uploaders: self.trusted_uploaders.clone(),
+            },
             ..IndexConfig::default()
         }
     }
 
     pub fn now(&self) -> Timestamp {
         self.now.unwrap_or_else(Timestamp::now)
+    }
+
+    /// The read budget of one object.
+    pub fn limits(&self) -> Limits {
+        Limits { max_decompressed: self.max_decompressed_mib << 20, max_nodes: self.max_document_nodes }
+    }
+
+    /// How the command reads the files it is given: trusted files (a state folder is the
+    /// operator's own repository; a report ConfigMap in one keeps its in-cluster meaning),
+    /// observed at `--now`, within the limits.
+    pub fn reader(&self) -> Reader {
+        Reader::new(Provenance::new(Channel::File, self.now()), self.limits())
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use prometheus_client::registry::Registry;
-use stance_core::index::PostureIndex;
+use stance_core::index::{IndexConfig, PostureIndex};
 use tokio_util::sync::CancellationToken;
 
 use super::signals::cancel_on_signals;
@@ -50,8 +50,24 @@ pub struct OperatorArgs {
 }
 
 impl OperatorArgs {
+    /// The index settings and operator options of `stance operator` and `stance run`:
+    /// `config` (the policy flags' settings) with this namespace as Stance's own (its report
+    /// ConfigMaps and the uploads stored there are trusted as `docs/security.md` says), and
+    /// the options; with `--history`, the history's metrics are registered in `registry`.
+    pub fn setup(
+        &self,
+        policy: &PolicyArgs,
+        mut config: IndexConfig,
+        registry: &mut prometheus_client::registry::Registry,
+    ) -> (IndexConfig, OperatorOptions) {
+        config.trust.own_namespace = self.namespace.clone();
+        let mut options = self.options(registry);
+        options.limits = policy.limits();
+        (config, options)
+    }
+
     /// The operator's options; with `--history`, its metrics are registered in `registry`.
-    pub fn options(&self, registry: &mut prometheus_client::registry::Registry) -> OperatorOptions {
+    fn options(&self, registry: &mut prometheus_client::registry::Registry) -> OperatorOptions {
         let identity = self.identity.clone().unwrap_or_else(|| {
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())
@@ -66,6 +82,7 @@ impl OperatorArgs {
             policy_reports: self.policy_reports,
             history: self.store.operator(&identity, registry),
             identity,
+            limits: crate::ingest::Limits::default(),
         }
     }
 }
@@ -107,12 +124,12 @@ pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
         let client = connect().await?;
         let mut registry = Registry::default();
         let metrics = ControllerMetrics::register(&mut registry);
-        let options = args.operator.options(&mut registry);
+        let (config, options) = args.operator.setup(&args.policy, args.policy.config(), &mut registry);
         let registry = Arc::new(registry);
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
-        let index = Arc::new(RwLock::new(PostureIndex::new(args.policy.config())));
+        let index = Arc::new(RwLock::new(PostureIndex::new(config)));
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
         controller::run(client, options, index, metrics, readiness, token).await;
         Ok(ExitCode::SUCCESS)

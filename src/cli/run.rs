@@ -15,7 +15,7 @@ use super::operator::{OperatorArgs, connect, serve_metrics};
 use super::signals::cancel_on_signals;
 use super::webhook::WebhookServeArgs;
 use super::{CliError, LogFormat, PolicyArgs};
-use crate::controller::ingest_api::{self, KubeBackend};
+use crate::controller::ingest_api::{self, IngestOptions, KubeBackend};
 use crate::controller::metrics::ControllerMetrics;
 use crate::controller::{self};
 use crate::telemetry::{self, Readiness};
@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// Do not serve POST /ingest (CI report uploads).
     #[arg(long)]
     pub no_ingest: bool,
+    /// The audience POST /ingest requires of bearer tokens (`kubectl create token SA
+    /// --audience stance`): a token minted for the API server or another service is refused.
+    #[arg(long, default_value = ingest_api::DEFAULT_AUDIENCE)]
+    pub ingest_audience: String,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -103,12 +107,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let mut registry = Registry::default();
         let controller_metrics = ControllerMetrics::register(&mut registry);
         let webhook_metrics = WebhookMetrics::register(&mut registry);
-        let options = args.operator.options(&mut registry);
+        let (config, options) = args.operator.setup(&args.policy, args.serve.index_config(&args.policy), &mut registry);
         let registry = Arc::new(registry);
         let readiness = Readiness::default();
         let token = CancellationToken::new();
         cancel_on_signals(token.clone());
-        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(args.serve.index_config(&args.policy))));
+        let index: SharedIndex = Arc::new(RwLock::new(PostureIndex::new(config)));
 
         serve_metrics(args.operator.metrics_listen, registry, &readiness, token.clone()).await?;
         let stop = token.clone();
@@ -120,8 +124,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
         let reporter = Reporter { controller: "stance".into(), instance: Some(options.identity.clone()) };
         tokio::spawn(record_audits(audit_rx, index.clone(), Recorder::new(client.clone(), reporter), token.clone()));
 
-        let extra = (!args.no_ingest)
-            .then(|| ingest_api::route(Arc::new(KubeBackend(client.clone())), controller_metrics.clone()).boxed());
+        let ingest = IngestOptions {
+            namespace: args.operator.namespace.clone(),
+            audience: args.ingest_audience.clone(),
+            limits: options.limits,
+        };
+        let extra = (!args.no_ingest).then(|| {
+            ingest_api::route(Arc::new(KubeBackend(client.clone())), controller_metrics.clone(), ingest).boxed()
+        });
         // The webhook outlives the signal by --shutdown-delay-seconds (see `drain`); the
         // controller stops at once, so the Lease is handed over without waiting.
         let shutdown = token.clone();

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::{CliError, PolicyArgs, print};
-use crate::ingest::load_index;
+use crate::ingest::load_index_with;
 use crate::output::scan::build;
 use crate::output::{openreports, policy_report, sarif, table};
 
@@ -41,7 +41,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
-    let (mut index, summary) = load_index(args.policy.config(), &args.paths)?;
+    let (mut index, summary) = load_index_with(args.policy.config(), &args.paths, &args.policy.reader())?;
     let now = args.policy.now();
     super::history::observe(&args.store, &mut index, now)?;
     // A dashboard that imports SARIF must see every finding, or it closes the alerts of

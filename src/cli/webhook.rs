@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::signals::shutdown_signal;
 use super::{CliError, LogFormat, PolicyArgs, print};
 use crate::endpoints::{self, Endpoints};
-use crate::ingest::load_paths;
+use crate::ingest::load_paths_with;
 use crate::telemetry::{self, Readiness};
 use crate::webhook::{self, ServiceOptions, TlsSource, WebhookMetrics, WebhookOptions, self_signed};
 use stance_core::index::{IndexConfig, PostureIndex};
@@ -173,13 +173,16 @@ pub fn run(args: &WebhookArgs) -> Result<ExitCode, CliError> {
     }
     args.serve.check()?;
     telemetry::init_tracing(args.log_format == LogFormat::Json);
-    let state = load_paths(&args.state)?;
+    let state = load_paths_with(&args.state, &args.policy.reader())?;
     for w in &state.warnings {
         tracing::warn!(origin = %w.origin, "state: {}", w.message);
     }
     let readiness = Readiness::default();
     readiness.register(INDEX_CONDITION);
-    let index = state.into_index(args.serve.index_config(&args.policy));
+    let (index, notes) = state.into_index_with_warnings(args.serve.index_config(&args.policy));
+    for w in &notes {
+        tracing::warn!(origin = %w.origin, "state: {}", w.message);
+    }
     for p in index.policies() {
         if let Err(e) = &p.compiled {
             tracing::warn!(policy = &*p.name, "invalid GuardrailPolicy (ignored): {e}");

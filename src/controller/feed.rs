@@ -6,15 +6,19 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use jiff::Timestamp;
 use serde_json::Value;
 
 use stance_core::index::PostureIndex;
+use stance_core::model::{Channel, Provenance};
 use stance_core::names::{DEFAULT_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL};
 
 use super::observed::{Observed, Update};
 use super::targets::Feed;
 use crate::ingest::kubernetes::parse_object;
-use crate::ingest::{KubeObject, Parsed, parse_value};
+use crate::ingest::{KubeObject, Limits, Parsed, Reader, Refusal, Warning, read_config_map, read_value};
 
 /// `(namespace, name)` of a watched object.
 pub type ObjKey = (Option<String>, String);
@@ -51,14 +55,19 @@ pub struct Prepared {
     observed: Option<Update>,
     /// What could not be read (the rest is still applied).
     pub problems: Vec<String>,
+    /// Why parts of it were refused (a report channel carrying another kind, a budget
+    /// exceeded), one per refused document: counted in a metric.
+    pub refusals: Vec<Refusal>,
 }
 
 fn is_own_output(obj: &Value) -> bool {
     obj.pointer("/metadata/labels").and_then(|l| l.get(MANAGED_BY_LABEL)).and_then(Value::as_str) == Some(MANAGED_BY)
 }
 
-/// Parses an added or modified object with the same functions the CLI uses.
-pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
+/// Parses an added or modified object with the same functions the CLI uses. Reports carry
+/// their channel (the scanner resource, or the report ConfigMap) and `observed`; reading
+/// one object costs at most `limits`.
+pub fn prepare(feed: Feed, kind: &str, obj: &Value, observed: Timestamp, limits: Limits) -> Prepared {
     let Some(key) = key_of(obj) else {
         return Prepared { problems: vec!["object without metadata.name".into()], ..Default::default() };
     };
@@ -73,9 +82,25 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
     }
     let mut parsed = Vec::new();
     let mut warnings = Vec::new();
+    let namespace = key.0.as_deref().map(Arc::from);
     match feed {
-        // Reports, including report-carrying ConfigMaps, are recognised by the core.
-        Feed::Report | Feed::ReportConfigMap => parse_value(&origin, obj, &mut parsed, &mut warnings),
+        // Reports are recognised by the core; a scanner's resource speaks as that scanner.
+        Feed::Report => {
+            let channel = Channel::ScannerResource { kind: Arc::from(kind), namespace };
+            let reader = Reader::new(Provenance::new(channel, observed), limits);
+            read_value(&reader, &origin, obj, &mut parsed, &mut warnings)
+        }
+        // A report ConfigMap is the channel of what it carries: reports only, as evidence
+        // of its namespace unless the platform trusts it.
+        Feed::ReportConfigMap => {
+            let channel = Channel::ReportConfigMap {
+                namespace: namespace.unwrap_or_else(|| Arc::from(DEFAULT_NAMESPACE)),
+                name: Arc::from(key.1.as_str()),
+                upload: None,
+            };
+            let reader = Reader::new(Provenance::new(channel, observed), limits);
+            read_config_map(&reader, &origin, obj, &mut parsed, &mut warnings)
+        }
         _ => parse_object(&origin, obj, &mut parsed, &mut warnings),
     }
     let mut out = Prepared { key: Some(key), observed: Update::of(feed, obj), ..Default::default() };
@@ -86,12 +111,13 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value) -> Prepared {
             Parsed::Kev(_) | Parsed::Epss(_) | Parsed::Ignored(_) => {}
         }
     }
+    out.refusals = warnings.iter().filter_map(|w| w.refusal).collect();
     out.problems = warnings.into_iter().map(|w| format!("{}: {}", w.origin, w.message)).collect();
     out
 }
 
 /// Applies a prepared object to the index and its status to `observed` (call `refresh`
-/// after a batch).
+/// after a batch). Returns what the index did not take from its reports, and why.
 pub fn commit(
     index: &mut PostureIndex,
     state: &mut FeedState,
@@ -99,8 +125,9 @@ pub fn commit(
     feed: Feed,
     kind: &str,
     p: Prepared,
-) {
-    let Some(key) = p.key else { return };
+) -> Vec<Warning> {
+    let mut notes = Vec::new();
+    let Some(key) = p.key else { return notes };
     if let Some(update) = p.observed {
         observed.apply(&key, update);
     }
@@ -109,7 +136,7 @@ pub fn commit(
     }
     let count = p.reports.len();
     for (i, r) in p.reports.into_iter().enumerate() {
-        index.apply_report(&report_id(kind, &key, i), r);
+        notes.extend(index.apply_report(&report_id(kind, &key, i), r));
     }
     if matches!(feed, Feed::Report | Feed::ReportConfigMap) {
         let before = state.reports.insert(key.clone(), count).unwrap_or(0);
@@ -117,9 +144,11 @@ pub fn commit(
             index.delete_report(&report_id(kind, &key, i));
         }
     }
+    notes
 }
 
-/// [`prepare`] then [`commit`]; returns the problems.
+/// [`prepare`] (observed now, default limits) then [`commit`]; returns the problems and
+/// what the index did not take.
 pub fn apply(
     index: &mut PostureIndex,
     state: &mut FeedState,
@@ -128,9 +157,10 @@ pub fn apply(
     kind: &str,
     obj: &Value,
 ) -> Vec<String> {
-    let p = prepare(feed, kind, obj);
-    let problems = p.problems.clone();
-    commit(index, state, observed, feed, kind, p);
+    let p = prepare(feed, kind, obj, Timestamp::now(), Limits::default());
+    let mut problems = p.problems.clone();
+    let notes = commit(index, state, observed, feed, kind, p);
+    problems.extend(notes.into_iter().map(|w| format!("{}: {}", w.origin, w.message)));
     problems
 }
 
@@ -201,14 +231,14 @@ report:
         assert!(apply(&mut index, &mut state, &mut observed, Feed::Report, "VulnerabilityReport", &obj).is_empty());
         index.refresh();
         let img = ImageRef::parse("nginx:1.25").unwrap();
-        assert_eq!(index.image(&img).unwrap().findings.len(), 1);
+        assert_eq!(index.image_for("default", &img).unwrap().findings.len(), 1);
         // The same object again (a resync) changes nothing.
         apply(&mut index, &mut state, &mut observed, Feed::Report, "VulnerabilityReport", &obj);
         index.refresh();
-        assert_eq!(index.image(&img).unwrap().findings.len(), 1);
+        assert_eq!(index.image_for("default", &img).unwrap().findings.len(), 1);
         delete(&mut index, &mut state, &mut observed, Feed::Report, "VulnerabilityReport", &key_of(&obj).unwrap());
         index.refresh();
-        assert!(index.image(&img).is_none());
+        assert!(index.image_for("default", &img).is_none());
     }
 
     #[test]

@@ -1,13 +1,24 @@
 //! `POST /ingest`: CI pipelines upload SARIF, ZAP, CycloneDX/SPDX or Trivy JSON results.
 //!
-//! The bearer token is authenticated with a TokenReview and the caller authorized with a
+//! The bearer token is authenticated with a TokenReview for a dedicated audience
+//! ([`IngestOptions::audience`], `kubectl create token SA --audience stance`: a token minted
+//! for the API server or another service is refused) and the caller authorized with a
 //! SubjectAccessReview for `create` on the virtual resource `reports.aspm.stance.dev` in
 //! the target namespace (as kube-rbac-proxy does), so access is granted with ordinary
-//! RBAC. An accepted upload is stored as a ConfigMap labelled `aspm.stance.dev/report`,
-//! which the operator's watch reads like any other report.
+//! RBAC. An application or asset in another namespace (`app=NS/NAME`) needs the same
+//! grant there too.
 //!
-//! `POST /ingest?namespace=NS&app=NAME` (or `&asset=NAME`) `[&name=ID]`, body: the report
-//! (optionally gzip). Answers 201 with what was stored, or a 4xx naming the problem.
+//! The body is a typed channel: it must hold scanner reports or SBOMs only. A body with
+//! anything else (a RiskException, a policy, a namespace, a workload, a KEV catalog…) is
+//! refused whole with 400, never stored. An accepted upload is stored as a ConfigMap
+//! labelled `aspm.stance.dev/report` in Stance's own namespace, with provenance
+//! annotations Stance writes: who uploaded it, the namespace it was authorized for, when.
+//! Tenants cannot write that namespace, so the operator's watch can believe them (see
+//! `docs/security.md`); the chart needs no cluster-wide ConfigMap write.
+//!
+//! `POST /ingest?namespace=NS&app=NAME` (or `&asset=NAME`, or `NS2/NAME`) `[&name=ID]`,
+//! body: the report (optionally gzip). Answers 201 with what was stored, or a 4xx naming
+//! the problem.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,19 +35,43 @@ use serde_json::json;
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
-use stance_core::ingest::gzip::{self, InflateError, MAX_DECOMPRESSED};
+use stance_core::ingest::gzip::{self, InflateError};
+use stance_core::model::{Channel, Provenance, Upload};
 use stance_core::names::{
-    APP_ANNOTATION, ASSET_ANNOTATION, GROUP, MANAGED_BY, MANAGED_BY_LABEL, REPORT_LABEL, UPLOADED_AT_ANNOTATION,
-    UPLOADED_BY_ANNOTATION,
+    APP_ANNOTATION, ASSET_ANNOTATION, DEFAULT_STANCE_NAMESPACE, GROUP, MANAGED_BY, MANAGED_BY_LABEL, REPORT_LABEL,
+    UPLOAD_NAMESPACE_ANNOTATION, UPLOADED_AT_ANNOTATION, UPLOADED_BY_ANNOTATION,
 };
 
-use super::metrics::{ControllerMetrics, ResultLabels};
-use crate::ingest::Parsed;
+use super::metrics::{ControllerMetrics, RefusedLabels, ResultLabels};
+use crate::ingest::{Limits, Parsed, Reader, Refusal};
 
 /// Largest accepted upload (after optional gzip: ConfigMaps hold at most 1 MiB). The
-/// report inside is inflated with the one gzip cap every reader uses
-/// ([`MAX_DECOMPRESSED`]).
+/// report inside is inflated within the read budget every reader uses ([`Limits`]).
 pub const MAX_UPLOAD: u64 = 1024 * 1024;
+
+/// The token audience `POST /ingest` requires unless configured otherwise.
+pub const DEFAULT_AUDIENCE: &str = "stance";
+
+/// How uploads are authenticated, read and stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Stance's own namespace: uploads are stored there.
+    pub namespace: String,
+    /// The audience a bearer token must have been issued for.
+    pub audience: String,
+    /// The read budget of one upload.
+    pub limits: Limits,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            namespace: DEFAULT_STANCE_NAMESPACE.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+            limits: Limits::default(),
+        }
+    }
+}
 
 /// Who uploaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,8 +83,9 @@ pub struct Caller {
 
 /// The cluster operations the endpoint needs (a trait so tests can fake them).
 pub trait Backend: Send + Sync + 'static {
-    /// The caller a bearer token belongs to; `None` when the token is not valid.
-    fn authenticate(&self, token: &str) -> impl Future<Output = Result<Option<Caller>, String>> + Send;
+    /// The caller a bearer token belongs to, when the token is valid for `audience`;
+    /// `None` when it is not.
+    fn authenticate(&self, token: &str, audience: &str) -> impl Future<Output = Result<Option<Caller>, String>> + Send;
     /// Whether the caller may create reports in the namespace.
     fn authorize(
         &self,
@@ -65,9 +101,9 @@ pub trait Backend: Send + Sync + 'static {
 pub struct KubeBackend(pub kube::Client);
 
 impl Backend for KubeBackend {
-    async fn authenticate(&self, token: &str) -> Result<Option<Caller>, String> {
+    async fn authenticate(&self, token: &str, audience: &str) -> Result<Option<Caller>, String> {
         let review = TokenReview {
-            spec: TokenReviewSpec { token: Some(token.to_string()), ..Default::default() },
+            spec: TokenReviewSpec { token: Some(token.to_string()), audiences: Some(vec![audience.to_string()]) },
             ..Default::default()
         };
         let res = Api::<TokenReview>::all(self.0.clone())
@@ -75,7 +111,10 @@ impl Backend for KubeBackend {
             .await
             .map_err(|e| format!("TokenReview failed: {e}"))?;
         let status = res.status.unwrap_or_default();
-        if status.authenticated != Some(true) {
+        // The API server answers with the requested audiences the token is valid for; a
+        // token for another audience (the API server's own, another service's) is refused.
+        let for_us = status.audiences.as_ref().is_some_and(|a| a.iter().any(|x| x == audience));
+        if status.authenticated != Some(true) || !for_us {
             return Ok(None);
         }
         let user = status.user.unwrap_or_default();
@@ -147,10 +186,18 @@ fn dns_label(s: &str) -> String {
     clean.trim_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_string()
 }
 
+/// The application or asset an upload is for, and the namespace whose evidence it is.
+struct Subject {
+    annotation: &'static str,
+    namespace: String,
+    name: String,
+}
+
 /// Handles one upload (everything but the HTTP plumbing).
 pub async fn handle<B: Backend>(
     backend: &B,
     metrics: &ControllerMetrics,
+    opts: &IngestOptions,
     authorization: Option<String>,
     query: IngestQuery,
     body: Bytes,
@@ -162,13 +209,20 @@ pub async fn handle<B: Backend>(
         authorization.as_deref().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty())
     else {
         outcome("unauthenticated");
-        return problem(StatusCode::UNAUTHORIZED, "send a ServiceAccount token as `Authorization: Bearer <token>`");
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "send a ServiceAccount token for audience {0:?} as `Authorization: Bearer <token>` (kubectl create \
+                 token SA --audience {0})",
+                opts.audience
+            ),
+        );
     };
     let Some(namespace) = query.namespace.filter(|n| !n.is_empty()) else {
         outcome("bad_request");
         return problem(StatusCode::BAD_REQUEST, "query parameter `namespace` is required");
     };
-    let (annotation, subject) = match (&query.app, &query.asset) {
+    let subject = match (&query.app, &query.asset) {
         (Some(a), None) if !a.is_empty() => (APP_ANNOTATION, a.clone()),
         (None, Some(a)) if !a.is_empty() => (ASSET_ANNOTATION, a.clone()),
         _ => {
@@ -179,6 +233,18 @@ pub async fn handle<B: Backend>(
             );
         }
     };
+    // `app=NS/NAME` names an application in another namespace: the upload is that
+    // namespace's evidence, and needs the grant there too.
+    let subject = match subject.1.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Subject { annotation: subject.0, namespace: ns.to_string(), name: name.to_string() }
+        }
+        None => Subject { annotation: subject.0, namespace: namespace.clone(), name: subject.1 },
+        Some(_) => {
+            outcome("bad_request");
+            return problem(StatusCode::BAD_REQUEST, "`app` / `asset` is `NAME` or `NAMESPACE/NAME`");
+        }
+    };
     if body.len() as u64 > MAX_UPLOAD {
         outcome("too_large");
         return problem(
@@ -186,11 +252,18 @@ pub async fn handle<B: Backend>(
             format!("upload is {} bytes; the limit is {MAX_UPLOAD} (gzip it)", body.len()),
         );
     }
-    let caller = match backend.authenticate(token).await {
+    let caller = match backend.authenticate(token, &opts.audience).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             outcome("unauthenticated");
-            return problem(StatusCode::UNAUTHORIZED, "the token is not valid for this cluster");
+            return problem(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "the token is not valid for this cluster, or was not issued for audience {0:?}: mint one with \
+                     `kubectl create token SA --audience {0}`",
+                    opts.audience
+                ),
+            );
         }
         Err(e) => {
             tracing::error!(error = %e, "authentication failed");
@@ -198,32 +271,39 @@ pub async fn handle<B: Backend>(
             return problem(StatusCode::SERVICE_UNAVAILABLE, "cannot verify the token right now; retry later");
         }
     };
-    match backend.authorize(&caller, &namespace).await {
-        Ok((true, _)) => {}
-        Ok((false, reason)) => {
-            outcome("forbidden");
-            let why = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
-            return problem(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "{} may not upload reports to namespace {namespace}: grant `create` on `reports.aspm.stance.dev` there{why}",
-                    caller.username
-                ),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "authorization failed");
-            outcome("error");
-            return problem(StatusCode::SERVICE_UNAVAILABLE, "cannot check permissions right now; retry later");
+    let mut namespaces = vec![namespace.as_str()];
+    if subject.namespace != namespace {
+        namespaces.push(&subject.namespace);
+    }
+    for ns in namespaces {
+        match backend.authorize(&caller, ns).await {
+            Ok((true, _)) => {}
+            Ok((false, reason)) => {
+                outcome("forbidden");
+                let why = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+                return problem(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "{} may not upload reports to namespace {ns}: grant `create` on `reports.aspm.stance.dev` there{why}",
+                        caller.username
+                    ),
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "authorization failed");
+                outcome("error");
+                return problem(StatusCode::SERVICE_UNAVAILABLE, "cannot check permissions right now; retry later");
+            }
         }
     }
-    // Inflated once, with the one cap every reader uses: what is parsed below is exactly
+    // Inflated once, within the budget every reader uses: what is parsed below is exactly
     // what is stored, never a truncated copy.
     let report = if gzip::is_gzip(&body) {
-        match gzip::inflate(&body, MAX_DECOMPRESSED) {
+        match gzip::inflate(&body, opts.limits.max_decompressed) {
             Ok(inflated) => inflated,
             Err(e @ InflateError::TooLarge { .. }) => {
                 outcome("too_large");
+                refused(metrics, Refusal::Decompressed);
                 return problem(StatusCode::PAYLOAD_TOO_LARGE, format!("the upload's {e}; split the report"));
             }
             Err(e) => {
@@ -234,10 +314,28 @@ pub async fn handle<B: Backend>(
     } else {
         body.to_vec()
     };
-    // Recognise the content with the same parsers the operator uses.
+    // Recognise the content with the same parsers the operator uses, through the upload's
+    // own channel: reports only.
+    let upload =
+        Upload { uploader: Arc::from(caller.username.as_str()), namespace: Arc::from(subject.namespace.as_str()) };
+    let reader = Reader::new(Provenance::new(Channel::Upload(upload), jiff::Timestamp::now()), opts.limits);
     let mut parsed = Vec::new();
     let mut warnings = Vec::new();
-    crate::ingest::parse_bytes("upload", &report, &mut parsed, &mut warnings);
+    crate::ingest::read_bytes(&reader, "upload", &report, &mut parsed, &mut warnings);
+    if let Some(w) = warnings.iter().find(|w| w.refusal.is_some()) {
+        let refusal = w.refusal.unwrap_or(Refusal::NotAReport);
+        refused(metrics, refusal);
+        outcome("refused");
+        let (status, advice) = match refusal {
+            Refusal::NotAReport => (
+                StatusCode::BAD_REQUEST,
+                "send scanner reports and SBOMs only (exceptions, policies and other objects are applied with \
+                 kubectl, never through an upload)",
+            ),
+            _ => (StatusCode::PAYLOAD_TOO_LARGE, "split the report"),
+        };
+        return problem(status, format!("refused: {}: {}; {advice}", w.origin, w.message));
+    }
     let reports: Vec<_> =
         parsed.iter().filter_map(|p| if let Parsed::Report(r) = p { Some(r) } else { None }).collect();
     if reports.is_empty() || !warnings.is_empty() {
@@ -254,12 +352,14 @@ pub async fn handle<B: Backend>(
     let format = reports[0].source.format.as_str();
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     let scanner = reports[0].source.scanner.to_string();
+    // Unique across namespaces: every upload lives in Stance's namespace.
     let name = match &query.name {
-        Some(n) => format!("stance-upload-{}", dns_label(n)),
+        Some(n) => format!("stance-upload-{}-{}", dns_label(&subject.namespace), dns_label(n)),
         None => format!(
-            "stance-upload-{}-{}",
-            dns_label(&subject),
-            &crate::output::stable_id(&[&subject, format, &scanner])[..10]
+            "stance-upload-{}-{}-{}",
+            dns_label(&subject.namespace),
+            dns_label(&subject.name),
+            &crate::output::stable_id(&[&subject.namespace, &subject.name, format, &scanner])[..10]
         ),
     };
     // Always stored gzip'd: ConfigMaps are limited to 1 MiB.
@@ -282,14 +382,15 @@ pub async fn handle<B: Backend>(
     let cm = ConfigMap {
         metadata: ObjectMeta {
             name: Some(name.clone()),
-            namespace: Some(namespace.clone()),
+            namespace: Some(opts.namespace.clone()),
             labels: Some(BTreeMap::from([
                 (REPORT_LABEL.to_string(), format.to_string()),
                 (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
             ])),
             annotations: Some(BTreeMap::from([
-                (annotation.to_string(), subject.clone()),
+                (subject.annotation.to_string(), format!("{}/{}", subject.namespace, subject.name)),
                 (UPLOADED_BY_ANNOTATION.to_string(), caller.username.clone()),
+                (UPLOAD_NAMESPACE_ANNOTATION.to_string(), subject.namespace.clone()),
                 (UPLOADED_AT_ANNOTATION.to_string(), jiff::Timestamp::now().to_string()),
             ])),
             ..Default::default()
@@ -303,18 +404,31 @@ pub async fn handle<B: Backend>(
         return problem(StatusCode::SERVICE_UNAVAILABLE, "cannot store the report right now; retry later");
     }
     outcome("stored");
-    tracing::info!(namespace, name, format, findings, user = %caller.username, "report uploaded");
+    tracing::info!(namespace = %subject.namespace, name, format, findings, user = %caller.username, "report uploaded");
     reply(
         StatusCode::CREATED,
-        json!({"namespace": namespace, "configMap": name, "format": format, "findings": findings}),
+        json!({
+            "namespace": subject.namespace,
+            "configMap": name,
+            "configMapNamespace": opts.namespace,
+            "format": format,
+            "findings": findings,
+        }),
     )
+}
+
+fn refused(metrics: &ControllerMetrics, refusal: Refusal) {
+    let labels = RefusedLabels { kind: "upload".into(), reason: refusal.as_str().into() };
+    metrics.refused_documents.get_or_create(&labels).inc();
 }
 
 /// The warp route for `POST /ingest`.
 pub fn route<B: Backend>(
     backend: Arc<B>,
     metrics: Arc<ControllerMetrics>,
+    opts: IngestOptions,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    let opts = Arc::new(opts);
     warp::path("ingest")
         .and(warp::path::end())
         .and(warp::post())
@@ -326,6 +440,7 @@ pub fn route<B: Backend>(
         .then(move |auth, query, body| {
             let backend = backend.clone();
             let metrics = metrics.clone();
-            async move { handle(&*backend, &metrics, auth, query, body).await }
+            let opts = opts.clone();
+            async move { handle(&*backend, &metrics, &opts, auth, query, body).await }
         })
 }

@@ -31,6 +31,14 @@ pub struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusedLabels {
+    /// The watched kind (`ConfigMap`, `VulnerabilityReport.aquasecurity.github.io`) or `upload`.
+    pub kind: String,
+    /// `not_a_report`, `decompressed_size`, `nodes`, `nesting`.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
     pub reason: String,
 }
@@ -41,6 +49,7 @@ pub struct ControllerMetrics {
     pub watch_events: Family<EventLabels, Counter>,
     pub watch_errors: Family<KindLabel, Counter>,
     pub rejected_objects: Family<KindLabel, Counter>,
+    pub refused_documents: Family<RefusedLabels, Counter>,
     pub reconciles: Family<ResultLabels, Counter>,
     pub reconcile_duration: Histogram,
     pub events_published: Family<ReasonLabel, Counter>,
@@ -58,6 +67,7 @@ impl ControllerMetrics {
             watch_events: Family::default(),
             watch_errors: Family::default(),
             rejected_objects: Family::default(),
+            refused_documents: Family::default(),
             reconciles: Family::default(),
             reconcile_duration: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             events_published: Family::default(),
@@ -75,6 +85,12 @@ impl ControllerMetrics {
             "rejected_objects",
             "Watched objects that could not be read (logged and skipped)",
             m.rejected_objects.clone(),
+        );
+        r.register(
+            "refused_documents",
+            "Documents refused, never applied: a report ConfigMap or upload carrying something other than reports, \
+             or an object past its decompression or parse budget (by kind and reason)",
+            m.refused_documents.clone(),
         );
         r.register("reconciles", "Status reconciliations by kind and result", m.reconciles.clone());
         r.register(

@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use self::metrics::ControllerMetrics;
 use crate::api::AppPosture;
 use crate::telemetry::Readiness;
-use stance_core::index::SharedIndex;
+use stance_core::index::{SharedIndex, refresh_shared};
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -54,6 +54,8 @@ pub struct OperatorOptions {
     pub policy_reports: bool,
     /// Record the remediation history (`--history`; [`history`]).
     pub history: Option<(history::HistoryOptions, Arc<history::HistoryMetrics>)>,
+    /// The read budget of each watched object.
+    pub limits: crate::ingest::Limits,
 }
 
 /// Runs the operator until `token` is cancelled. `changes` receives the index generation
@@ -100,6 +102,8 @@ pub async fn run(
         changes: changes_tx,
         readiness,
         metrics: metrics.clone(),
+        limits: opts.limits,
+        refresh_gate: Arc::new(tokio::sync::Mutex::new(())),
     };
     tokio::spawn(watch::run(wctx, token.clone()));
     if let Some((h, m)) = opts.history.clone() {
@@ -194,8 +198,11 @@ async fn feeds(paths: Vec<PathBuf>, index: SharedIndex, changes: channel::Sender
                         tracing::info!(kev = loaded.kev.len(), epss = loaded.epss.len(), "loaded exploitability feeds");
                         idx.set_kev(loaded.kev);
                         idx.set_epss(loaded.epss);
-                        idx.refresh();
-                        changes.send_replace(idx.generation());
+                    }
+                    // Re-enrichment marks every artifact: correlate them off the lock.
+                    let shared = index.clone();
+                    if let Ok(Ok(generation)) = tokio::task::spawn_blocking(move || refresh_shared(&shared)).await {
+                        changes.send_replace(generation);
                     }
                     seen = stamps;
                 }

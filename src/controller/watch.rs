@@ -1,9 +1,12 @@
 //! Watches every target kind and feeds the shared index.
 //!
-//! Objects are parsed outside the index lock, then applied in batches under one short
-//! write lock followed by one refresh. A relist (start-up, 410 Gone, API server restart,
-//! network drop) is a reset: objects not seen again are removed, so state is never lost
-//! or duplicated. Kinds that are not served are re-discovered periodically.
+//! Objects are parsed on the blocking pool outside the index lock, then applied in batches
+//! under one short write lock; correlation then runs on the blocking pool on owned data,
+//! and only its result is swapped in under the write lock (`index::refresh_shared`), so
+//! admission keeps answering while a large report is read. A relist (start-up, 410 Gone,
+//! API server restart, network drop) is a reset: objects not seen again are removed, so
+//! state is never lost or duplicated. Kinds that are not served are re-discovered
+//! periodically.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,11 +23,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::feed::{self, FeedState, ObjKey};
-use super::metrics::{ControllerMetrics, EventLabels, KindLabel};
+use super::metrics::{ControllerMetrics, EventLabels, KindLabel, RefusedLabels};
 use super::observed::SharedObserved;
 use super::targets::{self, TARGETS, Target};
+use crate::ingest::Limits;
 use crate::telemetry::Readiness;
-use stance_core::index::SharedIndex;
+use stance_core::index::{SharedIndex, refresh_shared};
 
 /// How often kinds that were not served are looked for again.
 pub const REDISCOVERY: Duration = Duration::from_secs(60);
@@ -44,6 +48,11 @@ pub struct WatchContext {
     pub changes: watch::Sender<u64>,
     pub readiness: Readiness,
     pub metrics: Arc<ControllerMetrics>,
+    /// The read budget of each watched object.
+    pub limits: Limits,
+    /// One refresh at a time: two watches correlating the same changes would only do the
+    /// work twice.
+    pub refresh_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Prefix of the readiness conditions of the watches.
@@ -203,17 +212,32 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
         if changes.is_empty() {
             continue;
         }
-        let prepared: Vec<(Change, Option<feed::Prepared>)> = changes
-            .into_iter()
-            .map(|c| match c {
-                Change::Apply(v) => {
-                    let p = feed::prepare(target.feed, target.kind, &v);
-                    (Change::Apply(Value::Null), Some(p))
-                }
-                other => (other, None),
-            })
-            .collect();
+        // Parse on the blocking pool: a large report takes a while, and the async workers
+        // also serve admission.
+        let observed_at = jiff::Timestamp::now();
+        let (feed_kind, kind, limits) = (target.feed, target.kind, ctx.limits);
+        let parsed = tokio::task::spawn_blocking(move || {
+            changes
+                .into_iter()
+                .map(|c| match c {
+                    Change::Apply(v) => {
+                        let p = feed::prepare(feed_kind, kind, &v, observed_at, limits);
+                        (Change::Apply(Value::Null), Some(p))
+                    }
+                    other => (other, None),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let prepared: Vec<(Change, Option<feed::Prepared>)> = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(kind = %name, error = %e, "parsing a batch panicked; skipped it");
+                continue;
+            }
+        };
         let mut synced_now = false;
+        let mut notes = Vec::new();
         {
             let Ok(mut index) = ctx.index.write() else {
                 tracing::error!("index lock poisoned; stopping the watch of {name}");
@@ -230,9 +254,13 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                     }
                     (Change::Apply(_), Some(p)) => {
                         ctx.metrics.watch_events.get_or_create(&label("apply")).inc();
+                        for r in &p.refusals {
+                            let labels = RefusedLabels { kind: name.clone(), reason: r.as_str().into() };
+                            ctx.metrics.refused_documents.get_or_create(&labels).inc();
+                        }
                         if !p.problems.is_empty() {
                             ctx.metrics.rejected_objects.get_or_create(&kind_label).inc();
-                            tracing::warn!(kind = %name, problems = ?p.problems, "could not read all of an object; skipped what was unreadable");
+                            tracing::warn!(kind = %name, problems = ?p.problems, "could not read all of an object; skipped what was unreadable or refused");
                         }
                         if let Some(key) = p.key.clone() {
                             if let Some(r) = relisting.as_mut() {
@@ -240,7 +268,7 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                             }
                             known.insert(key);
                         }
-                        feed::commit(&mut index, &mut state, &mut observed, target.feed, target.kind, p);
+                        notes.extend(feed::commit(&mut index, &mut state, &mut observed, target.feed, target.kind, p));
                     }
                     (Change::Delete(key), _) => {
                         ctx.metrics.watch_events.get_or_create(&label("delete")).inc();
@@ -259,13 +287,27 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                     (Change::Apply(_), None) => {}
                 }
             }
-            // While a list is in progress the correlated views are recomputed once, when it
-            // completes: refreshing after every page re-correlated images shared by many
-            // reports (a sidecar in every pod) once per page. Until then the index answers
-            // from the views of the previous list (or not at all: not ready at start-up).
-            if relisting.is_none() {
-                index.refresh();
+        }
+        for w in &notes {
+            tracing::warn!(kind = %name, origin = %w.origin, "{}", w.message);
+        }
+        // While a list is in progress the correlated views are recomputed once, when it
+        // completes: refreshing after every page re-correlated images shared by many
+        // reports (a sidecar in every pod) once per page. Until then the index answers
+        // from the views of the previous list (or not at all: not ready at start-up).
+        if relisting.is_none() {
+            let _one_at_a_time = ctx.refresh_gate.lock().await;
+            let index = ctx.index.clone();
+            match tokio::task::spawn_blocking(move || refresh_shared(&index)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "stopping the watch of {name}");
+                    return;
+                }
+                Err(e) => tracing::error!(kind = %name, error = %e, "refreshing the index panicked"),
             }
+        }
+        if let Ok(index) = ctx.index.read() {
             ctx.metrics.observe_index(&index);
             ctx.changes.send_replace(index.generation());
         }

@@ -444,7 +444,7 @@ pub fn app_page(
         .iter()
         .filter_map(|i| {
             let img = ImageRef::parse(&i.image).ok()?;
-            let comps = index.image(&img)?.components.clone()?;
+            let comps = index.image_for(namespace, &img)?.components.clone()?;
             Some(ComponentList {
                 image: i.image.clone(),
                 total: comps.len(),

@@ -45,13 +45,13 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
             if let Some(r) = &asset.app_ref
                 && let Some(other) = r.namespace.as_deref().filter(|n| *n != &*asset.namespace)
             {
-                warnings.push(Warning {
-                    origin: origin.to_string(),
-                    message: format!(
+                warnings.push(Warning::new(
+                    origin,
+                    format!(
                         "Asset {}/{}: spec.appRef names AppPosture {other}/{} in another namespace; it is ignored (an Asset belongs to an application of its own namespace)",
                         asset.namespace, asset.name, r.name
                     ),
-                });
+                ));
             }
             Some(KubeObject::Asset(asset))
         }),
@@ -83,9 +83,7 @@ pub fn parse_object(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
     match result {
         Ok(Some(o)) => out.push(Parsed::Object(Box::new(o))),
         Ok(None) => out.push(Parsed::Ignored(kind.to_string())),
-        Err(e) => {
-            warnings.push(Warning { origin: origin.to_string(), message: format!("{kind} {}: {e}", object_name(v)) })
-        }
+        Err(e) => warnings.push(Warning::new(origin, format!("{kind} {}: {e}", object_name(v)))),
     }
 }
 

@@ -8,7 +8,7 @@ use stance_core::index::{IndexConfig, PostureIndex};
 use stance_core::ingest::document;
 use stance_core::model::Report;
 
-use super::{Epss, Kev, KubeObject, Parsed, Warning, parse_bytes};
+use super::{Epss, Kev, KubeObject, Parsed, Reader, Warning, read_bytes};
 
 /// File name endings read when walking a folder. Files named explicitly are always read.
 pub const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "sarif", "csv", "gz", "golden", "cdx", "spdx"];
@@ -26,6 +26,9 @@ pub struct Loaded {
     pub ignored: BTreeMap<String, usize>,
     /// Number of files read.
     pub files: usize,
+    /// How files are read: their channel (a file given to the command line), when they
+    /// were observed, and the budget of each.
+    pub reader: Reader,
 }
 
 impl Loaded {
@@ -42,10 +45,15 @@ impl Loaded {
         }
     }
 
+    /// An empty collection whose files are read through `reader`.
+    pub fn with_reader(reader: Reader) -> Loaded {
+        Loaded { reader, ..Default::default() }
+    }
+
     /// Parses one file's bytes into this collection.
     pub fn add_bytes(&mut self, origin: &str, bytes: &[u8]) {
         let mut parsed = Vec::new();
-        parse_bytes(origin, bytes, &mut parsed, &mut self.warnings);
+        read_bytes(&self.reader, origin, bytes, &mut parsed, &mut self.warnings);
         self.add(parsed);
         self.files += 1;
     }
@@ -53,30 +61,48 @@ impl Loaded {
 
 impl Loaded {
     /// An index holding everything read, refreshed and ready to query. Reports get the
-    /// ids `origin#n` (their position in the load).
+    /// ids `origin#n` (their position in the load). What the index did not take from a
+    /// report is dropped: see [`Loaded::into_index_with_warnings`].
     pub fn into_index(self, config: IndexConfig) -> PostureIndex {
+        self.into_index_with_warnings(config).0
+    }
+
+    /// [`Loaded::into_index`], with what the index did not take from the reports (a
+    /// tenant's VEX statements, attributions to another namespace), each naming its report.
+    pub fn into_index_with_warnings(self, config: IndexConfig) -> (PostureIndex, Vec<Warning>) {
         let mut index = PostureIndex::new(config);
+        let mut warnings = Vec::new();
         index.set_kev(self.kev);
         index.set_epss(self.epss);
         for (i, r) in self.reports.into_iter().enumerate() {
             let id = format!("{}#{i}", r.source.origin);
-            index.apply_report(&id, r);
+            warnings.extend(index.apply_report(&id, r));
         }
         for o in self.objects {
             index.apply_object(o);
         }
         index.refresh();
-        index
+        (index, warnings)
     }
+}
+
+/// [`load_index_with`] the default reader (trusted files, dates as written, default
+/// limits): for tests and tools; the commands read with [`load_index_with`].
+pub fn load_index<P: AsRef<Path>>(config: IndexConfig, paths: &[P]) -> Result<(PostureIndex, LoadSummary), LoadError> {
+    load_index_with(config, paths, &Reader::default())
 }
 
 /// Reads files and folders straight into an index, one file at a time (the parsed form of a
 /// file is dropped before the next is read, so peak memory is the index plus one file).
 /// Returns what the loader saw besides the indexed content.
-pub fn load_index<P: AsRef<Path>>(config: IndexConfig, paths: &[P]) -> Result<(PostureIndex, LoadSummary), LoadError> {
+pub fn load_index_with<P: AsRef<Path>>(
+    config: IndexConfig,
+    paths: &[P],
+    reader: &Reader,
+) -> Result<(PostureIndex, LoadSummary), LoadError> {
     let mut index = PostureIndex::new(config);
     let mut summary = LoadSummary::default();
-    for_each_file(paths, |_, parsed, warnings| {
+    for_each_file(paths, reader, |_, parsed, warnings| {
         let mut file = Loaded::default();
         file.add(parsed);
         summary.files += 1;
@@ -91,7 +117,8 @@ pub fn load_index<P: AsRef<Path>>(config: IndexConfig, paths: &[P]) -> Result<(P
             index.merge_epss(file.epss);
         }
         for r in file.reports {
-            index.apply_report(&format!("{}#{}", r.source.origin, summary.reports), r);
+            let notes = index.apply_report(&format!("{}#{}", r.source.origin, summary.reports), r);
+            summary.warnings.extend(notes);
             summary.reports += 1;
         }
         for o in file.objects {
@@ -129,12 +156,18 @@ pub enum LoadError {
     Unreadable { path: PathBuf, source: std::io::Error },
 }
 
-/// Reads every file under the given files and folders (folders recursively, in name
-/// order, skipping hidden entries and files without a known ending). A path that does
-/// not exist is an error; a file that cannot be parsed is a warning.
+/// [`load_paths_with`] the default reader (trusted files, dates as written, default
+/// limits): for tests and tools; the commands read with [`load_paths_with`].
 pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Loaded, LoadError> {
-    let mut loaded = Loaded::default();
-    for_each_file(paths, |_, parsed, warnings| {
+    load_paths_with(paths, &Reader::default())
+}
+
+/// Reads every file under the given files and folders (folders recursively, in name
+/// order, skipping hidden entries and files without a known ending) through `reader`. A
+/// path that does not exist is an error; a file that cannot be parsed is a warning.
+pub fn load_paths_with<P: AsRef<Path>>(paths: &[P], reader: &Reader) -> Result<Loaded, LoadError> {
+    let mut loaded = Loaded::with_reader(reader.clone());
+    for_each_file(paths, reader, |_, parsed, warnings| {
         loaded.add(parsed);
         loaded.warnings.extend(warnings);
         loaded.files += 1;
@@ -142,15 +175,16 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Loaded, LoadError> {
     Ok(loaded)
 }
 
-/// Reads the files under `paths` one at a time and hands each file's documents and
-/// warnings to `visit` (with the file's path), so a caller can index them and drop the
-/// parsed form before the next file is read. Errors as [`load_paths`].
-pub fn for_each_file<P, F>(paths: &[P], mut visit: F) -> Result<(), LoadError>
+/// Reads the files under `paths` one at a time through `reader` (a fresh budget per file)
+/// and hands each file's documents and warnings to `visit` (with the file's path), so a
+/// caller can index them and drop the parsed form before the next file is read. Errors as
+/// [`load_paths`].
+pub fn for_each_file<P, F>(paths: &[P], reader: &Reader, mut visit: F) -> Result<(), LoadError>
 where
     P: AsRef<Path>,
     F: FnMut(&str, Vec<Parsed>, Vec<Warning>),
 {
-    for_each_raw_file(paths, |origin, raw, mut warnings| {
+    for_each_raw_file(paths, reader, |origin, raw, mut warnings| {
         let mut parsed = Vec::new();
         super::convert(raw, &mut parsed, &mut warnings);
         visit(origin, parsed, warnings);
@@ -160,7 +194,7 @@ where
 /// [`for_each_file`] with the Kubernetes objects that are not reports left as read (the
 /// core's [`document::Parsed`]), for a caller that looks at them before converting them
 /// (`stance check` asks whether a manifest states its namespace).
-pub fn for_each_raw_file<P, F>(paths: &[P], mut visit: F) -> Result<(), LoadError>
+pub fn for_each_raw_file<P, F>(paths: &[P], reader: &Reader, mut visit: F) -> Result<(), LoadError>
 where
     P: AsRef<Path>,
     F: FnMut(&str, Vec<document::Parsed>, Vec<Warning>),
@@ -180,8 +214,8 @@ where
         let mut parsed = Vec::new();
         let mut warnings = Vec::new();
         match std::fs::read(&f) {
-            Ok(bytes) => stance_core::ingest::parse_bytes(&origin, &bytes, &mut parsed, &mut warnings),
-            Err(e) => warnings.push(Warning { origin: origin.clone(), message: format!("cannot read: {e}") }),
+            Ok(bytes) => reader.read_bytes(&origin, &bytes, &mut parsed, &mut warnings),
+            Err(e) => warnings.push(Warning::new(origin.clone(), format!("cannot read: {e}"))),
         }
         visit(&origin, parsed, warnings);
     }

@@ -34,6 +34,7 @@ pub fn reports(rel: &str) -> Vec<Report> {
     loaded.reports
 }
 
+pub mod cases;
 pub mod cluster;
 pub mod demo;
 pub mod operator;

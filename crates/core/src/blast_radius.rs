@@ -533,7 +533,7 @@ impl<'a> Runners<'a> {
         if let Some(ws) = self.by_key.get(key) {
             return ws.clone();
         }
-        let object = match self.index.artifact_by_key(key).and_then(|p| p.artifact.as_ref()) {
+        let object = match self.index.trusted_posture(key).and_then(|p| p.artifact.as_ref()) {
             Some(Artifact::Object(o)) => o.clone(),
             _ => return Vec::new(),
         };

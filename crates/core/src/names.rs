@@ -24,6 +24,10 @@ pub const APP_ANNOTATION: &str = "aspm.stance.dev/app";
 pub const ASSET_ANNOTATION: &str = "aspm.stance.dev/asset";
 /// Annotation on an uploaded report: who uploaded it.
 pub const UPLOADED_BY_ANNOTATION: &str = "aspm.stance.dev/uploaded-by";
+/// Annotation on an uploaded report: the namespace `POST /ingest` authorized it for (the
+/// namespace whose evidence it is, unless the uploader is trusted). Read only in Stance's
+/// own namespace, where `POST /ingest` stores uploads and tenants cannot write.
+pub const UPLOAD_NAMESPACE_ANNOTATION: &str = "aspm.stance.dev/upload-namespace";
 /// Annotation on an uploaded report: when (RFC 3339).
 pub const UPLOADED_AT_ANNOTATION: &str = "aspm.stance.dev/uploaded-at";
 /// Label on Assets the operator created from running images.
@@ -39,6 +43,8 @@ pub const CRITICALITY_LABEL: &str = "aspm.stance.dev/criticality";
 /// namespace (`none`, `internal`, `internet`); detected and declared exposure may be
 /// higher, never lower.
 pub const EXPOSURE_LABEL: &str = "aspm.stance.dev/exposure";
+/// Stance's own namespace unless configured otherwise (the chart's default).
+pub const DEFAULT_STANCE_NAMESPACE: &str = "stance-system";
 
 /// Namespace assumed for namespaced manifests that do not state one.
 pub const DEFAULT_NAMESPACE: &str = "default";

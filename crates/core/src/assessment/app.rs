@@ -178,7 +178,7 @@ impl<'a> AppScope<'a> {
         let exceptions: Vec<&Exception> = trusted_exceptions(index, now);
         let app_names = [&*self.app.name];
         for (key, u) in &self.uses {
-            let Some(posture) = index.artifact_by_key(key) else { continue };
+            let Some(posture) = index.posture_for(&self.app.namespace, key) else { continue };
             let ctx = self.context(u, now);
             let affected: Vec<&Workload> =
                 self.workloads.iter().copied().filter(|w| u.workloads.contains(&w.object_ref().to_string())).collect();
@@ -228,7 +228,8 @@ fn assess_scope<'a>(index: &'a PostureIndex, scope: AppScope<'a>, now: Timestamp
         .uses
         .iter()
         .filter_map(|(key, u)| {
-            u.image.map(|img| image_status(img, index.artifact_by_key(key).map(|p| &**p), u.workloads.len()))
+            u.image
+                .map(|img| image_status(img, index.posture_for(&app.namespace, key).map(|p| &**p), u.workloads.len()))
         })
         .collect();
     ranked.sort_by(|a, b| {

@@ -67,7 +67,7 @@ pub fn asset_postures(index: &PostureIndex, asset: &Asset) -> (Vec<Arc<ArtifactP
     match asset.asset_type {
         AssetType::Image => {
             let name = image_name(&asset.identifier);
-            postures.extend(index.artifacts_of_image_name(&name));
+            postures.extend(index.artifacts_of_image_name(ns, &name));
             // Only the asset's own namespace: a team's asset must not reveal other tenants.
             for w in index.workloads_in(ns).filter(|w| index.reported_on_its_own(w)) {
                 if w.images().any(|i| i.name() == name) {
@@ -77,12 +77,15 @@ pub fn asset_postures(index: &PostureIndex, asset: &Asset) -> (Vec<Arc<ArtifactP
         }
         AssetType::Repository => {
             postures.extend(
-                index.artifact(&Artifact::Repository(Arc::from(normalize_repository(&asset.identifier)))).cloned(),
+                index
+                    .artifact_for(ns, &Artifact::Repository(Arc::from(normalize_repository(&asset.identifier))))
+                    .cloned(),
             );
         }
         AssetType::Endpoint => {
-            postures
-                .extend(index.artifact(&Artifact::Endpoint(Arc::from(normalize_endpoint(&asset.identifier)))).cloned());
+            postures.extend(
+                index.artifact_for(ns, &Artifact::Endpoint(Arc::from(normalize_endpoint(&asset.identifier)))).cloned(),
+            );
         }
         AssetType::Service => {
             if let Some(svc) = index.services_in(ns).find(|s| *s.name == *asset.identifier) {

@@ -122,13 +122,14 @@ fn tag_only_report_joins_the_digest_learned_later() {
     index.apply_report("ci", mk_report("ci", "ghcr.io/acme/app:1.0", &["CVE-2024-0001", "CVE-2024-0002"]));
     index.refresh();
     let tagged = ImageRef::parse("ghcr.io/acme/app:1.0").unwrap();
-    assert_eq!(index.image(&tagged).unwrap().findings.len(), 2);
+    assert_eq!(index.image_for("default", &tagged).unwrap().findings.len(), 2);
 
     index.apply_report("op", mk_report("op", &format!("ghcr.io/acme/app:1.0@{DIGEST}"), &["CVE-2024-0001"]));
     index.refresh();
     // One artifact, keyed by digest, reachable by tag; the stale tag entry is gone.
-    let by_tag = index.image(&tagged).unwrap();
-    let by_digest = index.image(&ImageRef::parse(&format!("ghcr.io/acme/app@{DIGEST}")).unwrap()).unwrap();
+    let by_tag = index.image_for("default", &tagged).unwrap();
+    let by_digest =
+        index.image_for("default", &ImageRef::parse(&format!("ghcr.io/acme/app@{DIGEST}")).unwrap()).unwrap();
     assert!(Arc::ptr_eq(by_tag, by_digest));
     assert_eq!(by_tag.findings.len(), 2);
     let merged = by_tag.findings.iter().find(|f| &*f.id == "CVE-2024-0001").unwrap();
@@ -137,10 +138,10 @@ fn tag_only_report_joins_the_digest_learned_later() {
 
     index.delete_report("ci");
     index.refresh();
-    assert_eq!(index.image(&tagged).unwrap().findings.len(), 1);
+    assert_eq!(index.image_for("default", &tagged).unwrap().findings.len(), 1);
     index.delete_report("op");
     index.refresh();
-    assert!(index.image(&tagged).is_none());
+    assert!(index.image_for("default", &tagged).is_none());
     assert_eq!(index.artifacts().count(), 0);
 }
 
@@ -150,8 +151,8 @@ fn single_source_findings_are_shared_not_copied() {
     index.apply_report("a", mk_report("a", "nginx:1.25", &["CVE-2024-0001", "CVE-2024-0002"]));
     index.apply_report("b", mk_report("b", "nginx:1.26", &["CVE-2024-0001"]));
     index.refresh();
-    let one = index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap();
-    let two = index.image(&ImageRef::parse("nginx:1.26").unwrap()).unwrap();
+    let one = index.image_for("default", &ImageRef::parse("nginx:1.25").unwrap()).unwrap();
+    let two = index.image_for("default", &ImageRef::parse("nginx:1.26").unwrap()).unwrap();
     // Interned: the same CVE's title in two images is one allocation.
     let t1 = &one.findings.iter().find(|f| &*f.id == "CVE-2024-0001").unwrap().title;
     let t2 = &two.findings[0].title;
@@ -174,7 +175,7 @@ fn replacing_a_report_replaces_its_findings() {
     index.refresh();
     assert!(index.generation() > g);
     let ids: Vec<_> = index
-        .image(&ImageRef::parse("nginx:1.25").unwrap())
+        .image_for("default", &ImageRef::parse("nginx:1.25").unwrap())
         .unwrap()
         .findings
         .iter()
@@ -190,11 +191,11 @@ fn sbom_only_documents_are_not_scan_evidence() {
     sbom.components = Some(vec![Component { name: Arc::from("zlib"), version: None, purl: None, licenses: vec![] }]);
     index.apply_report("sbom", sbom);
     index.refresh();
-    let p = index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap();
+    let p = index.image_for("default", &ImageRef::parse("nginx:1.25").unwrap()).unwrap();
     assert!(p.has_sbom() && !p.scanned);
     index.apply_report("scan", mk_report("scan", "nginx:1.25", &[]));
     index.refresh();
-    let p = index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap();
+    let p = index.image_for("default", &ImageRef::parse("nginx:1.25").unwrap()).unwrap();
     assert!(p.has_sbom() && p.scanned, "an empty scan is still a scan");
 }
 
@@ -204,12 +205,12 @@ fn kev_updates_re_enrich_existing_findings() {
     index.apply_report("r", mk_report("r", "nginx:1.25", &["CVE-2021-44228"]));
     index.refresh();
     let img = ImageRef::parse("nginx:1.25").unwrap();
-    assert!(!index.image(&img).unwrap().findings[0].kev);
+    assert!(!index.image_for("default", &img).unwrap().findings[0].kev);
     let mut kev = Kev::default();
     kev.insert("CVE-2021-44228", KevEntry { date_added: Arc::from("2021-12-10"), ransomware: true, due_date: None });
     index.set_kev(kev);
     index.refresh();
-    assert!(index.image(&img).unwrap().findings[0].kev);
+    assert!(index.image_for("default", &img).unwrap().findings[0].kev);
 }
 
 #[test]
@@ -363,7 +364,7 @@ fn mk_shop(services: &[Service]) -> PostureIndex {
 
 /// What one of the shop's findings scores at `reach` for a critical application.
 fn shop_points(index: &PostureIndex, reach: Reach) -> u32 {
-    let f = &index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap().findings[0];
+    let f = &index.image_for("default", &ImageRef::parse("nginx:1.25").unwrap()).unwrap().findings[0];
     let ctx = RiskContext {
         reach,
         criticality: Criticality::Critical,
@@ -416,7 +417,7 @@ fn an_asset_referring_to_another_namespaces_application_is_not_attributed() {
     let asset = mk_asset("platform", "nginx", AssetType::Image, "nginx", Some(("web", Some("shop"))));
     let mut ctx = RiskContext::unknown(now());
     ctx.criticality = Criticality::Medium;
-    let f = &index.image(&ImageRef::parse("nginx:1.25").unwrap()).unwrap().findings[0];
+    let f = &index.image_for("platform", &ImageRef::parse("nginx:1.25").unwrap()).unwrap().findings[0];
     assert_eq!(assess_asset(&index, &asset, now()).risk_score, risk::points(f, &ctx));
     assert!(risk::points(f, &ctx) < shop_points(&index, Reach::Internet));
 }

@@ -4,30 +4,43 @@
 //! A plain struct with synchronous `apply_*` / `delete_*` per kind. It stores domain values
 //! only ([`App`], [`Asset`], compiled [`Policy`] and [`Exception`] entries), never the
 //! Kubernetes objects they came from. The CLI fills it from files and calls
-//! [`PostureIndex::refresh`] once; the operator applies watch events and refreshes after each
-//! batch; the webhook only reads. Share it as [`SharedIndex`].
+//! [`PostureIndex::refresh`] once; the operator applies watch events, then builds the new
+//! correlated state under a read lock and swaps it in ([`refresh_shared`]); the webhook
+//! only reads. Share it as [`SharedIndex`].
 //!
+//! Evidence is scoped by who wrote it ([`trust`]): trusted reports speak for every
+//! namespace; a tenant's reports only add findings, seen from the tenant's own namespace.
+//! So every query about findings takes the viewer's namespace
+//! ([`image_for`](PostureIndex::image_for), [`posture_for`](PostureIndex::posture_for), …):
+//! the namespace of the workload, application or asset being judged.
+//!
+//! - [`evidence`]: reports in and out — trust, clamped times, tag → digest claims.
+//! - [`refresh`]: correlation of changed artifacts, planned outside the write lock.
 //! - [`topology`]: workloads, network objects, applications, assets, policies, exceptions.
 //! - [`exposure`]: which Services and routes reach a set of workloads.
 //! - [`correlate`], [`interner`], [`packages`]: merging reports, sharing strings, package lookups.
 
 pub mod context;
 pub mod correlate;
+pub mod evidence;
 pub mod exposure;
 pub mod interner;
 pub mod object;
 pub mod packages;
+pub mod refresh;
 pub mod topology;
+pub mod trust;
 
 pub use object::{ExceptionEntry, KubeObject, PolicyEntry};
+pub use refresh::{Poisoned, RefreshInput, RefreshPlan, refresh_shared};
+pub use trust::TrustConfig;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use self::correlate::correlate_shared;
 use self::exposure::Detected;
 use self::interner::Interner;
 #[cfg(doc)]
@@ -36,14 +49,14 @@ use crate::ingest::{Epss, Kev};
 use crate::model::artifact::image_artifact_key;
 use crate::model::{
     App, Artifact, ArtifactKey, Asset, Component, ControllerIdentity, Finding, ImageKey, ImageRef, Namespace,
-    ObjectRef, ReferenceGrant, Report, Route, Service, Severity, Workload, WorkloadKind,
+    ObjectRef, ReferenceGrant, Route, Service, Severity, Trust, Workload, WorkloadKind,
 };
 
 /// The index behind a lock, shared by the reconciler and the webhook. Never hold the
 /// guard across an `.await`.
 pub type SharedIndex = Arc<RwLock<PostureIndex>>;
 
-/// Settings that change how the index judges exceptions and workloads.
+/// Settings that change how the index judges exceptions, workloads and evidence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexConfig {
     /// Namespaces whose RiskExceptions policies honour unless a policy says otherwise.
@@ -58,6 +71,8 @@ pub struct IndexConfig {
     /// a workload the index knows (`policy::admission`); matched against the username the
     /// API server authenticated, never against anything the object says.
     pub controllers: Vec<ControllerIdentity>,
+    /// Which evidence channels are trusted.
+    pub trust: TrustConfig,
 }
 
 impl IndexConfig {
@@ -81,11 +96,12 @@ impl Default for IndexConfig {
             exempt_namespaces: vec!["kube-system".into(), "stance-system".into()],
             exposure: exposure::ExposureConfig::default(),
             controllers: ControllerIdentity::defaults(),
+            trust: TrustConfig::default(),
         }
     }
 }
 
-/// The correlated state of one artifact.
+/// The correlated state of one artifact, as one viewer sees it.
 #[derive(Clone, Debug, Default)]
 pub struct ArtifactPosture {
     /// The artifact with the most complete identity known (tag and digest for images).
@@ -93,10 +109,11 @@ pub struct ArtifactPosture {
     /// Correlated, enriched findings, worst severity first. A finding only one report
     /// states is the same allocation the report holds.
     pub findings: Vec<Arc<Finding>>,
-    /// Some report says it scanned this artifact (even when it found nothing).
+    /// A trusted report says it scanned this artifact (even when it found nothing).
     pub scanned: bool,
+    /// When, as the newest trusted report says (clamped to when Stance observed it).
     pub last_scanned: Option<Timestamp>,
-    /// Component inventory from the newest SBOM, if any.
+    /// Component inventory from the newest trusted SBOM that lists components, if any.
     pub components: Option<Arc<Vec<Component>>>,
     /// The SBOM's packages (or, without one, the vulnerable packages), indexed for rules.
     pub packages: packages::PackageIndex,
@@ -113,15 +130,29 @@ impl ArtifactPosture {
     }
 }
 
-/// A report as stored: its metadata and its findings split by (unresolved) artifact key.
+/// A report as stored: whose word it is, its metadata and its findings split by
+/// (unresolved) artifact key.
 #[derive(Debug)]
 struct StoredReport {
+    trust: Trust,
+    /// What it scanned (empty for tenant evidence: it never counts as a scan).
     scanned: Vec<ArtifactKey>,
+    /// Its scan time, clamped to when Stance observed it.
     scanned_at: Option<Timestamp>,
     by_artifact: FxHashMap<ArtifactKey, Vec<Arc<Finding>>>,
     components: Option<(ArtifactKey, Arc<Vec<Component>>)>,
     subject: Option<ObjectRef>,
     artifacts: FxHashMap<ArtifactKey, Artifact>,
+    /// The tag → digest mappings it claims (trusted reports only).
+    tag_claims: Vec<TagClaim>,
+}
+
+/// A report's claim that a tag is a digest, as of its (clamped) scan time.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TagClaim {
+    tag: ImageKey,
+    at: Option<Timestamp>,
+    digest: ImageKey,
 }
 
 type NsName = (Arc<str>, Arc<str>);
@@ -129,6 +160,8 @@ type NsName = (Arc<str>, Arc<str>);
 type WorkloadsByNs = BTreeMap<Arc<str>, BTreeMap<(WorkloadKind, Arc<str>), Arc<Workload>>>;
 /// (kind, namespace, name) of an Ingress or HTTPRoute.
 type RouteKey = (Arc<str>, Arc<str>, Arc<str>);
+/// Artifact key → viewer namespace → that tenant's view.
+type Views = FxHashMap<ArtifactKey, FxHashMap<Arc<str>, Arc<ArtifactPosture>>>;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -137,8 +170,12 @@ pub struct PostureIndex {
     reports: FxHashMap<Arc<str>, StoredReport>,
     /// Raw artifact key → ids of the reports that mention it.
     reports_by_key: FxHashMap<ArtifactKey, FxHashSet<Arc<str>>>,
-    /// Image tag key → (digest key, when learned) and the reverse.
-    tag_digest: FxHashMap<ImageKey, (ImageKey, Option<Timestamp>)>,
+    /// Image tag key → the claims of trusted reports, (time, digest) → how many reports
+    /// make that claim. The greatest claim wins: the newest (clamped) time, ties broken by
+    /// the digest, so the answer never depends on the order reports were read in.
+    tag_claims: FxHashMap<ImageKey, BTreeMap<(Option<Timestamp>, ImageKey), u32>>,
+    /// Image tag key → the digest its winning claim names, and the reverse.
+    tag_digest: FxHashMap<ImageKey, ImageKey>,
     digest_tags: FxHashMap<ImageKey, FxHashSet<ImageKey>>,
     /// `registry/repository` → resolved image artifact keys (for image Assets).
     images_by_name: FxHashMap<String, FxHashSet<ArtifactKey>>,
@@ -146,8 +183,14 @@ pub struct PostureIndex {
     objects_by_ns: FxHashMap<Arc<str>, FxHashSet<ArtifactKey>>,
     /// Subject (AppPosture / Asset) → ids of reports attributed to it.
     reports_by_subject: FxHashMap<ObjectRef, FxHashSet<Arc<str>>>,
+    /// The trusted view of every artifact with trusted findings or evidence.
     artifacts: FxHashMap<ArtifactKey, Arc<ArtifactPosture>>,
-    dirty: FxHashSet<ArtifactKey>,
+    /// Tenants' views of artifacts their own evidence adds findings to.
+    views: Views,
+    /// Raw artifact keys to recompute → the generation that last changed them.
+    dirty: FxHashMap<ArtifactKey, u64>,
+    /// The generation of the last refresh plan applied (older plans are discarded).
+    refreshed: u64,
     /// Shared copies of repeated strings (titles, package names, versions, URLs): the
     /// same CVE in 1,000 reports is stored once.
     strings: Interner,
@@ -181,259 +224,6 @@ impl PostureIndex {
     /// Increases on every change; readers can tell whether anything moved.
     pub fn generation(&self) -> u64 {
         self.generation
-    }
-
-    // ---- reports -------------------------------------------------------------------
-
-    /// Adds or replaces the report with this id. Call [`refresh`](Self::refresh) before reading.
-    pub fn apply_report(&mut self, id: &str, report: Report) {
-        self.delete_report(id);
-        let id: Arc<str> = Arc::from(id);
-        let mut stored = StoredReport {
-            scanned: Vec::new(),
-            scanned_at: report.scanned_at,
-            by_artifact: FxHashMap::default(),
-            components: None,
-            subject: report.subject.clone(),
-            artifacts: FxHashMap::default(),
-        };
-        // An SBOM lists components; it is not evidence that anyone looked for
-        // vulnerabilities, so SBOM-only documents do not mark their subject scanned.
-        let sbom_only = report.components.is_some()
-            && !report.findings.iter().any(|f| f.kind == crate::model::FindingKind::Vulnerability);
-        for a in &report.scanned {
-            let k = a.key();
-            self.learn_artifact(a, report.scanned_at);
-            stored.artifacts.entry(k.clone()).or_insert_with(|| a.clone());
-            if !sbom_only {
-                stored.scanned.push(k);
-            }
-        }
-        // Parsers give every finding its own copy of the report's artifact: share one.
-        let mut shared_artifacts: FxHashMap<ArtifactKey, Arc<Artifact>> = FxHashMap::default();
-        for mut f in report.findings {
-            let k = f.artifact.key();
-            if !stored.artifacts.contains_key(&k) {
-                self.learn_artifact(&f.artifact, report.scanned_at);
-                stored.artifacts.insert(k.clone(), (*f.artifact).clone());
-            }
-            f.artifact = shared_artifacts.entry(k.clone()).or_insert_with(|| f.artifact.clone()).clone();
-            f.prefer_cve_id();
-            enrich(&mut f, &self.kev, &self.epss);
-            self.strings.intern_all(&mut f);
-            stored.by_artifact.entry(k).or_default().push(Arc::new(f));
-        }
-        if let (Some(components), Some(first)) = (report.components, report.scanned.first()) {
-            stored.components = Some((first.key(), Arc::new(components)));
-        }
-        for k in stored.artifacts.keys() {
-            self.reports_by_key.entry(k.clone()).or_default().insert(id.clone());
-            self.dirty.insert(k.clone());
-        }
-        if let Some(s) = &stored.subject {
-            self.reports_by_subject.entry(s.clone()).or_default().insert(id.clone());
-        }
-        self.reports.insert(id, stored);
-        self.generation += 1;
-    }
-
-    /// Removes a report (no-op when unknown).
-    pub fn delete_report(&mut self, id: &str) {
-        let Some(old) = self.reports.remove(id) else { return };
-        self.strings.released(old.by_artifact.values().map(Vec::len).sum());
-        for k in old.artifacts.keys() {
-            if let Some(set) = self.reports_by_key.get_mut(k) {
-                set.remove(id);
-                if set.is_empty() {
-                    self.reports_by_key.remove(k);
-                }
-            }
-            self.dirty.insert(k.clone());
-        }
-        if let Some(s) = &old.subject
-            && let Some(set) = self.reports_by_subject.get_mut(s)
-        {
-            set.remove(id);
-        }
-        self.generation += 1;
-    }
-
-    /// Records what an artifact tells us: a tag → digest mapping for images.
-    fn learn_artifact(&mut self, a: &Artifact, at: Option<Timestamp>) {
-        let Artifact::Image(img) = a else { return };
-        let (Some(tag), Some(_)) = (img.tag_key(), &img.digest) else { return };
-        let digest = img.key();
-        let replace = match self.tag_digest.get(&tag) {
-            None => true,
-            Some((d, _)) if *d == digest => false,
-            Some((_, seen)) => at >= *seen,
-        };
-        if replace {
-            if let Some((old, _)) = self.tag_digest.insert(tag.clone(), (digest.clone(), at)) {
-                if let Some(tags) = self.digest_tags.get_mut(&old) {
-                    tags.remove(&tag);
-                }
-                self.dirty.insert(image_artifact_key(&old));
-            }
-            self.digest_tags.entry(digest.clone()).or_default().insert(tag.clone());
-            self.dirty.insert(image_artifact_key(&digest));
-            self.dirty.insert(image_artifact_key(&tag));
-        }
-    }
-
-    /// The artifact key findings about `a` are stored under (tags resolve to digests).
-    pub fn resolve_key(&self, a: &Artifact) -> ArtifactKey {
-        match a {
-            Artifact::Image(img) => image_artifact_key(&self.resolve_image_key(img)),
-            other => other.key(),
-        }
-    }
-
-    fn resolve_image_key(&self, img: &ImageRef) -> ImageKey {
-        if img.digest.is_some() {
-            return img.key();
-        }
-        match img.tag_key() {
-            Some(t) => self.tag_digest.get(&t).map_or(t, |(d, _)| d.clone()),
-            None => img.key(),
-        }
-    }
-
-    // ---- refresh -------------------------------------------------------------------
-
-    /// Recomputes everything applies have invalidated: correlated findings of dirty
-    /// artifacts and the exposure of applications in changed namespaces.
-    pub fn refresh(&mut self) {
-        let dirty: Vec<ArtifactKey> = self.dirty.drain().collect();
-        let mut resolved = FxHashSet::default();
-        for k in dirty {
-            let r = self.resolve_raw_key(&k);
-            if r != k
-                && let Some(stale) = self.artifacts.remove(&k)
-            {
-                // A tag that now maps to a digest: its findings live under the digest.
-                self.unlink_artifact(&k, stale.artifact.as_ref());
-            }
-            resolved.insert(r);
-        }
-        for key in resolved {
-            self.recompute(&key);
-        }
-        let namespaces: Vec<Arc<str>> = self.topology_dirty.drain().collect();
-        for ns in namespaces {
-            self.recompute_exposure(&ns);
-        }
-    }
-
-    /// The key a raw (as reported) key resolves to: image tags map to their digest.
-    fn resolve_raw_key(&self, k: &ArtifactKey) -> ArtifactKey {
-        match k.0.strip_prefix("image:") {
-            Some(rest) if !ImageKey(Arc::from(rest)).is_digest() => self
-                .tag_digest
-                .get(&ImageKey(Arc::from(rest)))
-                .map_or_else(|| k.clone(), |(d, _)| image_artifact_key(d)),
-            _ => k.clone(),
-        }
-    }
-
-    /// Raw keys whose reports feed the resolved key (a digest and every tag mapped to it).
-    fn raw_keys(&self, key: &ArtifactKey) -> Vec<ArtifactKey> {
-        let mut keys = vec![key.clone()];
-        if let Some(digest) = key.0.strip_prefix("image:")
-            && let Some(tags) = self.digest_tags.get(&ImageKey(Arc::from(digest)))
-        {
-            keys.extend(tags.iter().map(image_artifact_key));
-        }
-        keys
-    }
-
-    fn recompute(&mut self, key: &ArtifactKey) {
-        let raw = self.raw_keys(key);
-        let mut findings = Vec::new();
-        let mut scanned = false;
-        let mut last_scanned: Option<Timestamp> = None;
-        let mut components: Option<(Option<Timestamp>, Arc<Vec<Component>>)> = None;
-        let mut best_artifact: Option<Artifact> = None;
-        // Reports in id order, not hash order: merging keeps the first report's fields and
-        // lists sources in merge order, and hash order depends on the report paths, so the
-        // same inputs under another folder would otherwise merge differently.
-        let mut contributing: Vec<(&Arc<str>, &ArtifactKey)> = raw
-            .iter()
-            .flat_map(|rk| self.reports_by_key.get(rk).into_iter().flatten().map(move |id| (id, rk)))
-            .collect();
-        contributing.sort_unstable();
-        for (id, rk) in contributing {
-            let Some(r) = self.reports.get(id) else { continue };
-            if let Some(fs) = r.by_artifact.get(rk) {
-                findings.extend(fs.iter().cloned());
-            }
-            if r.scanned.contains(rk) {
-                scanned = true;
-                last_scanned = last_scanned.max(r.scanned_at);
-            }
-            if let Some((ck, comps)) = &r.components
-                && ck == rk
-                && components.as_ref().is_none_or(|(at, _)| r.scanned_at >= *at)
-            {
-                components = Some((r.scanned_at, comps.clone()));
-            }
-            if let Some(a) = r.artifacts.get(rk)
-                && best_artifact.as_ref().is_none_or(|b| completeness(a) > completeness(b))
-            {
-                best_artifact = Some(a.clone());
-            }
-        }
-        if findings.is_empty() && !scanned && components.is_none() {
-            if let Some(old) = self.artifacts.remove(key) {
-                self.unlink_artifact(key, old.artifact.as_ref());
-            }
-            return;
-        }
-        let target = best_artifact.clone();
-        let resolve = |a: &Artifact| match (a, &target) {
-            (Artifact::Image(_), Some(t @ Artifact::Image(_))) => Some(t.clone()),
-            _ => None,
-        };
-        // Raw findings were enriched when stored; merging keeps KEV and the highest EPSS.
-        let mut findings = correlate_shared(findings, resolve);
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
-        match &best_artifact {
-            Some(Artifact::Image(img)) => {
-                self.images_by_name.entry(img.name()).or_default().insert(key.clone());
-            }
-            Some(Artifact::Object(o)) => {
-                let ns: Arc<str> = o.namespace.clone().unwrap_or_else(|| Arc::from(""));
-                self.objects_by_ns.entry(ns).or_default().insert(key.clone());
-            }
-            _ => {}
-        }
-        self.artifacts.insert(
-            key.clone(),
-            Arc::new(ArtifactPosture {
-                artifact: best_artifact,
-                scanned,
-                last_scanned,
-                packages: packages::PackageIndex::build(components.as_ref().map(|(_, c)| c.as_slice()), &findings),
-                findings,
-                components: components.map(|(_, c)| c),
-            }),
-        );
-    }
-
-    fn unlink_artifact(&mut self, key: &ArtifactKey, artifact: Option<&Artifact>) {
-        match artifact {
-            Some(Artifact::Image(img)) => {
-                if let Some(s) = self.images_by_name.get_mut(&img.name()) {
-                    s.remove(key);
-                }
-            }
-            Some(Artifact::Object(o)) => {
-                if let Some(s) = self.objects_by_ns.get_mut(o.namespace.as_deref().unwrap_or("")) {
-                    s.remove(key);
-                }
-            }
-            _ => {}
-        }
     }
 
     // ---- exploitability feeds ---------------------------------------------------------
@@ -489,8 +279,14 @@ impl PostureIndex {
                 }
             }
         }
-        self.dirty.extend(self.reports_by_key.keys().cloned());
         self.generation += 1;
+        let g = self.generation;
+        self.dirty.extend(self.reports_by_key.keys().map(|k| (k.clone(), g)));
+    }
+
+    /// Marks a raw artifact key for recomputation at the current generation.
+    fn mark_dirty(&mut self, key: ArtifactKey) {
+        self.dirty.insert(key, self.generation);
     }
 
     /// Distinct finding details held (shared across reports and images).
@@ -500,27 +296,80 @@ impl PostureIndex {
 
     // ---- queries -------------------------------------------------------------------
 
-    /// The correlated posture of a container image, if any report covers it.
-    pub fn image(&self, img: &ImageRef) -> Option<&Arc<ArtifactPosture>> {
-        self.artifacts.get(&image_artifact_key(&self.resolve_image_key(img)))
+    /// The artifact key findings about `a` are stored under (tags resolve to digests, as
+    /// trusted reports say).
+    pub fn resolve_key(&self, a: &Artifact) -> ArtifactKey {
+        match a {
+            Artifact::Image(img) => image_artifact_key(&self.resolve_image_key(img)),
+            other => other.key(),
+        }
     }
 
-    /// The correlated posture of any artifact.
-    pub fn artifact(&self, a: &Artifact) -> Option<&Arc<ArtifactPosture>> {
-        self.artifacts.get(&self.resolve_key(a))
+    fn resolve_image_key(&self, img: &ImageRef) -> ImageKey {
+        if img.digest.is_some() {
+            return img.key();
+        }
+        match img.tag_key() {
+            Some(t) => self.tag_digest.get(&t).cloned().unwrap_or(t),
+            None => img.key(),
+        }
     }
 
-    /// The posture stored under a resolved artifact key.
-    pub fn artifact_by_key(&self, k: &ArtifactKey) -> Option<&Arc<ArtifactPosture>> {
-        self.artifacts.get(k)
+    /// The posture of a container image as seen from namespace `viewer`: trusted evidence
+    /// plus what `viewer`'s own evidence adds.
+    pub fn image_for(&self, viewer: &str, img: &ImageRef) -> Option<&Arc<ArtifactPosture>> {
+        self.posture_for(viewer, &image_artifact_key(&self.resolve_image_key(img)))
     }
 
-    /// Every artifact with findings or scan evidence.
+    /// The posture of any artifact as seen from namespace `viewer`.
+    pub fn artifact_for(&self, viewer: &str, a: &Artifact) -> Option<&Arc<ArtifactPosture>> {
+        self.posture_for(viewer, &self.resolve_key(a))
+    }
+
+    /// The posture stored under a resolved artifact key, as seen from namespace `viewer`.
+    pub fn posture_for(&self, viewer: &str, key: &ArtifactKey) -> Option<&Arc<ArtifactPosture>> {
+        if !self.views.is_empty()
+            && let Some(view) = self.views.get(key).and_then(|v| v.get(viewer))
+        {
+            return Some(view);
+        }
+        self.artifacts.get(key)
+    }
+
+    /// The posture under a resolved key as trusted evidence alone shows it: for what an
+    /// artifact is (its identity) and counts, never for judging a namespace's workloads.
+    pub fn trusted_posture(&self, key: &ArtifactKey) -> Option<&Arc<ArtifactPosture>> {
+        self.artifacts.get(key)
+    }
+
+    /// Every artifact with trusted findings or evidence, as trusted evidence alone shows it
+    /// (what no tenant's evidence changed: for counts and metrics, never for judging a
+    /// namespace's workloads).
     pub fn artifacts(&self) -> impl Iterator<Item = (&ArtifactKey, &Arc<ArtifactPosture>)> {
         self.artifacts.iter()
     }
 
-    /// Total correlated findings.
+    /// Every artifact as seen from namespace `viewer`: the trusted ones (with `viewer`'s
+    /// view where its evidence adds findings) and those only `viewer`'s evidence names.
+    pub fn artifacts_for<'a>(
+        &'a self,
+        viewer: &'a str,
+    ) -> impl Iterator<Item = (&'a ArtifactKey, &'a Arc<ArtifactPosture>)> + 'a {
+        let trusted = self.artifacts.iter().map(move |(k, p)| (k, self.posture_for(viewer, k).unwrap_or(p)));
+        let tenant_only = self
+            .views
+            .iter()
+            .filter(|(k, _)| !self.artifacts.contains_key(*k))
+            .filter_map(move |(k, v)| v.get(viewer).map(|p| (k, p)));
+        trusted.chain(tenant_only)
+    }
+
+    /// The namespaces whose own evidence adds findings somewhere, in name order.
+    pub fn tenant_namespaces(&self) -> BTreeSet<&Arc<str>> {
+        self.views.values().flat_map(|v| v.keys()).collect()
+    }
+
+    /// Total correlated findings of the trusted view.
     pub fn finding_count(&self) -> usize {
         self.artifacts.values().map(|a| a.findings.len()).sum()
     }

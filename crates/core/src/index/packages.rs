@@ -16,7 +16,7 @@ use stance_ecosystem::{DeniedLicences, LicenseVerdict, Licensing, PackageId, Pur
 use crate::model::{Component, Finding, FindingKind};
 
 /// One package of an artifact.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PackageEntry {
     /// The display name (`@babel/traverse`, `org.apache.logging.log4j:log4j-core`).
     pub name: Arc<str>,
@@ -63,39 +63,49 @@ impl PackageIndex {
     /// From an SBOM's components, or (without one) the packages vulnerability findings name.
     pub fn build(components: Option<&[Component]>, findings: &[Arc<Finding>]) -> PackageIndex {
         let mut index = PackageIndex { from_sbom: components.is_some(), ..Default::default() };
+        // Entries already pushed, so a package many findings name is one entry (a hash
+        // lookup: comparing with every entry of the same name was quadratic in them).
+        let mut seen = FxHashMap::default();
         match components {
             Some(cs) => {
                 for c in cs {
-                    index.push(&c.name, c.version.clone(), c.purl.as_deref(), &c.licenses);
+                    index.push(&mut seen, &c.name, c.version.clone(), c.purl.as_deref(), &c.licenses);
                 }
             }
             None => {
                 for p in
                     findings.iter().filter(|f| f.kind == FindingKind::Vulnerability).filter_map(|f| f.package.as_ref())
                 {
-                    index.push(&p.name, p.installed_version.clone(), p.purl.as_deref(), &[]);
+                    index.push(&mut seen, &p.name, p.installed_version.clone(), p.purl.as_deref(), &[]);
                 }
             }
         }
         index
     }
 
-    fn push(&mut self, name: &Arc<str>, version: Option<Arc<str>>, purl: Option<&str>, licenses: &[Arc<str>]) {
+    fn push(
+        &mut self,
+        seen: &mut FxHashMap<PackageEntry, usize>,
+        name: &Arc<str>,
+        version: Option<Arc<str>>,
+        purl: Option<&str>,
+        licenses: &[Arc<str>],
+    ) {
         let parsed = purl.and_then(|p| Purl::parse(p).ok());
         let version = version.or_else(|| parsed.as_ref().and_then(|p| p.version.as_deref()).map(Arc::from));
         let entry = PackageEntry { name: name.clone(), version, id: parsed.map(|p| p.id) };
-        let slots = match &entry.id {
-            Some(id) => self.by_id.entry(id.clone()).or_default(),
-            None => self.by_name.entry(short_name(name).into_boxed_str()).or_default(),
-        };
         // The same package reported by several findings is one entry.
-        let i = match slots.iter().find(|&&i| self.entries[i] == entry) {
-            Some(&i) => i,
+        let (i, new) = match seen.get(&entry) {
+            Some(&i) => (i, false),
             None => {
                 let i = self.entries.len();
-                slots.push(i);
+                match &entry.id {
+                    Some(id) => self.by_id.entry(id.clone()).or_default().push(i),
+                    None => self.by_name.entry(short_name(name).into_boxed_str()).or_default().push(i),
+                }
+                seen.insert(entry.clone(), i);
                 self.entries.push(entry);
-                i
+                (i, true)
             }
         };
         if licenses.is_empty() {
@@ -108,7 +118,9 @@ impl PackageIndex {
             licensing: Licensing::all_of(licenses.iter().map(|l| &**l)),
             entries: Vec::new(),
         });
-        if !group.entries.contains(&i) {
+        // A new entry is in no group yet (no scan of the group: thousands of packages share
+        // one licence text).
+        if new || !group.entries.contains(&i) {
             group.entries.push(i);
         }
     }

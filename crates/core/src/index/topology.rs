@@ -413,21 +413,28 @@ impl PostureIndex {
                 }
             }
         }
-        keys.retain(|k| self.artifacts.contains_key(k));
+        keys.retain(|k| self.posture_for(ns, k).is_some());
         keys
     }
 
-    /// Postures of every scanned tag or digest of an image repository (`registry/repository`).
-    pub fn artifacts_of_image_name(&self, name: &str) -> Vec<Arc<super::ArtifactPosture>> {
-        self.images_by_name.get(name).into_iter().flatten().filter_map(|k| self.artifacts.get(k).cloned()).collect()
+    /// Postures of every scanned tag or digest of an image repository (`registry/repository`),
+    /// as seen from namespace `viewer`.
+    pub fn artifacts_of_image_name(&self, viewer: &str, name: &str) -> Vec<Arc<super::ArtifactPosture>> {
+        self.images_by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.posture_for(viewer, k).cloned())
+            .collect()
     }
 
     /// Resolved keys of object artifacts (configuration audits, policy results) in a
-    /// namespace whose object is, or is controlled by, one of `workloads`.
+    /// namespace whose object is, or is controlled by, one of `workloads` (seen from that
+    /// namespace).
     pub fn object_artifacts_of(&self, namespace: &str, workloads: &[&Workload]) -> Vec<ArtifactKey> {
         let mut out = Vec::new();
         for k in self.objects_by_ns.get(namespace).into_iter().flatten() {
-            let Some(Some(Artifact::Object(o))) = self.artifacts.get(k).map(|p| &p.artifact) else { continue };
+            let Some(Some(Artifact::Object(o))) = self.posture_for(namespace, k).map(|p| &p.artifact) else { continue };
             let owner = self.top_level(o);
             let hit = workloads.iter().any(|w| match owner {
                 Some(t) => t.kind == w.kind && t.name == w.name,

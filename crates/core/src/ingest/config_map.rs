@@ -2,17 +2,25 @@
 //! reports in its `data` (text) and `binaryData` (base64, optionally gzip) values — how CI
 //! uploads (`POST /ingest`) and GitOps repositories hand reports to Stance. Its annotation
 //! ([`APP_ANNOTATION`] / [`ASSET_ANNOTATION`]) attributes them to an AppPosture or Asset.
+//!
+//! A report ConfigMap is a typed channel: it yields reports only (every other kind of
+//! document in it is refused with a warning, never applied), every report in it carries
+//! the ConfigMap's own [`Channel`], and all its keys share one read budget.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::Warning;
-use super::document::{Parsed, parse_bytes, warn};
-use crate::model::ObjectRef;
-use crate::names::{APP_ANNOTATION, ASSET_ANNOTATION, DEFAULT_NAMESPACE, REPORT_LABEL};
+use super::document::{Parsed, Reading, bytes_in, warn};
+use crate::model::{Channel, ObjectRef, Upload};
+use crate::names::{
+    APP_ANNOTATION, ASSET_ANNOTATION, DEFAULT_NAMESPACE, REPORT_LABEL, UPLOAD_NAMESPACE_ANNOTATION,
+    UPLOADED_BY_ANNOTATION,
+};
 
 /// True for a core/v1 ConfigMap that carries the report label.
 pub fn is_report_config_map(v: &Value) -> bool {
@@ -45,13 +53,21 @@ struct Meta {
 }
 
 /// Reads the reports a labelled ConfigMap carries and attributes them to the subject its
-/// annotation names (`name` or `namespace/name`).
-pub(super) fn parse(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+/// annotation names (`name` or `namespace/name`). Everything read from it carries its
+/// channel: the ConfigMap, and the upload annotations when it has them (which count only in
+/// Stance's own namespace: see `index::trust`).
+pub(super) fn parse(
+    reading: &mut Reading,
+    origin: &str,
+    v: &Value,
+    out: &mut Vec<Parsed>,
+    warnings: &mut Vec<Warning>,
+) {
     let cm: ConfigMapDoc = match serde_path_to_error::deserialize(v) {
         Ok(cm) => cm,
         Err(e) => return warn(warnings, origin, format!("ConfigMap {}: {}: {}", object_name(v), e.path(), e.inner())),
     };
-    let ns = cm.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+    let ns = cm.metadata.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(DEFAULT_NAMESPACE);
     let annotations = cm.metadata.annotations.unwrap_or_default();
     let annotation =
         |key: &str| annotations.get(key).and_then(|a| a.as_deref()).map(str::trim).filter(|a| !a.is_empty());
@@ -62,18 +78,31 @@ pub(super) fn parse(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &m
             Some((n, name)) => ObjectRef::new(kind, Some(n), name),
             None => ObjectRef::new(kind, Some(ns), value),
         });
+    let upload = match (annotation(UPLOADED_BY_ANNOTATION), annotation(UPLOAD_NAMESPACE_ANNOTATION)) {
+        (Some(by), Some(for_ns)) => Some(Upload { uploader: Arc::from(by), namespace: Arc::from(for_ns) }),
+        _ => None,
+    };
     let name = cm.metadata.name.as_deref().unwrap_or("<unnamed>");
+    let channel = Channel::ReportConfigMap { namespace: Arc::from(ns), name: Arc::from(name), upload };
+    let outer = std::mem::replace(&mut reading.provenance.channel, channel);
     let mut parsed = Vec::new();
     for (key, text) in cm.data.iter().flatten() {
-        parse_bytes(&format!("{origin} (ConfigMap {ns}/{name} data.{key})"), text.as_bytes(), &mut parsed, warnings);
+        bytes_in(
+            reading,
+            &format!("{origin} (ConfigMap {ns}/{name} data.{key})"),
+            text.as_bytes(),
+            &mut parsed,
+            warnings,
+        );
     }
     for (key, encoded) in cm.binary_data.iter().flatten() {
         let at = format!("{origin} (ConfigMap {ns}/{name} binaryData.{key})");
         match base64::engine::general_purpose::STANDARD.decode(encoded.trim()) {
-            Ok(bytes) => parse_bytes(&at, &bytes, &mut parsed, warnings),
+            Ok(bytes) => bytes_in(reading, &at, &bytes, &mut parsed, warnings),
             Err(e) => warn(warnings, &at, format!("not base64: {e}")),
         }
     }
+    reading.provenance.channel = outer;
     for p in &mut parsed {
         if let Parsed::Report(r) = p
             && r.subject.is_none()

@@ -4,14 +4,14 @@
 //! are not this crate's to read: they come back as [`Parsed::Kubernetes`], raw, for the
 //! caller to convert with the Kubernetes types it owns.
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::gzip::{self, InflateError, MAX_DECOMPRESSED};
+use super::budget::{self, Limits, NodeBudget, Refusal};
+use super::gzip::{self, InflateError};
 use super::{Epss, FormatError, Kev, Warning, timestamp};
 use super::{checkov, gitleaks, grype, kubescape, kyverno_exception, npm_audit, osv_scanner, semgrep, snyk, spdx3};
 use super::{config_map, cyclonedx, epss, kev, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
-use crate::model::Report;
+use crate::model::{Provenance, Report};
 
 /// One recognised document.
 #[derive(Debug)]
@@ -32,66 +32,122 @@ pub enum Parsed {
 /// nest thousands, which would overflow the stack.
 pub const MAX_NESTING: u32 = 8;
 
-/// The nesting of the [`parse_bytes`] calls running on this thread (it recurses through
-/// gzip layers and report-carrying ConfigMaps).
-#[derive(Clone, Copy)]
-struct Nesting {
-    depth: u32,
-    /// Bytes inflated from gzip so far by the outermost call and everything it contains.
-    inflated: u64,
+/// Reads the objects a caller hands in: it knows where each came from (its
+/// [`Provenance`], stamped on every report read from it) and what reading it may cost
+/// ([`Limits`], a fresh budget per object).
+#[derive(Clone, Debug, Default)]
+pub struct Reader {
+    pub provenance: Provenance,
+    pub limits: Limits,
 }
 
-thread_local! {
-    static NESTING: std::cell::Cell<Nesting> = const { std::cell::Cell::new(Nesting { depth: 0, inflated: 0 }) };
-}
+impl Reader {
+    /// A reader of objects from one channel, observed at one time.
+    pub fn new(provenance: Provenance, limits: Limits) -> Reader {
+        Reader { provenance, limits }
+    }
 
-/// Leaves one nesting level when dropped (also when a parser panics).
-struct NestingGuard;
+    /// Reads the bytes of one object (a file, an upload): gzip, JSON, EPSS CSV or
+    /// (multi-document) YAML. Problems become warnings naming `origin`; the rest is kept.
+    pub fn read_bytes(&self, origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+        bytes_in(&mut self.start(), origin, bytes, out, warnings);
+    }
 
-impl NestingGuard {
-    /// Enters one level; `None` when [`MAX_NESTING`] levels are already open.
-    fn enter() -> Option<NestingGuard> {
-        let n = NESTING.get();
-        if n.depth >= MAX_NESTING {
-            return None;
+    /// Reads one object already parsed (a watched object, a manifest value).
+    pub fn read_value(&self, origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+        value_in(&mut self.start(), origin, v, out, warnings);
+    }
+
+    /// Reads a report-carrying ConfigMap as an object of its own (a watched ConfigMap):
+    /// the ConfigMap is the channel of everything in it, whatever the reader's channel.
+    pub fn read_config_map(&self, origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+        if config_map::is_report_config_map(v) {
+            config_map::parse(&mut self.start(), origin, v, out, warnings);
+        } else {
+            warn(warnings, origin, format!("not a ConfigMap labelled {}", crate::names::REPORT_LABEL));
         }
-        let inflated = if n.depth == 0 { 0 } else { n.inflated };
-        NESTING.set(Nesting { depth: n.depth + 1, inflated });
-        Some(NestingGuard)
+    }
+
+    fn start(&self) -> Reading {
+        Reading {
+            provenance: self.provenance.clone(),
+            limits: self.limits,
+            inflated: 0,
+            nodes: NodeBudget::new(self.limits.max_nodes),
+            depth: 0,
+        }
     }
 }
 
-impl Drop for NestingGuard {
-    fn drop(&mut self) {
-        let n = NESTING.get();
-        NESTING.set(Nesting { depth: n.depth.saturating_sub(1), ..n });
-    }
+/// The state of reading one object: its channel (which changes inside a report-carrying
+/// ConfigMap) and what it has cost so far, across all its keys and layers.
+pub(super) struct Reading {
+    pub(super) provenance: Provenance,
+    limits: Limits,
+    /// Bytes inflated from gzip so far.
+    inflated: u64,
+    nodes: NodeBudget,
+    /// Documents open around the one being read.
+    depth: u32,
 }
 
-/// Parses the bytes of one file (or ConfigMap value): gzip, JSON, EPSS CSV or
-/// (multi-document) YAML. Problems become warnings naming `origin`; the rest is kept.
-///
-/// Gzip is inflated up to [`MAX_DECOMPRESSED`] bytes in all (nested gzip layers share
-/// the limit), and documents nest at most [`MAX_NESTING`] deep.
+/// [`Reader::read_bytes`] for a file read without a clock (trusted, dates as written,
+/// default limits): tests and tools. Stance's own readers stamp the real provenance.
 pub fn parse_bytes(origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
-    let Some(_guard) = NestingGuard::enter() else {
+    Reader::default().read_bytes(origin, bytes, out, warnings);
+}
+
+/// [`Reader::read_value`] with the defaults of [`parse_bytes`].
+pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    Reader::default().read_value(origin, v, out, warnings);
+}
+
+/// `n` bytes in MiB, for messages.
+fn mib(n: u64) -> String {
+    if n % (1 << 20) == 0 { format!("{} MiB", n >> 20) } else { format!("{n} bytes") }
+}
+
+/// Parses the bytes of one file or ConfigMap value within the object's budget.
+pub(super) fn bytes_in(
+    reading: &mut Reading,
+    origin: &str,
+    bytes: &[u8],
+    out: &mut Vec<Parsed>,
+    warnings: &mut Vec<Warning>,
+) {
+    if reading.depth >= MAX_NESTING {
         let message =
             format!("not read: documents nest more than {MAX_NESTING} deep (gzip in gzip, ConfigMap in ConfigMap)");
-        return warn(warnings, origin, message);
-    };
+        return refuse(warnings, origin, message, Refusal::Nesting);
+    }
+    reading.depth += 1;
+    read_bytes_at_depth(reading, origin, bytes, out, warnings);
+    reading.depth -= 1;
+}
+
+fn read_bytes_at_depth(
+    reading: &mut Reading,
+    origin: &str,
+    bytes: &[u8],
+    out: &mut Vec<Parsed>,
+    warnings: &mut Vec<Warning>,
+) {
     if gzip::is_gzip(bytes) {
-        let before = NESTING.get().inflated;
-        let result = gzip::inflate(bytes, MAX_DECOMPRESSED.saturating_sub(before));
-        let used = result.as_ref().map_or(MAX_DECOMPRESSED, |inflated| before.saturating_add(inflated.len() as u64));
-        let n = NESTING.get();
-        NESTING.set(Nesting { inflated: used, ..n });
-        match result {
-            Ok(inflated) => parse_bytes(origin, &inflated, out, warnings),
+        let limit = reading.limits.max_decompressed;
+        let left = limit.saturating_sub(reading.inflated);
+        match gzip::inflate(bytes, left) {
+            Ok(inflated) => {
+                reading.inflated += inflated.len() as u64;
+                bytes_in(reading, origin, &inflated, out, warnings)
+            }
             Err(InflateError::TooLarge { .. }) => {
-                let with = if before > 0 { " (with the gzip content around or before it)" } else { "" };
-                let message =
-                    format!("gzip content is larger than {} MiB{with}; split the file", MAX_DECOMPRESSED >> 20);
-                warn(warnings, origin, message)
+                reading.inflated = limit;
+                let message = format!(
+                    "refused: its gzip content inflates past {}, the decompressed-size limit per object (all its keys \
+                     and gzip layers together)",
+                    mib(limit)
+                );
+                refuse(warnings, origin, message, Refusal::Decompressed)
             }
             Err(e @ InflateError::Invalid(_)) => warn(warnings, origin, e.to_string()),
         }
@@ -101,24 +157,43 @@ pub fn parse_bytes(origin: &str, bytes: &[u8], out: &mut Vec<Parsed>, warnings: 
     let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     match first {
         None => {}
-        Some(b'{') | Some(b'[') => match serde_json::from_slice::<Value>(text) {
-            Ok(v) => parse_value(origin, &v, out, warnings),
+        Some(b'{') | Some(b'[') => match budget::parse_json(text, &mut reading.nodes) {
+            Ok(v) => value_in(reading, origin, &v, out, warnings),
+            Err(_) if reading.nodes.exceeded() => over_nodes(reading, origin, warnings),
             Err(e) => warn(warnings, origin, format!("invalid JSON: {e}")),
         },
-        _ if epss::detect(text) => match epss::parse(text) {
-            Ok(e) => out.push(Parsed::Epss(e)),
-            Err(e) => warn(warnings, origin, format!("EPSS CSV: {e}")),
-        },
-        _ => parse_yaml(origin, text, out, warnings),
+        _ if epss::detect(text) => {
+            if reading.provenance.channel.reports_only() {
+                return not_a_report(reading, origin, "a FIRST EPSS CSV".into(), warnings);
+            }
+            // One node per line: the scores it holds.
+            let lines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+            if !reading.nodes.take(lines) {
+                return over_nodes(reading, origin, warnings);
+            }
+            match epss::parse(text) {
+                Ok(e) => out.push(Parsed::Epss(e)),
+                Err(e) => warn(warnings, origin, format!("EPSS CSV: {e}")),
+            }
+        }
+        _ => parse_yaml(reading, origin, text, out, warnings),
     }
 }
 
-fn parse_yaml(origin: &str, text: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+fn parse_yaml(reading: &mut Reading, origin: &str, text: &[u8], out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    // The YAML parser holds every event of a document before a value is built: estimate
+    // the events from the text first, so a document of many tiny nodes is refused before
+    // it is loaded.
+    if budget::yaml_nodes_estimate(text) > reading.nodes.left() {
+        reading.nodes.take(u64::MAX);
+        return over_nodes(reading, origin, warnings);
+    }
     for (i, doc) in serde_yaml::Deserializer::from_slice(text).enumerate() {
         let doc_origin = format!("{origin}#{i}");
-        match Value::deserialize(doc) {
+        match budget::parse_yaml_doc(doc, &mut reading.nodes) {
             Ok(Value::Null) => {}
-            Ok(v) => parse_value(&doc_origin, &v, out, warnings),
+            Ok(v) => value_in(reading, &doc_origin, &v, out, warnings),
+            Err(_) if reading.nodes.exceeded() => return over_nodes(reading, &doc_origin, warnings),
             Err(e) => {
                 warn(warnings, &doc_origin, format!("invalid YAML: {e}"));
                 // serde_yaml cannot resynchronise after a syntax error in a stream.
@@ -128,13 +203,27 @@ fn parse_yaml(origin: &str, text: &[u8], out: &mut Vec<Parsed>, warnings: &mut V
     }
 }
 
+fn over_nodes(reading: &Reading, origin: &str, warnings: &mut Vec<Warning>) {
+    let message = format!(
+        "refused: more than {} JSON/YAML nodes, the parse limit per object (all its keys together)",
+        reading.limits.max_nodes
+    );
+    refuse(warnings, origin, message, Refusal::Nodes)
+}
+
 /// Parses one JSON/YAML value: unwraps `List` kinds, JSON arrays and DefectDojo-style
 /// dictionaries of lists, then recognises the document and parses it.
-pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+pub(super) fn value_in(
+    reading: &mut Reading,
+    origin: &str,
+    v: &Value,
+    out: &mut Vec<Parsed>,
+    warnings: &mut Vec<Warning>,
+) {
     match v {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                parse_value(&format!("{origin}[{i}]"), item, out, warnings);
+                value_in(reading, &format!("{origin}[{i}]"), item, out, warnings);
             }
             return;
         }
@@ -144,13 +233,13 @@ pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mu
                 && (kind == "List" || kind.ends_with("List"))
             {
                 for (i, item) in items.iter().enumerate() {
-                    parse_value(&format!("{origin}/items[{i}]"), item, out, warnings);
+                    value_in(reading, &format!("{origin}/items[{i}]"), item, out, warnings);
                 }
                 return;
             }
             if is_dict_of_lists(map) {
                 for (key, items) in map {
-                    parse_value(&format!("{origin}/{key}"), items, out, warnings);
+                    value_in(reading, &format!("{origin}/{key}"), items, out, warnings);
                 }
                 return;
             }
@@ -160,7 +249,7 @@ pub fn parse_value(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mu
             return;
         }
     }
-    dispatch(origin, v, out, warnings);
+    dispatch(reading, origin, v, out, warnings);
 }
 
 /// `{"vulnerabilityreports.aquasecurity.github.io": [ … ], …}` as DefectDojo exports it:
@@ -251,7 +340,11 @@ fn values_at<'v>(v: &'v Value, rest: &str, path: String, out: &mut Vec<(String, 
     }
 }
 
-fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+fn dispatch(reading: &mut Reading, origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<Warning>) {
+    let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    let reports_only = reading.provenance.channel.reports_only();
+    let start = out.len();
     if let Some((name, _, parse)) = REPORT_FORMATS.iter().find(|(_, detect, _)| detect(v)) {
         check_report_times(name, origin, v, warnings);
         match parse(origin, v) {
@@ -259,18 +352,22 @@ fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<W
             Err(e) => warn(warnings, origin, format!("{name}: {e}")),
         }
     } else if kev::detect(v) {
-        match kev::parse(v) {
-            Ok(k) => out.push(Parsed::Kev(k)),
-            Err(e) => warn(warnings, origin, format!("CISA KEV catalog: {e}")),
+        match (reports_only, kev::parse(v)) {
+            (true, _) => not_a_report(reading, origin, "a CISA KEV catalog".into(), warnings),
+            (false, Ok(k)) => out.push(Parsed::Kev(k)),
+            (false, Err(e)) => warn(warnings, origin, format!("CISA KEV catalog: {e}")),
         }
+    } else if reports_only && !api_version.is_empty() && !kind.is_empty() {
+        // A report channel yields reports only: a RiskException, a policy, a namespace or a
+        // workload in it (or another ConfigMap, or a Kyverno PolicyException) comes from its
+        // own watch, never from inside a payload, whatever metadata the writer gave it.
+        let what = format!("a {kind} {} ({api_version})", config_map::object_name(v));
+        not_a_report(reading, origin, what, warnings)
     } else if config_map::is_report_config_map(v) {
-        config_map::parse(origin, v, out, warnings);
-    } else if kyverno_exception::is_policy_exception(
-        v.get("apiVersion").and_then(Value::as_str).unwrap_or(""),
-        v.get("kind").and_then(Value::as_str).unwrap_or(""),
-    ) {
+        config_map::parse(reading, origin, v, out, warnings);
+    } else if kyverno_exception::is_policy_exception(api_version, kind) {
         kyverno_exception::parse_object(origin, v, out, warnings);
-    } else if v.get("apiVersion").is_some() && v.get("kind").is_some() {
+    } else if !api_version.is_empty() && !kind.is_empty() {
         out.push(Parsed::Kubernetes { origin: origin.to_string(), object: Box::new(v.clone()) });
     } else {
         warn(
@@ -282,10 +379,31 @@ fn dispatch(origin: &str, v: &Value, out: &mut Vec<Parsed>, warnings: &mut Vec<W
                 .into(),
         );
     }
+    // Reports read here came through the reader's channel (a report-carrying ConfigMap
+    // stamps its own on what it holds).
+    if !config_map::is_report_config_map(v) {
+        for p in &mut out[start..] {
+            if let Parsed::Report(r) = p {
+                r.provenance = reading.provenance.clone();
+            }
+        }
+    }
+}
+
+fn not_a_report(reading: &Reading, origin: &str, what: String, warnings: &mut Vec<Warning>) {
+    let message = format!(
+        "{what} is not a report: {} carries scanner reports and SBOMs only, so it was not applied",
+        reading.provenance.channel
+    );
+    refuse(warnings, origin, message, Refusal::NotAReport)
 }
 
 pub(super) fn warn(warnings: &mut Vec<Warning>, origin: &str, message: String) {
-    warnings.push(Warning { origin: origin.to_string(), message });
+    warnings.push(Warning { origin: origin.to_string(), message, refusal: None });
+}
+
+fn refuse(warnings: &mut Vec<Warning>, origin: &str, message: String, refusal: Refusal) {
+    warnings.push(Warning { origin: origin.to_string(), message, refusal: Some(refusal) });
 }
 
 #[cfg(test)]

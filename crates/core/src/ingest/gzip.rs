@@ -1,12 +1,8 @@
 //! Gzip inflation with a size cap: the one place Stance inflates anything (files, ConfigMap
 //! values, CI uploads), so every path has the same limit and none keeps a truncated
-//! result.
+//! result. The cap is the object's decompression budget (`budget::Limits`).
 
 use std::io::Read;
-
-/// Largest decompressed size accepted from gzip, in bytes, across every gzip layer of one
-/// document (guards against gzip bombs).
-pub const MAX_DECOMPRESSED: u64 = 512 * 1024 * 1024;
 
 /// True when the bytes start with the gzip magic number.
 pub fn is_gzip(bytes: &[u8]) -> bool {
@@ -23,7 +19,8 @@ pub enum InflateError {
     Invalid(#[from] std::io::Error),
 }
 
-/// Inflates a gzip stream of at most `limit` decompressed bytes.
+/// Inflates a gzip stream of at most `limit` decompressed bytes. Streaming: at most
+/// `limit + 1` bytes are ever produced, so a bomb is refused before it is allocated.
 pub fn inflate(bytes: &[u8], limit: u64) -> Result<Vec<u8>, InflateError> {
     let mut out = Vec::new();
     // One byte past the limit tells "exactly the limit" from "more".

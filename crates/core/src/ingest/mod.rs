@@ -7,6 +7,7 @@
 //! values (the CLI's files, the operator's watched objects, CI uploads), and get back
 //! reports plus the Kubernetes objects that are not reports, raw, for them to convert.
 
+pub mod budget;
 pub mod checkov;
 pub mod config_map;
 pub mod cyclonedx;
@@ -44,7 +45,8 @@ mod title;
 mod trivy_artifact;
 mod trivy_cvss;
 
-pub use document::{Parsed, parse_bytes, parse_value};
+pub use budget::{Limits, Refusal};
+pub use document::{Parsed, Reader, parse_bytes, parse_value};
 pub use epss::Epss;
 pub use kev::Kev;
 
@@ -86,6 +88,17 @@ pub struct Warning {
     pub origin: String,
     /// What is wrong, naming the field where one is at fault.
     pub message: String,
+    /// Set when the document was refused rather than unreadable (a budget exceeded, or a
+    /// report channel carrying something else): callers count these in a metric.
+    #[serde(skip)]
+    pub refusal: Option<Refusal>,
+}
+
+impl Warning {
+    /// A warning about `origin` that is not a refusal.
+    pub fn new(origin: impl Into<String>, message: impl Into<String>) -> Warning {
+        Warning { origin: origin.into(), message: message.into(), refusal: None }
+    }
 }
 
 /// Builds the shared [`Source`] of a report's findings.

@@ -62,7 +62,7 @@ pub fn snapshot(index: &PostureIndex, now: Timestamp) -> Snapshot {
             .uses
             .iter()
             .filter(|(_, u)| u.image.is_some())
-            .all(|(key, _)| index.artifact_by_key(key).is_some_and(|p| p.scanned));
+            .all(|(key, _)| index.posture_for(&app.namespace, key).is_some_and(|p| p.scanned));
         let mut s = SubjectSnapshot { complete, findings: FxHashMap::default() };
         scope.for_each_finding(index, now, |u| add(&mut s, u.finding, u.ctx, u.hidden, index.kev()));
         out.subjects.insert(SubjectRef::app(&app.namespace, &app.name), s);

@@ -313,7 +313,7 @@ impl Finding {
     /// [`FindingDetail::add_alias`] without copying a shared detail when nothing changes.
     pub fn add_alias(&mut self, alias: &str) {
         let alias = alias.trim();
-        if !alias.is_empty() && !self.ids().any(|i| i.eq_ignore_ascii_case(alias)) {
+        if !alias.is_empty() && self.aliases.len() < MAX_ALIASES && !self.ids().any(|i| i.eq_ignore_ascii_case(alias)) {
             Arc::make_mut(&mut self.detail).add_alias(alias);
         }
     }
@@ -337,10 +337,11 @@ impl FindingDetail {
         std::iter::once(&*self.id).chain(self.aliases.iter().map(|a| &**a))
     }
 
-    /// Adds an alias unless it is the id or already known (case-insensitively).
+    /// Adds an alias unless it is the id or already known (case-insensitively), or the
+    /// finding already has [`MAX_ALIASES`].
     pub fn add_alias(&mut self, alias: &str) {
         let alias = alias.trim();
-        if alias.is_empty() || self.ids().any(|i| i.eq_ignore_ascii_case(alias)) {
+        if alias.is_empty() || self.aliases.len() >= MAX_ALIASES || self.ids().any(|i| i.eq_ignore_ascii_case(alias)) {
             return;
         }
         self.aliases.push(Arc::from(alias));
@@ -357,6 +358,12 @@ impl FindingDetail {
         }
     }
 }
+
+/// Most aliases one finding keeps. Real advisories have a handful (CVE, GHSA, a few
+/// distribution ids); the bound keeps alias checks, which compare with every alias, from
+/// growing with crafted input (a document listing thousands of aliases for one finding, or
+/// thousands of findings with one id and distinct aliases merged into one).
+pub const MAX_ALIASES: usize = 64;
 
 /// True for `CVE-YYYY-NNNN…` identifiers (four-digit year, at least four digits).
 pub fn is_cve(id: &str) -> bool {

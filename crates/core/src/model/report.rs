@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use super::artifact::{Artifact, ObjectRef};
 use super::component::Component;
 use super::finding::{Finding, Source};
+use super::provenance::Provenance;
 
 /// The result of parsing one scanner document (one report object, one file).
 #[derive(Clone, Debug)]
@@ -23,11 +24,22 @@ pub struct Report {
     /// (e.g. the annotation on an ingested ConfigMap); `None` when it names its own
     /// artifact well enough (images, workloads).
     pub subject: Option<ObjectRef>,
+    /// The channel the document came through and when Stance observed it: what it may
+    /// assert follows from this, not from the document (set by `ingest::read_*`).
+    pub provenance: Provenance,
 }
 
 impl Report {
     /// An empty report from `source`.
     pub fn new(source: Arc<Source>) -> Report {
-        Report { source, scanned: Vec::new(), scanned_at: None, findings: Vec::new(), components: None, subject: None }
+        Report {
+            source,
+            scanned: Vec::new(),
+            scanned_at: None,
+            findings: Vec::new(),
+            components: None,
+            subject: None,
+            provenance: Provenance::default(),
+        }
     }
 }

@@ -66,7 +66,13 @@ impl<'a> Subject<'a> {
             .containers
             .iter()
             .filter_map(|c| {
-                c.image.as_ref().ok().map(|image| ImageCtx { container: c, image, posture: index.image(image) })
+                c.image.as_ref().ok().map(|image| ImageCtx {
+                    container: c,
+                    image,
+                    // Evidence as this workload's namespace sees it: trusted reports, plus
+                    // what its own namespace's reports add.
+                    posture: index.image_for(&w.namespace, image),
+                })
             })
             .collect();
         let dates = Dates::new(index.ledger().map(|l| &**l), apps.iter().copied(), index.kev());
