@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::demo::{Demo, NOW, posture_of_status, python, repo, text};
+use common::demo::{Demo, apps_of, posture_of_scan, python, repo, scan, statuses_agree, text};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -106,19 +106,6 @@ fn the_demo_registers_the_charts_webhook_configuration() {
     }
 }
 
-/// `stance scan --format json` of a directory.
-fn scan(dir: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .args(["scan", "--format", "json", "--top", "50", "--now", NOW])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["summary"]["warnings"], 0, "{:#}", v["warnings"]);
-    v
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     for rel in files(from) {
         std::fs::create_dir_all(to.join(&rel).parent().unwrap()).unwrap();
@@ -175,7 +162,7 @@ fn the_demo_as_a_cluster_holds_it_ranks_the_same() {
             .map(|a| (a["name"].as_str().unwrap().to_string(), posture_of_scan(a, 50)))
             .collect()
     };
-    let (files_scan, cluster_scan) = (scan(&repo("examples/demo")), scan(dir.path()));
+    let (files_scan, cluster_scan) = (scan(&[&repo("examples/demo")]), scan(&[dir.path()]));
     assert_eq!(cluster_scan["summary"]["workloads"], files_scan["summary"]["workloads"], "the CronJob is read");
     assert_eq!(rank(&cluster_scan), rank(&files_scan));
 }
@@ -189,35 +176,6 @@ fn summary(out: &str, verb: &str) -> (usize, usize) {
     let n = line.split_whitespace().nth(1).unwrap().parse().unwrap();
     let refused = line.split(": ").last().unwrap().split_whitespace().next().unwrap().parse().unwrap();
     (n, refused)
-}
-
-/// What the cluster and the offline scan must agree on for one application.
-fn posture_of_scan(app: &Value, top: usize) -> Value {
-    let top: Vec<Value> = app["topFindings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .take(top)
-        .map(|f| json!([f["id"], f["package"], f["riskScore"]]))
-        .collect();
-    json!({
-        "riskScore": app["riskScore"],
-        "exposure": app["exposure"],
-        "findings": app["findings"],
-        "suppressedFindings": app["suppressedFindings"],
-        "compliant": app["compliant"],
-        "violations": violations_by_enforcement(app),
-        "topFindings": top,
-    })
-}
-
-/// The scan's open violations (not excepted) counted by enforcement, as the status counts them.
-fn violations_by_enforcement(app: &Value) -> Value {
-    let mut counts = BTreeMap::<String, u64>::new();
-    for v in app["violations"].as_array().unwrap().iter().filter(|v| v["exceptedBy"].is_null()) {
-        *counts.entry(v["enforcement"].as_str().unwrap().to_string()).or_default() += 1;
-    }
-    json!(counts)
 }
 
 #[test]
@@ -264,51 +222,11 @@ fn the_demo_runs_in_a_real_cluster_as_it_scans_offline() {
     // 4. `stance run` against it: every AppPosture's status is the offline scan's.
     let out = demo.script("serve");
     assert!(out.status.success(), "hack/demo-cluster.sh serve:\n{}", text(&out));
-    let scan = scan(&repo("examples/demo"));
-    let offline: BTreeMap<String, &Value> = scan["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| (format!("{}/{}", a["namespace"].as_str().unwrap(), a["name"].as_str().unwrap()), a))
-        .filter(|(k, _)| !NOT_IN_THE_CLUSTER.contains(&k.as_str()))
-        .collect();
+    let scan = scan(&[&repo("examples/demo")]);
+    let mut offline = apps_of(&scan);
+    offline.retain(|k, _| !NOT_IN_THE_CLUSTER.contains(&k.as_str()));
     assert_eq!(offline.len(), 4);
-    // Statuses are rewritten as the operator catches up: compare until they agree (or time out
-    // and show the last difference).
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let (mut expected, mut actual);
-    loop {
-        let out = demo.kubectl(&["get", "apppostures", "-A", "-o", "json"]);
-        assert!(out.status.success(), "{}", text(&out));
-        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let live: BTreeMap<String, Value> = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                (
-                    format!(
-                        "{}/{}",
-                        a["metadata"]["namespace"].as_str().unwrap(),
-                        a["metadata"]["name"].as_str().unwrap()
-                    ),
-                    a["status"].clone(),
-                )
-            })
-            .collect();
-        actual = live.iter().map(|(k, s)| (k.clone(), posture_of_status(s))).collect::<BTreeMap<_, _>>();
-        expected = offline
-            .iter()
-            .map(|(k, a)| {
-                let shown = live.get(k).and_then(|s| s["topFindings"].as_array()).map_or(0, Vec::len);
-                (k.clone(), posture_of_scan(a, shown))
-            })
-            .collect::<BTreeMap<_, _>>();
-        if actual == expected || std::time::Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let (actual, expected) = statuses_agree(&demo, &offline, Duration::from_secs(60));
     assert_eq!(
         serde_json::to_string_pretty(&actual).unwrap(),
         serde_json::to_string_pretty(&expected).unwrap(),

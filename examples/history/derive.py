@@ -19,7 +19,8 @@ vulnerabilityreport_many.json). The timeline is two versions of the storefront i
   the fixture's (ids, severities, scores, titles, links).
 
 Both are re-pointed at the storefront Deployment's ReplicaSet in namespace `shop`, as Trivy
-Operator names and labels its reports; `report.updateTimestamp` is the timeline's scan time
+Operator names and labels its reports, with the fields the current CRD requires filled as in
+examples/demo/derive.py (so the real API server accepts them); `report.updateTimestamp` is the timeline's scan time
 (what Stance counts first-seen dates from when no history store knows better).
 """
 import argparse
@@ -58,6 +59,14 @@ def repoint(cr, tag, replicaset, scanned):
         o.pop("uid", None)
     cr["report"]["artifact"]["tag"] = tag
     cr["report"]["updateTimestamp"] = scanned
+    # Fields today's Trivy Operator always writes and its CRD requires, which this older
+    # export lacks, filled as Trivy Operator fills them (as examples/demo/derive.py does):
+    # no date in the scan result is "", and the OS is Alpine 3.17 (curl 7.87.0-r1 and tiff
+    # 4.4.0-r1 are Alpine 3.17's packages).
+    cr["report"].setdefault("os", {"family": "alpine", "name": "3.17"})
+    for v in cr["report"]["vulnerabilities"]:
+        v.setdefault("publishedDate", "")
+        v.setdefault("lastModifiedDate", "")
     return cr
 
 

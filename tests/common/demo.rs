@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
 
 pub const REPO: &str = env!("CARGO_MANIFEST_DIR");
 /// The snapshot's date (README quick start); `hack/demo-cluster.sh` evaluates at it by default.
@@ -121,4 +124,99 @@ pub fn posture_of_status(status: &Value) -> Value {
         "violations": status["compliance"].get("violationsByEnforcement").cloned().unwrap_or_else(|| serde_json::json!({})),
         "topFindings": top,
     })
+}
+
+/// What the cluster and the offline scan must agree on for one application.
+pub fn posture_of_scan(app: &Value, top: usize) -> Value {
+    let top: Vec<Value> = app["topFindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(top)
+        .map(|f| json!([f["id"], f["package"], f["riskScore"]]))
+        .collect();
+    json!({
+        "riskScore": app["riskScore"],
+        "exposure": app["exposure"],
+        "findings": app["findings"],
+        "suppressedFindings": app["suppressedFindings"],
+        "compliant": app["compliant"],
+        "violations": violations_by_enforcement(app),
+        "topFindings": top,
+    })
+}
+
+/// The scan's open violations (not excepted) counted by enforcement, as the status counts them.
+pub fn violations_by_enforcement(app: &Value) -> Value {
+    let mut counts = BTreeMap::<String, u64>::new();
+    for v in app["violations"].as_array().unwrap().iter().filter(|v| v["exceptedBy"].is_null()) {
+        *counts.entry(v["enforcement"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    json!(counts)
+}
+
+/// Every AppPosture's status in the cluster, by `namespace/name`.
+pub fn live_statuses(demo: &Demo) -> BTreeMap<String, Value> {
+    let out = demo.kubectl(&["get", "apppostures", "-A", "-o", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let (ns, name) = (a["metadata"]["namespace"].as_str().unwrap(), a["metadata"]["name"].as_str().unwrap());
+            (format!("{ns}/{name}"), a["status"].clone())
+        })
+        .collect()
+}
+
+/// Compares the live statuses with the applications of an offline scan (`offline`, by
+/// `namespace/name`) until they agree or `timeout` passes: statuses are rewritten as the
+/// operator catches up. Returns (live, offline) as last compared, for the caller to assert
+/// equal (a failure then shows the last difference).
+pub fn statuses_agree(
+    demo: &Demo,
+    offline: &BTreeMap<String, &Value>,
+    timeout: Duration,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let live = live_statuses(demo);
+        let actual: BTreeMap<String, Value> = live.iter().map(|(k, s)| (k.clone(), posture_of_status(s))).collect();
+        let expected: BTreeMap<String, Value> = offline
+            .iter()
+            .map(|(k, a)| {
+                let shown = live.get(k).and_then(|s| s["topFindings"].as_array()).map_or(0, Vec::len);
+                (k.clone(), posture_of_scan(a, shown))
+            })
+            .collect();
+        if actual == expected || Instant::now() > deadline {
+            return (actual, expected);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// `stance scan --format json --top 50 --now NOW` of `paths`, which must read without warnings.
+pub fn scan(paths: &[&Path]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["scan", "--format", "json", "--top", "50", "--now", NOW])
+        .args(paths)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["warnings"], 0, "{:#}", v["warnings"]);
+    v
+}
+
+/// The applications of a scan by `namespace/name`.
+pub fn apps_of(scan: &Value) -> BTreeMap<String, &Value> {
+    scan["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (format!("{}/{}", a["namespace"].as_str().unwrap(), a["name"].as_str().unwrap()), a))
+        .collect()
 }
