@@ -77,6 +77,7 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {
                 "objectSelectorOptOut": True,
                 "matchConditions": {"enabled": True},
                 "namespaceSelectorExpressions": [{"key": "stance", "operator": "NotIn", "values": ["off"]}],
+                "clientCA": {"secretName": "apiserver-client-ca", "key": "client-ca.pem"},
             },
             "feeds": {
                 "volume": {"configMap": {"name": "stance-feeds"}},

@@ -444,6 +444,32 @@ fn network_policy_admits_only_the_serving_ports() {
     assert_eq!(rules[1].from, None, "metricsFrom empty: every source");
 }
 
+/// `webhook.clientCA.secretName`: the Secret's CA is mounted read-only and `--client-ca` names
+/// the mounted file; without it, neither the flag nor the volume.
+#[test]
+#[ignore = "needs the Helm library (pip install helm-python-sdk): run hack/test.sh"]
+fn client_ca_secret_is_mounted_and_passed_as_client_ca() {
+    for name in VARIANTS.iter().filter(|n| **n != "custom") {
+        let v = variant(name);
+        assert_eq!(v.flag("--client-ca"), None, "{name}: no --client-ca unless webhook.clientCA.secretName");
+        assert!(v.pod().volumes.unwrap_or_default().iter().all(|vol| vol.name != "client-ca"), "{name}");
+    }
+    let v = variant("custom");
+    let flag = v.flag("--client-ca").expect("--client-ca");
+    let pod = v.pod();
+    let volume = pod.volumes.unwrap().into_iter().find(|vol| vol.name == "client-ca").expect("a client-ca volume");
+    let secret = volume.secret.expect("a Secret volume");
+    assert_eq!(secret.secret_name.as_deref(), Some("apiserver-client-ca"));
+    assert_eq!(secret.default_mode, Some(0o440));
+    let items = secret.items.expect("items");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].key, "client-ca.pem", "webhook.clientCA.key");
+    let mount = v.container().volume_mounts.unwrap().into_iter().find(|m| m.name == "client-ca").expect("mounted");
+    assert_eq!(mount.read_only, Some(true));
+    assert!(mount.sub_path.is_none(), "without subPath, so a rotated CA reaches the pod");
+    assert_eq!(flag, format!("{}/{}", mount.mount_path, items[0].path), "--client-ca names the mounted CA");
+}
+
 #[test]
 #[ignore = "needs the Helm library (pip install helm-python-sdk): run hack/test.sh"]
 fn chart_crds_are_the_repository_crds_byte_for_byte() {
@@ -1454,6 +1480,8 @@ fn values_schema_refuses_bad_values() {
         ("server-timeout", json!({"webhook": {"timeoutSeconds": 5, "serverTimeoutMs": 5000}}), "serverTimeoutMs"),
         ("no-leader", json!({"leaderElection": {"enabled": false}}), "leaderElection"),
         ("feeds-without-volume", json!({"feeds": {"files": ["kev.json"]}}), "feeds.volume"),
+        ("client-ca-secret", json!({"webhook": {"clientCA": {"secretName": "Not A Secret"}}}), "secretName"),
+        ("client-ca-key", json!({"webhook": {"clientCA": {"secretName": "ca", "key": "a/b"}}}), "key"),
     ];
     for (name, values, needle) in cases {
         match render_with(name, values.clone()) {
