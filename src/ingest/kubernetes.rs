@@ -139,37 +139,7 @@ pub fn runs_no_containers(api_version: &str, kind: &str) -> bool {
     }
 }
 
-/// True for the kinds that live outside namespaces (the built-in cluster-scoped kinds, Stance's
-/// GuardrailPolicy, and by convention every `Cluster…` kind): a manifest of any other kind
-/// without `metadata.namespace` is applied to whatever namespace its applier chooses.
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    kind.starts_with("Cluster")
-        || matches!(
-            kind,
-            "Namespace"
-                | "Node"
-                | "PersistentVolume"
-                | "StorageClass"
-                | "CSIDriver"
-                | "CSINode"
-                | "VolumeAttachment"
-                | "PriorityClass"
-                | "RuntimeClass"
-                | "IngressClass"
-                | "GatewayClass"
-                | "CustomResourceDefinition"
-                | "APIService"
-                | "ValidatingWebhookConfiguration"
-                | "MutatingWebhookConfiguration"
-                | "ValidatingAdmissionPolicy"
-                | "ValidatingAdmissionPolicyBinding"
-                | "CertificateSigningRequest"
-                | "PodSecurityPolicy"
-                | "FlowSchema"
-                | "PriorityLevelConfiguration"
-                | "GuardrailPolicy"
-        )
-}
+pub use stance_core::model::scope::is_cluster_scoped;
 
 /// Deserializes a Kubernetes object. A `null` label or annotation value (YAML `team:`
 /// with no value) is read as `""`, as the API server reads it, rather than failing the

@@ -39,21 +39,8 @@ use super::error_path::typed;
 use super::finding_id::is_config_check_id;
 use super::lenient::{Text, prop_str};
 use super::{Warning, source};
+use crate::model::scope::is_cluster_scoped;
 use crate::model::{Artifact, Finding, FindingKind, Format, ObjectRef, Report, Severity, Vex, VexState};
-
-/// Kinds a Kyverno exception names without a namespace because they have none.
-const CLUSTER_SCOPED: [&str; 10] = [
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "StorageClass",
-    "PriorityClass",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-];
 
 /// The exceptions a PolicyReport result names (`namespace/name` as Kyverno writes them):
 /// `properties.exceptions`, else the exception names in Kyverno's skip message.
@@ -226,7 +213,7 @@ fn exact_objects(f: &ResourceFilter) -> Vec<ObjectRef> {
     }
     let mut out = Vec::new();
     for kind in kinds {
-        if CLUSTER_SCOPED.contains(&kind) {
+        if is_cluster_scoped(kind) {
             out.extend(names.iter().map(|n| ObjectRef::new(kind, None, n)));
         } else {
             for ns in &namespaces {

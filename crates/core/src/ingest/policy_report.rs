@@ -55,6 +55,7 @@ use super::purl::package_from_purl;
 use super::title::title_line;
 use crate::ingest::FormatError;
 use crate::ingest::{source, timestamp};
+use crate::model::scope::is_cluster_scoped;
 use crate::model::{Artifact, Finding, FindingKind, Format, ObjectRef, Package, Report, Severity, Source};
 
 const GROUPS: [&str; 3] = ["wgpolicyk8s.io", "reports.x-k8s.io", "openreports.io"];
@@ -157,22 +158,6 @@ struct ResultTime {
     nanos: Option<i64>,
 }
 
-/// Kinds that are never namespaced, so a namespaced report's namespace is not given to them.
-const CLUSTER_SCOPED: [&str; 12] = [
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "StorageClass",
-    "PriorityClass",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "ClusterPolicy",
-    "ValidatingAdmissionPolicy",
-];
-
 /// How a result went.
 #[derive(Copy, Clone, PartialEq, Eq)]
 enum Outcome {
@@ -238,8 +223,7 @@ fn parse_object(origin: &str, v: &Value, at: &str) -> Result<Report, FormatError
     let object = |r: &ResourceRef| -> Option<Artifact> {
         let kind = non_empty(r.kind.as_deref())?;
         let name = non_empty(r.name.as_deref())?;
-        let ns =
-            non_empty(r.namespace.as_deref()).or_else(|| if CLUSTER_SCOPED.contains(&kind) { None } else { report_ns });
+        let ns = non_empty(r.namespace.as_deref()).or_else(|| if is_cluster_scoped(kind) { None } else { report_ns });
         Some(Artifact::Object(ObjectRef::new(kind, ns, name)))
     };
     let fallback = doc

@@ -11,6 +11,7 @@ pub mod network;
 pub mod provenance;
 pub mod report;
 pub mod requester;
+pub mod scope;
 pub mod severity;
 pub mod workload;
 
