@@ -450,11 +450,7 @@ fn vulnerability_rules_see_every_finding_over_the_threshold() {
                 serde_yaml::from_str(&format!("maxSeverity: {max}")).unwrap();
             let mut want: Vec<&str> =
                 posture.findings.iter().filter(|f| counts(&rule, f, &dates, now())).map(|f| &*f.id).collect();
-            let img = stance_core::policy::context::ImageCtx {
-                container: &w.containers[0],
-                image: &image,
-                posture: Some(posture),
-            };
+            let img = stance_core::policy::context::ImageCtx::new(&w.containers[0], &image, Some(posture));
             let hit = stance_core::policy::rules::vulnerabilities::check(&rule, &img, &dates, now());
             let mut got: Vec<&str> = hit.iter().flat_map(|h| h.items.iter().map(|i| &*i.key)).collect();
             want.sort_unstable();

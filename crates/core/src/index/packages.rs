@@ -8,15 +8,17 @@
 //! package URL has no identity; it is kept under its short name so a rule can still say
 //! that it *may* be the banned package (see `policy::rules::components`).
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
+use stance_ecosystem::version::{Scheme, Version};
 use stance_ecosystem::{DeniedLicences, LicenseVerdict, Licensing, PackageId, Purl};
 
 use crate::model::{Component, Finding, FindingKind};
 
 /// One package of an artifact.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackageEntry {
     /// The display name (`@babel/traverse`, `org.apache.logging.log4j:log4j-core`).
     pub name: Arc<str>,
@@ -24,7 +26,46 @@ pub struct PackageEntry {
     pub version: Option<Arc<str>>,
     /// The identity, when the package has a readable package URL.
     pub id: Option<PackageId>,
+    /// The version parsed on first use (see [`PackageEntry::version_in`]).
+    parsed: ParsedVersion,
 }
+
+impl PackageEntry {
+    /// One package entry; its version is parsed when a rule first compares it.
+    pub fn new(name: Arc<str>, version: Option<Arc<str>>, id: Option<PackageId>) -> PackageEntry {
+        PackageEntry { name, version, id, parsed: ParsedVersion::default() }
+    }
+
+    /// The installed version parsed in `scheme`; `None` without a version or when it is no
+    /// version of that scheme (the caller parses again for the error it reports). Kept for
+    /// the first scheme asked, as a banned range is compared on every admission request: a
+    /// package's own ecosystem, or for one without an identity (matched by name) the banned
+    /// package's. Another scheme parses afresh.
+    pub fn version_in(&self, scheme: Scheme) -> Option<Cow<'_, Version>> {
+        let text = self.version.as_deref()?;
+        let (kept, parsed) = self.parsed.0.get_or_init(|| (scheme, scheme.parse(text).ok()));
+        if *kept == scheme {
+            return parsed.as_ref().map(Cow::Borrowed);
+        }
+        scheme.parse(text).ok().map(Cow::Owned)
+    }
+}
+
+/// A cache, not data: entries are equal whatever it holds (it is derived from the version
+/// text, which is compared).
+#[derive(Clone, Debug, Default)]
+struct ParsedVersion(OnceLock<(Scheme, Option<Version>)>);
+
+impl PartialEq for ParsedVersion {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ParsedVersion {}
+
+/// What makes two package entries one: name, installed version and identity.
+type EntryKey = (Arc<str>, Option<Arc<str>>, Option<PackageId>);
 
 /// One distinct licensing of the index and the packages under it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +126,7 @@ impl PackageIndex {
 
     fn push(
         &mut self,
-        seen: &mut FxHashMap<PackageEntry, usize>,
+        seen: &mut FxHashMap<EntryKey, usize>,
         name: &Arc<str>,
         version: Option<Arc<str>>,
         purl: Option<&str>,
@@ -93,9 +134,10 @@ impl PackageIndex {
     ) {
         let parsed = purl.and_then(|p| Purl::parse(p).ok());
         let version = version.or_else(|| parsed.as_ref().and_then(|p| p.version.as_deref()).map(Arc::from));
-        let entry = PackageEntry { name: name.clone(), version, id: parsed.map(|p| p.id) };
+        let entry = PackageEntry::new(name.clone(), version, parsed.map(|p| p.id));
+        let key: EntryKey = (entry.name.clone(), entry.version.clone(), entry.id.clone());
         // The same package reported by several findings is one entry.
-        let (i, new) = match seen.get(&entry) {
+        let (i, new) = match seen.get(&key) {
             Some(&i) => (i, false),
             None => {
                 let i = self.entries.len();
@@ -103,7 +145,7 @@ impl PackageIndex {
                     Some(id) => self.by_id.entry(id.clone()).or_default().push(i),
                     None => self.by_name.entry(short_name(name).into_boxed_str()).or_default().push(i),
                 }
-                seen.insert(entry.clone(), i);
+                seen.insert(key, i);
                 self.entries.push(entry);
                 (i, true)
             }
@@ -202,5 +244,24 @@ mod tests {
         let hits = idx.denied_licences(&deny);
         assert_eq!(hits.iter().map(|h| &*h.package.name).collect::<Vec<_>>(), ["both"]);
         assert_eq!(hits[0].verdict.forced_by, ["SSPL-1.0"]);
+    }
+
+    /// The kept parse answers only for the scheme it was made in: the same text read in
+    /// another ecosystem is parsed afresh, before and after the cache is filled.
+    #[test]
+    fn version_in_keeps_the_parse_per_scheme() {
+        let e = PackageEntry::new(Arc::from("openssl"), Some(Arc::from("1.1.1j-r0")), None);
+        let apk = |e: &PackageEntry| e.version_in(Scheme::Apk).map(|v| v.into_owned());
+        let first = apk(&e).expect("an apk version");
+        let again = apk(&e).expect("an apk version");
+        let k = Scheme::Apk.parse("1.1.1k-r0").unwrap();
+        assert_eq!(first.try_cmp(&k).unwrap(), std::cmp::Ordering::Less);
+        assert_eq!(again.try_cmp(&k).unwrap(), std::cmp::Ordering::Less);
+        // Not a SemVer version: no parse, whatever was kept for apk.
+        assert!(e.version_in(Scheme::Semver).is_none());
+        let none = PackageEntry::new(Arc::from("x"), None, None);
+        assert!(none.version_in(Scheme::Apk).is_none());
+        // Entries stay equal whatever their caches hold.
+        assert_eq!(e, PackageEntry::new(Arc::from("openssl"), Some(Arc::from("1.1.1j-r0")), None));
     }
 }

@@ -17,9 +17,17 @@ pub struct ImageCtx<'a> {
     pub container: &'a Container,
     pub image: &'a ImageRef,
     pub posture: Option<&'a Arc<ArtifactPosture>>,
+    /// "image X (container c)", written once per request: every rule that reports on the
+    /// image starts its message with it.
+    pub label: String,
 }
 
-impl ImageCtx<'_> {
+impl<'a> ImageCtx<'a> {
+    /// The container, its parsed image and the image's posture as the workload sees it.
+    pub fn new(container: &'a Container, image: &'a ImageRef, posture: Option<&'a Arc<ArtifactPosture>>) -> Self {
+        ImageCtx { container, image, posture, label: crate::policy::rules::image_label(image, container) }
+    }
+
     /// True when a vulnerability scan of the image is known.
     pub fn scanned(&self) -> bool {
         self.posture.is_some_and(|p| p.scanned)
@@ -66,12 +74,10 @@ impl<'a> Subject<'a> {
             .containers
             .iter()
             .filter_map(|c| {
-                c.image.as_ref().ok().map(|image| ImageCtx {
-                    container: c,
-                    image,
+                c.image.as_ref().ok().map(|image| {
                     // Evidence as this workload's namespace sees it: trusted reports, plus
                     // what its own namespace's reports add.
-                    posture: index.image_for(&w.namespace, image),
+                    ImageCtx::new(c, image, index.image_for(&w.namespace, image))
                 })
             })
             .collect();

@@ -201,10 +201,7 @@ fn unscanned<'a>(p: &Policy, img: &ImageCtx<'a>, seen: &mut Vec<&'a ImageRef>) -
         Hit {
             container: Some(img.container),
             image: Some(img.image),
-            header: format!(
-                "{} has no scan report yet, so its vulnerabilities cannot be judged",
-                rules::image_label(img.image, img.container)
-            ),
+            header: format!("{} has no scan report yet, so its vulnerabilities cannot be judged", img.label),
             items: Vec::new(),
             advice: "Wait for the scanner (or scan it in CI) and retry".into(),
         },

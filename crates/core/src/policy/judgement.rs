@@ -127,9 +127,12 @@ impl<'a> Judged<'a> {
 /// `spec.findings` (rules whose items are findings or packages), and the workload's namespace
 /// and name for `spec.match` (docs/request-an-exception.md explains each).
 fn write_exception_hint(out: &mut String, w: &Wording<'_>, default_namespaces: &[String], full: bool) {
+    // `push_str` rather than `write!`: every denial and warning carries this text, and the
+    // formatting machinery was a sixth of a full evaluation (BENCHMARKS.md).
     let settings = &w.policy.exceptions;
+    let policy = &*w.policy.name;
     if settings.disabled {
-        let _ = write!(out, "GuardrailPolicy {} accepts no RiskExceptions (spec.exceptions.disabled)", w.policy.name);
+        push_all(out, &["GuardrailPolicy ", policy, " accepts no RiskExceptions (spec.exceptions.disabled)"]);
         return;
     }
     let trusted =
@@ -137,25 +140,43 @@ fn write_exception_hint(out: &mut String, w: &Wording<'_>, default_namespaces: &
     let namespace =
         trusted.first().map(String::as_str).or_else(|| settings.allow_same_namespace.then_some(&*w.workload.namespace));
     let Some(namespace) = namespace else {
-        let _ = write!(
+        push_all(
             out,
-            "GuardrailPolicy {} trusts RiskExceptions from no namespace (spec.exceptions), so none can waive this",
-            w.policy.name
+            &[
+                "GuardrailPolicy ",
+                policy,
+                " trusts RiskExceptions from no namespace (spec.exceptions), so none can waive this",
+            ],
         );
         return;
     };
+    let rule = &*w.rule.name;
     if !full {
-        let _ = write!(
+        push_all(
             out,
-            "To accept the risk, ask for a RiskException in namespace {namespace} (policy: {}, rules: [{}])",
-            w.policy.name, w.rule.name
+            &[
+                "To accept the risk, ask for a RiskException in namespace ",
+                namespace,
+                " (policy: ",
+                policy,
+                ", rules: [",
+                rule,
+                "])",
+            ],
         );
         return;
     }
-    let _ = write!(
+    push_all(
         out,
-        "To accept the risk, ask for a RiskException in namespace {namespace} with spec: {{policy: {}, rules: [{}]",
-        w.policy.name, w.rule.name
+        &[
+            "To accept the risk, ask for a RiskException in namespace ",
+            namespace,
+            " with spec: {policy: ",
+            policy,
+            ", rules: [",
+            rule,
+            "]",
+        ],
     );
     if matches!(w.rule.check, Check::Vulnerabilities(_) | Check::RiskScore(_) | Check::Components(_))
         && !w.items.is_empty()
@@ -172,12 +193,20 @@ fn write_exception_hint(out: &mut String, w: &Wording<'_>, default_namespaces: &
         }
         out.push(']');
     }
-    let _ = write!(
+    push_all(
         out,
-        ", match: {{namespaces: [{}], workloads: [{}]}}, justification: why the risk is acceptable, expires: an RFC 3339 \
-         time}}",
-        w.workload.namespace, w.workload.name
+        &[
+            ", match: {namespaces: [",
+            &w.workload.namespace,
+            "], workloads: [",
+            &w.workload.name,
+            "]}, justification: why the risk is acceptable, expires: an RFC 3339 time}",
+        ],
     );
+}
+
+fn push_all(out: &mut String, parts: &[&str]) {
+    parts.iter().for_each(|p| out.push_str(p));
 }
 
 /// How many item ids the exception hint lists for `spec.findings`.

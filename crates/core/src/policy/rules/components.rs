@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Hit, Item, image_label, plural};
+use super::{Hit, Item, plural};
 use crate::guardrail::compile::{Banned, Components};
 use crate::index::packages::PackageEntry;
 use crate::policy::context::ImageCtx;
@@ -59,7 +59,7 @@ pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
         image: Some(img.image),
         header: format!(
             "{} contains {} denied by policy (from {source})",
-            image_label(img.image, img.container),
+            img.label,
             plural(items.len(), "component", "components")
         ),
         items,
@@ -80,7 +80,13 @@ fn judge(b: &Banned, p: &PackageEntry) -> Option<String> {
             b.base, b.range
         ));
     };
-    match b.range.contains(version) {
+    // The entry's parsed version when it parses (kept across requests); the text otherwise,
+    // for the parse error the message names.
+    let within = match p.version_in(b.range.scheme()) {
+        Some(parsed) => b.range.contains_version(&parsed),
+        None => b.range.contains(version),
+    };
+    match within {
         Ok(true) => Some(format!("{} {version} is banned ({})", b.base, b.range)),
         Ok(false) => None,
         Err(e) => {

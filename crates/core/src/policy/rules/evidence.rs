@@ -1,12 +1,12 @@
 //! `scanRequired` and `sbomRequired`: evidence must exist for every image.
 
-use super::{Hit, image_label};
+use super::Hit;
 use crate::guardrail::spec::ScanRequiredRule;
 use crate::policy::context::ImageCtx;
 
 /// A hit when the image has no vulnerability scan, or one older than `maxAgeHours` at `now`.
 pub fn scan_required<'a>(rule: &ScanRequiredRule, img: &ImageCtx<'a>, now: jiff::Timestamp) -> Option<Hit<'a>> {
-    let label = image_label(img.image, img.container);
+    let label = &img.label;
     if !img.scanned() {
         return Some(Hit {
             container: Some(img.container),
@@ -47,7 +47,7 @@ pub fn sbom_required<'a>(img: &ImageCtx<'a>) -> Option<Hit<'a>> {
     Some(Hit {
         container: Some(img.container),
         image: Some(img.image),
-        header: format!("{} has no SBOM", image_label(img.image, img.container)),
+        header: format!("{} has no SBOM", img.label),
         items: Vec::new(),
         advice: "Publish a CycloneDX or SPDX SBOM for it (Trivy Operator's SbomReport, or from CI)".into(),
     })

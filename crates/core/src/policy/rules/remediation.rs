@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{Hit, Item, ItemText, image_label, plural_qualified};
+use super::{Hit, Item, ItemText, plural_qualified};
 use crate::guardrail::RemediationPolicy;
 use crate::model::Finding;
 use crate::policy::context::{ImageCtx, Subject};
@@ -28,7 +28,7 @@ pub fn check<'a>(policy: &RemediationPolicy, img: &ImageCtx<'a>, s: &Subject<'_>
     overdue.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.severity.cmp(&a.2.severity)).then_with(|| a.2.id.cmp(&b.2.id)));
     let header = format!(
         "{} has {} past the remediation deadline",
-        image_label(img.image, img.container),
+        img.label,
         plural_qualified(overdue.len(), &[], "finding", "findings"),
     );
     let now = s.now;

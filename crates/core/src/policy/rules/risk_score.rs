@@ -1,6 +1,6 @@
 //! `riskScore`: no finding whose contextual risk exceeds a threshold.
 
-use super::{Hit, Item, ItemText, image_label, plural};
+use super::{Hit, Item, ItemText, plural};
 use crate::guardrail::spec::RiskScoreRule;
 use crate::policy::context::{ImageCtx, Subject};
 use crate::risk;
@@ -22,7 +22,7 @@ pub fn check<'a>(rule: &RiskScoreRule, img: &ImageCtx<'a>, s: &Subject<'_>) -> O
     scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     let header = format!(
         "{} has {} with risk above {} (highest {}) in this context (exposure {}, criticality {})",
-        image_label(img.image, img.container),
+        img.label,
         plural(scored.len(), "finding", "findings"),
         rule.max,
         scored[0].0,
