@@ -299,3 +299,26 @@ async fn operator_writes_posture_from_real_reports() {
     op.stop();
     cluster::delete_namespace(&client, &ns).await;
 }
+
+/// A SIGTERM as soon as the operator listens stops it cleanly (exit 0): the signal handler
+/// is installed before the metrics port opens, never after (issue 8: a Pod deleted during
+/// start-up must not be killed by the default action of SIGTERM).
+#[tokio::test]
+#[ignore = "needs a Kubernetes API server: run hack/test.sh"]
+async fn sigterm_right_after_start_is_a_clean_stop() {
+    let client = cluster::client().await;
+    cluster::install_crds(&client, cluster::stance_crds()).await;
+    let ns = cluster::namespace(&client, "sig").await;
+    for round in 0..3 {
+        let op = Operator::start(&format!("operator-sig-{round}"), &ns, &ns);
+        let addr = format!("127.0.0.1:{}", op.metrics_port);
+        eventually(T, || async { tokio::net::TcpStream::connect(&addr).await.ok().map(|_| ()) }).await;
+        let log = op.log.clone();
+        let status = op.terminate();
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "round {round}: exit {status:?} after SIGTERM right after start; log:\n{log}"
+        );
+    }
+}

@@ -3,22 +3,22 @@
 
 use tokio_util::sync::CancellationToken;
 
-/// Resolves on SIGTERM or SIGINT. The SIGTERM handler is installed when this is called, not
+/// Resolves on SIGTERM or SIGINT. Both handlers are installed when this is called, not
 /// when the future is first polled: a caller that announces it is listening and then awaits
-/// is never killed by a SIGTERM sent in between (the default action). Call it inside the
-/// Tokio runtime.
+/// is never killed by a signal sent in between (the default action of both). Call it inside
+/// the Tokio runtime.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = {
+    let handlers = {
         use tokio::signal::unix::{SignalKind, signal};
-        signal(SignalKind::terminate())
+        signal(SignalKind::terminate()).and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
     };
     async move {
         #[cfg(unix)]
-        match term {
-            Ok(mut term) => {
+        match handlers {
+            Ok((mut term, mut int)) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = int.recv() => {}
                     _ = term.recv() => {}
                 }
             }
@@ -35,10 +35,13 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-/// Cancels `token` on SIGTERM or SIGINT.
+/// Cancels `token` on SIGTERM or SIGINT. The handlers are installed before this returns
+/// (not when the spawned task first runs), so a signal right after start-up stops the
+/// command cleanly instead of killing it.
 pub fn cancel_on_signals(token: CancellationToken) {
+    let signal = shutdown_signal();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         token.cancel();
     });
 }

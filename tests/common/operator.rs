@@ -82,6 +82,18 @@ impl Operator {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, then the exit status (`None` if still running after 10 s: then killed).
+    pub fn terminate(mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
     /// Hard stop (SIGKILL): nothing is released.
     pub fn kill(mut self) {
         let _ = self.child.kill();
