@@ -120,7 +120,7 @@ pub async fn serve_metrics(
 pub fn run(args: &OperatorCmd) -> Result<ExitCode, CliError> {
     telemetry::init_tracing(args.operator.log_format == LogFormat::Json);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async {
+    super::signals::run_until_stopped(rt, async {
         let client = connect().await?;
         let mut registry = Registry::default();
         let metrics = ControllerMetrics::register(&mut registry);

@@ -102,7 +102,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
     telemetry::init_tracing(args.operator.log_format == LogFormat::Json);
     let webhook_opts = args.serve.options(args.policy.now)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async {
+    super::signals::run_until_stopped(rt, async {
         let client = connect().await?;
         let mut registry = Registry::default();
         let controller_metrics = ControllerMetrics::register(&mut registry);

@@ -38,7 +38,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, CliError> {
     }
     let dash = Arc::new(Dashboard::new(Arc::new(RwLock::new(index)), args.policy.now, access, summary));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async {
+    super::signals::run_until_stopped(rt, async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -45,3 +45,17 @@ pub fn cancel_on_signals(token: CancellationToken) {
         token.cancel();
     });
 }
+
+/// How long a stopping command waits for blocking work still running (an index refresh, a
+/// page render) before it exits anyway.
+const BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs a long-running command's future to completion, then stops the runtime without
+/// waiting more than [`BLOCKING_GRACE`] for blocking tasks. Dropping a runtime waits for every
+/// blocking task: a full index refresh started just before SIGTERM kept a stopped operator
+/// alive past the grace period Kubernetes gives it (and past the cluster test's 10 s).
+pub fn run_until_stopped<T>(rt: tokio::runtime::Runtime, main: impl std::future::Future<Output = T>) -> T {
+    let out = rt.block_on(main);
+    rt.shutdown_timeout(BLOCKING_GRACE);
+    out
+}

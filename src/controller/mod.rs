@@ -139,7 +139,7 @@ pub async fn run(
     });
     let trigger = futures::stream::select(index_changed, became_leader);
     let shutdown = token.clone();
-    Controller::new(Api::<AppPosture>::all(client), watcher::Config::default())
+    let controller = Controller::new(Api::<AppPosture>::all(client), watcher::Config::default())
         .with_config(controller::Config::default().debounce(opts.debounce).concurrency(4))
         .reconcile_all_on(trigger)
         .graceful_shutdown_on(async move { shutdown.cancelled().await })
@@ -148,13 +148,26 @@ pub async fn run(
             if let Err(e) = res {
                 tracing::debug!(error = %e, "controller");
             }
-        })
-        .await;
+        });
+    // Graceful shutdown waits for reconciles in flight; one stuck on a slow API server must
+    // not keep a stopped replica alive until the kubelet's SIGKILL (seen once in the
+    // SIGTERM-at-start-up test: the Lease was released, the process lived on).
+    let stopped_late = async {
+        token.cancelled().await;
+        tokio::time::sleep(STOP_GRACE).await;
+    };
+    tokio::select! {
+        () = controller => tracing::info!("controller stopped"),
+        () = stopped_late => tracing::warn!(grace = ?STOP_GRACE, "controller did not stop in time; leaving its reconciles"),
+    }
     // Let the leader task release the Lease, so another replica takes over at once.
     if let Some(task) = leader_task {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
 }
+
+/// How long the controller may take to finish its reconciles after shutdown is asked.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// True while this replica may write: it leads and every watch has synced.
 fn writer(
