@@ -207,6 +207,31 @@ impl VexSet {
     }
 }
 
+/// A VEX-suppressed finding in one line, as every output names it:
+/// `CVE-… in pkg 1.0 on image:…: not_affected (justification) by <document> <statement>
+/// [<origin>]`, plus how many statements disagree. `None` when VEX does not suppress it.
+pub fn suppression_line(f: &Finding) -> Option<String> {
+    let vex = f.vex.as_ref().filter(|v| v.state.suppresses())?;
+    let pkg = f
+        .package
+        .as_ref()
+        .map(|p| match &p.installed_version {
+            Some(v) => format!(" in {} {v}", p.name),
+            None => format!(" in {}", p.name),
+        })
+        .unwrap_or_default();
+    let state = serde_json::to_value(vex.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let why = vex.justification.as_deref().map(|j| format!(" ({j})")).unwrap_or_default();
+    let by = match &vex.source {
+        Some(s) if s.conflicts.is_empty() => format!(" by {} {} [{}]", s.document, s.statement, s.origin),
+        Some(s) => {
+            format!(" by {} {} [{}]; {} conflicting statement(s)", s.document, s.statement, s.origin, s.conflicts.len())
+        }
+        None => " by the scanner's report".to_string(),
+    };
+    Some(format!("{}{pkg} on {}: {state}{why}{by}", f.id, f.artifact))
+}
+
 fn conflict(d: &VexDocument, s: &VexStatement) -> VexConflict {
     VexConflict {
         document: d.id.clone(),
