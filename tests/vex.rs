@@ -85,7 +85,7 @@ fn openvex_v020_subcomponents_and_justifications() {
     assert_eq!(s.timestamp, d.timestamp);
     // The product is the alpine image by digest (no repository_url: the digest alone names it).
     let digest = "sha256:124c7d2707904eea7431fffe91522a01e5a861a624ee31d03372cc1d138a3126";
-    assert_eq!(s.products[0].id, ProductId::Image { name: None, digest: Some(digest.into()) });
+    assert_eq!(s.products[0].id, ProductId::Image { tag: None, name: None, digest: Some(digest.into()) });
     let subs: Vec<String> = s.products[0].subcomponents.iter().map(purl_text).collect();
     assert_eq!(subs, ["pkg:apk/alpine/libssl3@3.0.8-r3", "pkg:apk/alpine/libcrypto3@3.0.8-r3"]);
 
@@ -384,4 +384,30 @@ fn a_tenants_forged_vex_does_not_suppress_a_finding_on_another_teams_image() {
         idx.image_for("keycloak", &image).unwrap().findings.iter().filter(|f| &*f.id == "CVE-2020-12413").count();
     assert!(total > 0);
     assert_eq!(suppressed_in(&idx, "keycloak"), total);
+}
+
+#[test]
+fn the_documented_example_suppresses_the_demo_libtiff_finding() {
+    // docs/risk.md: `stance scan examples/demo examples/vex`.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let load = |paths: &[&str]| {
+        let paths: Vec<_> = paths.iter().map(|p| root.join(p)).collect();
+        stance::ingest::load_index(IndexConfig::default(), &paths).unwrap().0
+    };
+    let (before, after) = (load(&["examples/demo"]), load(&["examples/demo", "examples/vex"]));
+    let tiff = |idx: &PostureIndex| -> Vec<(String, bool)> {
+        idx.artifacts()
+            .flat_map(|(_, p)| p.findings.iter())
+            .filter(|f| &*f.id == "CVE-2022-3970")
+            .map(|f| (f.artifact.to_string(), f.suppressed()))
+            .collect()
+    };
+    assert_eq!(tiff(&before), [("image:docker.io/library/nginx:alpine".to_string(), false)]);
+    assert_eq!(tiff(&after), [("image:docker.io/library/nginx:alpine".to_string(), true)]);
+    // Nothing else changed.
+    let others = |idx: &PostureIndex| {
+        let (open, suppressed) = split(idx);
+        (open.into_iter().filter(|(id, _)| id != "CVE-2022-3970").collect::<Vec<_>>(), suppressed.len())
+    };
+    assert_eq!(others(&before).0, others(&after).0);
 }

@@ -42,7 +42,7 @@ mod finding_id;
 mod lenient;
 mod license;
 mod project_dir;
-mod purl;
+pub(crate) mod purl;
 mod sbom_subject;
 mod title;
 mod trivy_artifact;

@@ -102,8 +102,11 @@ impl Product {
                 let ident = |k: &str| identifiers.get(k).map(|s| product_id(s));
                 let hash = || {
                     hashes.iter().find_map(|(algo, hex)| {
-                        digest(&format!("{}:{hex}", algo.replace('-', "")))
-                            .map(|d| ProductId::Image { name: None, digest: Some(d) })
+                        digest(&format!("{}:{hex}", algo.replace('-', ""))).map(|d| ProductId::Image {
+                            tag: None,
+                            name: None,
+                            digest: Some(d),
+                        })
                     })
                 };
                 named

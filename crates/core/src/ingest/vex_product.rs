@@ -21,7 +21,7 @@ pub(crate) fn product_id(text: &str) -> ProductId {
         return ProductId::Cpe(t.to_ascii_lowercase());
     }
     if let Some(d) = digest(t) {
-        return ProductId::Image { name: None, digest: Some(d) };
+        return ProductId::Image { tag: None, name: None, digest: Some(d) };
     }
     // An image reference only when it cannot be a bare product name: a registry path or a
     // digest (`ABC` would otherwise read as docker.io/library/abc).
@@ -29,7 +29,11 @@ pub(crate) fn product_id(text: &str) -> ProductId {
         && !t.contains("://")
         && let Ok(r) = ImageRef::parse(t)
     {
-        return ProductId::Image { name: Some(r.name()), digest: r.digest.as_deref().map(str::to_string) };
+        return ProductId::Image {
+            name: Some(r.name()),
+            tag: r.tag.as_deref().map(str::to_string),
+            digest: r.digest.as_deref().map(str::to_string),
+        };
     }
     ProductId::Unidentified(t.to_string())
 }
@@ -55,8 +59,10 @@ fn image_purl(text: &str, p: &Purl) -> ProductId {
     match image_ref(&hints) {
         // Without `repository_url` a `pkg:oci` purl names no registry: the digest alone is
         // the identity then.
-        Some(r) if digest.is_none() => ProductId::Image { name: Some(r.name()), digest: None },
-        _ if digest.is_some() => ProductId::Image { name: None, digest },
+        Some(r) if digest.is_none() => {
+            ProductId::Image { name: Some(r.name()), tag: r.tag.as_deref().map(str::to_string), digest: None }
+        }
+        _ if digest.is_some() => ProductId::Image { tag: None, name: None, digest },
         _ => ProductId::Unidentified(text.to_string()),
     }
 }
@@ -69,18 +75,18 @@ mod tests {
     fn products_from_text() {
         let d = format!("sha256:{}", "1".repeat(64));
         let oci = format!("pkg:oci/alpine@{}?repository_url=index.docker.io%2Flibrary%2Falpine", d.replace(':', "%3A"));
-        assert_eq!(product_id(&oci), ProductId::Image { name: None, digest: Some(d.clone()) });
+        assert_eq!(product_id(&oci), ProductId::Image { tag: None, name: None, digest: Some(d.clone()) });
         assert_eq!(
             product_id("pkg:oci/cart?repository_url=ghcr.io/shop/cart&tag=1.0"),
-            ProductId::Image { name: Some("ghcr.io/shop/cart".into()), digest: None }
+            ProductId::Image { tag: Some("1.0".into()), name: Some("ghcr.io/shop/cart".into()), digest: None }
         );
         assert_eq!(
             product_id(&format!("ghcr.io/shop/cart@{d}")),
-            ProductId::Image { name: Some("ghcr.io/shop/cart".into()), digest: Some(d.clone()) }
+            ProductId::Image { tag: None, name: Some("ghcr.io/shop/cart".into()), digest: Some(d.clone()) }
         );
         assert_eq!(
             product_id(&d.to_uppercase().replace("SHA256", "sha256")),
-            ProductId::Image { name: None, digest: Some(d) }
+            ProductId::Image { tag: None, name: None, digest: Some(d) }
         );
         assert!(
             matches!(product_id("pkg:npm/%40babel/traverse@7.0.0"), ProductId::Package(p) if p.id.name() == "traverse")

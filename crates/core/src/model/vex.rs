@@ -87,8 +87,8 @@ pub struct VexProduct {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProductId {
     /// A container image: by digest when one is given (the content), else by
-    /// `registry/repository` (every tag and digest of it).
-    Image { name: Option<String>, digest: Option<String> },
+    /// `registry/repository` and the tag when one is given (else every tag and digest).
+    Image { name: Option<String>, tag: Option<String>, digest: Option<String> },
     /// A package URL: the package, and the version when given (absent: every version).
     Package(Purl),
     /// A platform named only by CPE (`cpe:/o:redhat:enterprise_linux:9`).

@@ -2,7 +2,8 @@
 //!
 //! - **Image** products (`pkg:oci` purls, image references, bare digests) name the image by
 //!   digest when they give one (the content, whatever its tag), else by
-//!   `registry/repository`. With subcomponents, only findings on those packages match.
+//!   `registry/repository` and the tag when given (else every tag). With subcomponents,
+//!   only findings on those packages match.
 //! - **Package** products (any other purl) without subcomponents match findings on that
 //!   package (identity by `stance_ecosystem::PackageId`; the version, when given, must equal
 //!   the installed one; each qualifier given must not contradict the finding's). With
@@ -18,44 +19,52 @@
 
 use stance_ecosystem::Purl;
 
+use crate::ingest::purl::id_name;
 use crate::model::{Artifact, Package, ProductId, VexProduct};
 
 /// True when `product` covers a finding on `package` in `artifact`.
 pub(crate) fn matches(product: &VexProduct, artifact: &Artifact, package: Option<&Package>) -> bool {
     let purl = package.and_then(|p| p.purl.as_deref()).and_then(|u| Purl::parse(u).ok());
-    let in_subcomponents = || product.subcomponents.iter().any(|s| package_is(s, purl.as_ref(), package));
+    let in_subcomponents =
+        |by_name| product.subcomponents.iter().any(|s| package_is(s, purl.as_ref(), package, by_name));
     match &product.id {
         ProductId::Image { .. } => {
-            image_is(&product.id, artifact) && (product.subcomponents.is_empty() || in_subcomponents())
+            image_is(&product.id, artifact) && (product.subcomponents.is_empty() || in_subcomponents(true))
         }
-        ProductId::Package(_) if product.subcomponents.is_empty() => package_is(&product.id, purl.as_ref(), package),
-        ProductId::Package(_) => !matches!(artifact, Artifact::Image(_)) && in_subcomponents(),
-        ProductId::Cpe(cpe) => in_subcomponents() && purl.as_ref().is_some_and(|p| distro_of_platform(cpe, p)),
+        ProductId::Package(_) if product.subcomponents.is_empty() => {
+            package_is(&product.id, purl.as_ref(), package, false)
+        }
+        ProductId::Package(_) => !matches!(artifact, Artifact::Image(_)) && in_subcomponents(false),
+        ProductId::Cpe(cpe) => in_subcomponents(false) && purl.as_ref().is_some_and(|p| distro_of_platform(cpe, p)),
         ProductId::Unidentified(_) => false,
     }
 }
 
 fn image_is(product: &ProductId, artifact: &Artifact) -> bool {
-    let (ProductId::Image { name, digest }, Artifact::Image(img)) = (product, artifact) else { return false };
+    let (ProductId::Image { name, tag, digest }, Artifact::Image(img)) = (product, artifact) else { return false };
     match (digest, name) {
         (Some(d), _) => img.digest.as_deref().is_some_and(|have| have.eq_ignore_ascii_case(d)),
-        (None, Some(n)) => img.name() == *n,
+        (None, Some(n)) => img.name() == *n && tag.as_ref().is_none_or(|t| img.effective_tag() == Some(t.as_str())),
         (None, None) => false,
     }
 }
 
-fn package_is(product: &ProductId, purl: Option<&Purl>, package: Option<&Package>) -> bool {
-    let (ProductId::Package(want), Some(have)) = (product, purl) else { return false };
-    if want.id != have.id {
-        return false;
-    }
-    if let Some(v) = &want.version {
-        let installed = have.version.as_deref().or(package.and_then(|p| p.installed_version.as_deref()));
-        if installed.map(str::trim) != Some(v.trim()) {
-            return false;
+/// Whether `product` (a package) is the finding's package. `by_name` allows, for a finding
+/// whose package has no purl (Trivy Operator reports give none), the package's name as
+/// every parser writes it (`ingest::purl::package_name`, the name correlation meets on) and
+/// its installed version: only inside an image the statement names, never across artifacts.
+fn package_is(product: &ProductId, purl: Option<&Purl>, package: Option<&Package>, by_name: bool) -> bool {
+    let (ProductId::Package(want), Some(package)) = (product, package) else { return false };
+    let version_is =
+        |installed: Option<&str>| want.version.as_deref().is_none_or(|v| installed.map(str::trim) == Some(v.trim()));
+    match purl {
+        Some(have) => {
+            want.id == have.id
+                && version_is(have.version.as_deref().or(package.installed_version.as_deref()))
+                && want.qualifiers.iter().all(|(k, v)| have.qualifiers.iter().all(|(hk, hv)| hk != k || hv == v))
         }
+        None => by_name && *package.name == id_name(&want.id) && version_is(package.installed_version.as_deref()),
     }
-    want.qualifiers.iter().all(|(k, v)| have.qualifiers.iter().all(|(hk, hv)| hk != k || hv == v))
 }
 
 /// `cpe:/o:redhat:enterprise_linux:9` (CPE 2.2) or `cpe:2.3:o:redhat:enterprise_linux:9:…`
@@ -113,10 +122,11 @@ mod tests {
     fn images_by_digest_or_repository() {
         let digest = format!("sha256:{}", "a".repeat(64));
         let img = Artifact::Image(ImageRef::from_parts("ghcr.io", "shop/cart", Some("1.0"), Some(&digest)));
-        let by_digest = ProductId::Image { name: None, digest: Some(format!("sha256:{}", "a".repeat(64))) };
-        let other_digest = ProductId::Image { name: None, digest: Some(format!("sha256:{}", "b".repeat(64))) };
-        let by_name = ProductId::Image { name: Some("ghcr.io/shop/cart".into()), digest: None };
-        let elsewhere = ProductId::Image { name: Some("ghcr.io/shop/cart-admin".into()), digest: None };
+        let by_digest = ProductId::Image { tag: None, name: None, digest: Some(format!("sha256:{}", "a".repeat(64))) };
+        let other_digest =
+            ProductId::Image { tag: None, name: None, digest: Some(format!("sha256:{}", "b".repeat(64))) };
+        let by_name = ProductId::Image { tag: None, name: Some("ghcr.io/shop/cart".into()), digest: None };
+        let elsewhere = ProductId::Image { tag: None, name: Some("ghcr.io/shop/cart-admin".into()), digest: None };
         let p = |id| VexProduct { id, subcomponents: vec![] };
         assert!(matches(&p(by_digest.clone()), &img, None));
         assert!(!matches(&p(other_digest), &img, None));
@@ -126,6 +136,18 @@ mod tests {
         let narrowed = VexProduct { id: by_digest, subcomponents: vec![purl("pkg:apk/alpine/libssl3@3.0.8-r3")] };
         assert!(matches(&narrowed, &img, Some(&pkg("pkg:apk/alpine/libssl3@3.0.8-r3?arch=x86_64&distro=3.18.0"))));
         assert!(!matches(&narrowed, &img, Some(&pkg("pkg:apk/alpine/busybox@1.36.1-r0"))));
+        // A package without purl (Trivy Operator) is known by name and version in the image.
+        let unnamed = |name: &str, v: &str| Package {
+            purl: None,
+            name: Arc::from(name),
+            installed_version: Some(Arc::from(v)),
+            fixed_version: None,
+        };
+        assert!(matches(&narrowed, &img, Some(&unnamed("libssl3", "3.0.8-r3"))));
+        assert!(!matches(&narrowed, &img, Some(&unnamed("libssl3", "3.0.8-r4"))));
+        let elsewhere = Artifact::Repository(Arc::from("github.com/shop/cart"));
+        let bare = VexProduct { id: purl("pkg:apk/alpine/libssl3@3.0.8-r3"), subcomponents: vec![] };
+        assert!(!matches(&bare, &elsewhere, Some(&unnamed("libssl3", "3.0.8-r3"))), "never by name across artifacts");
     }
 
     #[test]

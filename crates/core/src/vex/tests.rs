@@ -145,7 +145,7 @@ fn images_only_by_their_own_digest() {
     let mut set = VexSet::default();
     let mut s = statement("statements[0]", "CVE-1", PURL, VexState::NotAffected, None);
     s.products = vec![VexProduct {
-        id: ProductId::Image { name: None, digest: Some(digest.clone()) },
+        id: ProductId::Image { tag: None, name: None, digest: Some(digest.clone()) },
         subcomponents: vec![ProductId::Package(Purl::parse("pkg:npm/lodash").unwrap())],
     }];
     set.insert("a", doc("a", vec![s]));

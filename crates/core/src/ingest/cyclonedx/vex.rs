@@ -105,6 +105,7 @@ fn product(reference: &str, subject: Option<(&CdxComponent, &Artifact)>) -> Prod
         return match artifact {
             Artifact::Image(img) => ProductId::Image {
                 name: img.digest.is_none().then(|| img.name()),
+                tag: img.tag.as_deref().filter(|_| img.digest.is_none()).map(str::to_string),
                 digest: img.digest.as_deref().map(str::to_string),
             },
             _ => match c.purl.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
