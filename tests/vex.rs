@@ -51,8 +51,11 @@ fn index(fixtures: &[&str], inline: &[(&str, String)]) -> (PostureIndex, Vec<War
     loaded.into_index_with_warnings(IndexConfig::default())
 }
 
+/// `(id, package purl)` of findings.
+type Keys = BTreeSet<(String, String)>;
+
 /// `(id, package purl)` of every vulnerability finding, split into open and suppressed.
-fn split(index: &PostureIndex) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+fn split(index: &PostureIndex) -> (Keys, Keys) {
     let (mut open, mut suppressed) = (BTreeSet::new(), BTreeSet::new());
     for (_, p) in index.artifacts() {
         for f in p.findings.iter().filter(|f| f.kind == FindingKind::Vulnerability) {
