@@ -414,3 +414,51 @@ fn the_documented_example_suppresses_the_demo_libtiff_finding() {
     };
     assert_eq!(others(&before).0, others(&after).0);
 }
+
+#[test]
+fn suppressed_findings_stay_visible_in_every_output() {
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let statement = "https://security.example.com/vex/nginx-alpine-2026-11 statements[0]";
+    let now = ["--now", "2026-11-27T12:00:00Z"];
+    // `stance scan --format json`: each application running nginx:alpine lists it.
+    let scan = run(&[&["scan", "examples/demo", "examples/vex", "--format", "json"][..], &now].concat());
+    let storefront = scan["apps"].as_array().unwrap().iter().find(|a| a["name"] == "storefront").unwrap();
+    let s = &storefront["suppressed"][0];
+    assert_eq!((s["ruleId"].as_str(), s["state"].as_str()), (Some("CVE-2022-3970"), Some("not_affected")));
+    assert_eq!(s["statement"]["statement"], "statements[0]");
+    assert_eq!(s["statement"]["origin"], "examples/vex/nginx-alpine.openvex.json");
+    assert!(s["statement"]["impact"].as_str().unwrap().starts_with("nginx never reads TIFF images"));
+    // SARIF: a result with a suppression naming the statement.
+    let sarif = run(&[&["scan", "examples/demo", "examples/vex", "--format", "sarif"][..], &now].concat());
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<_> = results.iter().filter(|r| r["ruleId"] == "CVE-2022-3970").collect();
+    assert!(!suppressed.is_empty());
+    for r in suppressed {
+        let j = r["suppressions"][0]["justification"].as_str().unwrap();
+        assert!(j.contains(statement), "{j}");
+        assert_eq!(r["suppressions"][0]["kind"], "external");
+    }
+    // `stance findings --format json` (one object per line): the state and the statement.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["findings", "examples/demo", "examples/vex", "--format", "json"])
+        .output()
+        .unwrap();
+    let line = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|f| f["ruleId"] == "CVE-2022-3970")
+        .unwrap();
+    assert_eq!(line["vex"], "NotAffected");
+    assert_eq!(line["vexJustification"], "vulnerable_code_not_in_execute_path");
+    assert_eq!(line["vexStatement"]["document"], "https://security.example.com/vex/nginx-alpine-2026-11");
+}
