@@ -6,7 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use common::reports;
-use stance_core::model::{Artifact, Component, Finding, Format, ImageRef, Report, Severity, VexState};
+use stance_core::model::{
+    Artifact, Component, Finding, Format, ImageRef, ProductId, Report, Severity, VexFormat, VexProduct, VexState,
+};
 
 fn one(rel: &str) -> Report {
     let mut r = reports(rel);
@@ -412,64 +414,56 @@ fn quarkus_maven_sbom() {
 
 #[test]
 fn standalone_vex_references_another_bom() {
+    // No components: a VEX document about other scanners' findings, not findings of its own.
     let r = one("cyclonedx-bom-examples/VEX/vex.json");
-    // No metadata at all: the document itself is the subject.
-    assert_eq!(r.scanned, other("cyclonedx-bom-examples/VEX/vex.json"));
-    assert_eq!(&*r.source.scanner, "CycloneDX");
-    assert_eq!(r.components.as_deref(), Some(&[][..]));
-    assert_eq!(r.findings.len(), 1);
-    let f = &r.findings[0];
-    assert_eq!(&*f.id, "CVE-2020-25649");
-    assert_eq!(f.aliases, vec![Arc::<str>::from("SNYK-JAVA-COMFASTERXMLJACKSONCORE-1048302")]);
-    // NVD (the source) rates it high; the highest CVSSv31 is SNYK's 8.2.
-    assert_eq!(f.severity, Severity::High);
-    assert_eq!(f.cvss, Some(8.2));
-    let vex = f.vex.as_ref().unwrap();
-    assert_eq!(vex.state, VexState::NotAffected);
-    assert_eq!(vex.justification, opt("code_not_reachable"));
-    assert!(f.suppressed());
+    assert!(r.scanned.is_empty() && r.findings.is_empty() && r.components.is_none());
+    let doc = r.vex.as_ref().unwrap();
+    assert_eq!(doc.format, VexFormat::CycloneDx);
+    assert_eq!(doc.statements.len(), 1);
+    let s = &doc.statements[0];
+    assert_eq!(&*s.path, "vulnerabilities[0]");
+    let ids: Vec<&str> = s.vulnerabilities.iter().map(|v| &**v).collect();
+    assert_eq!(ids, ["CVE-2020-25649", "SNYK-JAVA-COMFASTERXMLJACKSONCORE-1048302"]);
+    assert_eq!(s.state, VexState::NotAffected);
+    assert_eq!(s.justification, opt("code_not_reachable"));
+    assert_eq!(s.action, opt("will_not_fix, update"));
+    assert!(s.impact.as_deref().unwrap().starts_with("Automated dataflow analysis"));
+    // `updated` is the statement's time.
+    assert_eq!(s.timestamp, ts("2021-10-26T00:00:00Z"));
     // affects[].ref is a bom-link `urn:cdx:<serial>/1#<purl>` into the SBOM VEX/bom.json.
-    let p = f.package.as_ref().unwrap();
-    assert_eq!(&*p.name, "com.fasterxml.jackson.core:jackson-databind");
-    assert_eq!(p.purl, opt("pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.10.0?type=jar"));
-    assert_eq!(p.installed_version, opt("2.10.0"));
-    assert_eq!(p.fixed_version, opt("2.6.7.4, 2.9.10.7, 2.10.5.1"));
-    assert_eq!(f.published, ts("2020-12-03T00:00:00Z"));
-    assert_eq!(
-        f.primary_url,
-        opt("https://github.com/FasterXML/jackson-databind/commit/612f971b78c60202e9cd75a299050c8f2d724a59")
-    );
-    assert!(f.title.starts_with("com.fasterxml.jackson.core:jackson-databind is a library"));
+    let [VexProduct { id: ProductId::Package(p), subcomponents }] = &s.products[..] else { panic!("{:?}", s.products) };
+    assert!(subcomponents.is_empty());
+    assert_eq!(p.id.to_purl(), "pkg:maven/com.fasterxml.jackson.core/jackson-databind");
+    assert_eq!(p.version.as_deref(), Some("2.10.0"));
 
-    // The SBOM it refers to (spec 1.3).
+    // The SBOM it refers to (spec 1.3) names that very package.
     let bom = one("cyclonedx-bom-examples/VEX/bom.json");
+    assert!(bom.vex.is_none());
     assert_eq!(bom.scanned, other("com.example:example-app@1.0.0"));
     assert_eq!(components(&bom).len(), 3);
     let databind = component(&bom, "com.fasterxml.jackson.core:jackson-databind");
-    assert_eq!(databind.purl, p.purl);
+    assert_eq!(databind.purl, opt("pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.10.0?type=jar"));
     assert_eq!(licenses(databind), ["Apache-2.0"]);
 }
 
 #[test]
 fn cisa_vex_case_2_product_not_affected() {
     let r = one("cyclonedx-bom-examples/VEX/CISA-Use-Cases/Case-2/vex.json");
-    assert_eq!(r.scanned, other("ABC@4.2"));
+    assert!(r.findings.is_empty());
     assert_eq!(r.scanned_at, ts("2022-03-03T00:00:00Z"));
-    assert_eq!(r.findings.len(), 19);
+    let doc = r.vex.as_ref().unwrap();
+    assert_eq!(doc.statements.len(), 19);
     let ids: Vec<String> = (11896..=11914).map(|n| format!("CVE-2020-{n}")).collect();
-    assert_eq!(r.findings.iter().map(|f| f.id.to_string()).collect::<Vec<_>>(), ids);
-    for f in &r.findings {
-        // `affects` names the subject itself by its bom-ref `product-ABC`.
-        let p = f.package.as_ref().unwrap();
-        assert_eq!((&*p.name, p.installed_version.as_deref()), ("ABC", Some("4.2")));
-        let vex = f.vex.as_ref().unwrap();
-        assert_eq!(vex.state, VexState::NotAffected);
-        assert_eq!(vex.justification, opt("code_not_reachable"));
-        // The only rating is the supplier's environmental score: 0.0, severity `none`.
-        assert_eq!(f.severity, Severity::Info);
-        assert_eq!(f.cvss, Some(0.0));
-        assert_eq!(f.primary_url, Some(Arc::from(format!("https://nvd.nist.gov/vuln/detail/{}", f.id))));
-        assert_eq!(f.title, f.id, "no description");
+    assert_eq!(doc.statements.iter().map(|s| s.vulnerabilities[0].to_string()).collect::<Vec<_>>(), ids);
+    for s in &doc.statements {
+        assert_eq!(s.state, VexState::NotAffected);
+        assert_eq!(s.justification, opt("code_not_reachable"));
+        // `affects` names the subject itself (bom-ref `product-ABC`), a product known by
+        // name only: nothing Stance could find in a scan, so it decides no finding.
+        assert_eq!(s.products.len(), 1);
+        assert!(matches!(&s.products[0].id, ProductId::Unidentified(n) if n == "other:ABC@4.2"), "{:?}", s.products);
+        // No time of its own: the document's.
+        assert_eq!(s.timestamp, ts("2022-03-03T00:00:00Z"));
     }
 }
 

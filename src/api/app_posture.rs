@@ -101,6 +101,11 @@ pub struct AppPostureStatus {
     /// `ID SEVERITY in package on artifact`; a new entry raises an Event.
     #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub critical_findings: Vec<String>,
+    /// Findings a VEX statement suppresses (at most 100), as `ID in package on artifact:
+    /// state (justification) by <document> <statement> [<origin>]`: visible, with what
+    /// suppressed them.
+    #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
+    pub vex_suppressed: Vec<String>,
     /// The highest-risk findings, best first; at most `spec.topFindings`.
     #[serde(default, deserialize_with = "super::common::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub top_findings: Vec<RankedFinding>,

@@ -44,6 +44,7 @@ pub fn app_posture_status(summary: AppSummary, now: Timestamp, generation: Optio
         findings_by_source: summary.findings_by_source,
         suppressed_findings: summary.suppressed_findings,
         critical_findings: summary.critical_findings,
+        vex_suppressed: summary.vex_suppressed,
         top_findings: summary.top_findings,
         workloads: summary.workloads,
         images: summary.images,

@@ -384,6 +384,8 @@ pub struct AppPage {
     pub counts: SeverityCounts,
     pub kev: usize,
     pub suppressed: usize,
+    /// The findings VEX suppresses, each with the document and statement that did it.
+    pub vex_suppressed: Vec<String>,
     pub filter: Option<String>,
     pub findings: Vec<FindingRow>,
     pub pager: Pager,
@@ -479,6 +481,7 @@ pub fn app_page(
         counts: out.findings.clone(),
         kev: out.known_exploited,
         suppressed: out.suppressed_findings,
+        vex_suppressed: out.suppressed.iter().map(|l| l.text()).collect(),
         filter: filter
             .severity
             .map(|s| format!("{} only", s.as_str()))

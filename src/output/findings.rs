@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::stable_id;
 use stance_core::index::correlate::package_key;
-use stance_core::model::{Finding, Package};
+use stance_core::model::{Finding, Package, VexSource, VexState};
 use stance_core::risk::RiskScore;
 
 /// One finding as printed by `stance findings --format json` (one JSON object per line).
@@ -32,6 +32,11 @@ pub struct FindingLine {
     pub epss: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex_justification: Option<String>,
+    /// The VEX document statement that set `vex`, with any disagreeing statements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex_statement: Option<VexSource>,
     pub risk_score: u32,
     pub factors: Vec<FactorLine>,
 }
@@ -105,6 +110,8 @@ impl FindingLine {
             known_exploited: f.kev,
             epss: f.epss,
             vex: f.vex.as_ref().map(|v| format!("{:?}", v.state)),
+            vex_justification: f.vex.as_ref().and_then(|v| v.justification.as_deref()).map(str::to_string),
+            vex_statement: f.vex.as_ref().and_then(|v| v.source.as_deref()).cloned(),
             risk_score: risk.score,
             factors: risk
                 .factors
@@ -112,6 +119,50 @@ impl FindingLine {
                 .map(|x| FactorLine { name: x.name, points: x.points, detail: x.detail.clone() })
                 .collect(),
         }
+    }
+}
+
+/// A finding a VEX statement suppresses, as `stance scan` (JSON, table, SARIF) and the
+/// dashboard show it: visible, with the document and statement that suppressed it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuppressedLine {
+    pub rule_id: String,
+    pub artifact: String,
+    /// `name version` of the package, when the finding is in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    pub state: VexState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    /// The VEX document statement, when a document (not the scanner's own report) said so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<VexSource>,
+    #[serde(skip)]
+    line: String,
+}
+
+impl SuppressedLine {
+    /// The line of a suppressed finding; `None` when no VEX state suppresses it.
+    pub fn new(f: &Finding) -> Option<SuppressedLine> {
+        let vex = f.vex.as_ref().filter(|v| v.state.suppresses())?;
+        Some(SuppressedLine {
+            rule_id: f.id.to_string(),
+            artifact: f.artifact.to_string(),
+            package: f.package.as_ref().map(|p| match &p.installed_version {
+                Some(v) => format!("{} {v}", p.name),
+                None => p.name.to_string(),
+            }),
+            state: vex.state,
+            justification: vex.justification.as_deref().map(str::to_string),
+            statement: vex.source.as_deref().cloned(),
+            line: stance_core::vex::suppression_line(f)?,
+        })
+    }
+
+    /// The line every text output shows (`stance_core::vex::suppression_line`).
+    pub fn text(&self) -> String {
+        self.line.clone()
     }
 }
 

@@ -17,6 +17,7 @@ use stance_core::model::{App, Workload};
 use stance_core::policy::Violation;
 use stance_core::policy::admission::running_violations;
 
+use super::findings::SuppressedLine;
 pub use crate::ingest::LoadSummary;
 use crate::ingest::Warning;
 
@@ -89,6 +90,9 @@ pub struct AppOutput {
     /// Open findings on CISA's Known Exploited Vulnerabilities list.
     pub known_exploited: usize,
     pub suppressed_findings: usize,
+    /// The findings VEX suppresses, with the statement that did it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<SuppressedLine>,
     pub top_findings: Vec<RankedFinding>,
     pub workloads: Vec<String>,
     pub images: Vec<ImageStatus>,
@@ -108,6 +112,9 @@ pub struct NotRunningOutput {
     pub risk_score: u32,
     pub findings: SeverityCounts,
     pub suppressed_findings: usize,
+    /// The findings VEX suppresses, with the statement that did it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<SuppressedLine>,
     pub top_findings: Vec<RankedFinding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_scanned: Option<String>,
@@ -121,6 +128,7 @@ impl NotRunningOutput {
             risk_score: n.risk_score,
             findings: app::severity_counts(n.ranked.iter().map(|r| r.finding)),
             suppressed_findings: n.suppressed,
+            suppressed: n.vex_suppressed.iter().filter_map(|f| SuppressedLine::new(f)).collect(),
             top_findings: n.ranked.iter().take(top).map(app::ranked_finding).collect(),
             last_scanned: n.posture.last_scanned.map(|t| t.to_string()),
         }
@@ -173,6 +181,7 @@ impl AppOutput {
             findings: app::severity_counts(a.ranked.iter().map(|r| r.finding)),
             known_exploited: a.ranked.iter().filter(|r| r.finding.kev).count(),
             suppressed_findings: a.suppressed,
+            suppressed: a.vex_suppressed.iter().filter_map(|f| SuppressedLine::new(f)).collect(),
             top_findings: a.ranked.iter().take(top).map(app::ranked_finding).collect(),
             workloads: a.workloads.clone(),
             images: a.images.clone(),

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::findings::FindingLine;
+use super::findings::{FindingLine, SuppressedLine};
 use super::scan::{AppOutput, NotRunningOutput, ScanOutput};
 use stance_core::assessment::status::RankedFinding;
 use stance_core::policy::{Effect, Violation};
@@ -184,6 +184,7 @@ fn app(text: &mut String, a: &AppOutput) {
     findings_table(text, &a.top_findings);
     if a.suppressed_findings > 0 {
         let _ = writeln!(text, "  {} findings suppressed by VEX or risk exceptions", a.suppressed_findings);
+        suppressed_lines(text, &a.suppressed);
     }
     if !a.violations.is_empty() {
         text.push_str("  guardrail violations of running workloads:\n");
@@ -206,6 +207,7 @@ fn not_running(text: &mut String, n: &NotRunningOutput) {
     findings_table(text, &n.top_findings);
     if n.suppressed_findings > 0 {
         let _ = writeln!(text, "  {} findings suppressed by VEX", n.suppressed_findings);
+        suppressed_lines(text, &n.suppressed);
     }
 }
 
@@ -241,9 +243,32 @@ fn violations(text: &mut String, vs: &[Violation]) {
 }
 
 /// Renders `stance findings --format table`.
+/// The VEX state and, when a document set it, the document (`not_affected:<document>`).
+fn vex_cell(f: &FindingLine) -> String {
+    let Some(state) = &f.vex else { return "-".into() };
+    match &f.vex_statement {
+        Some(s) => truncate(&format!("{state}:{}", s.document), 40),
+        None => state.clone(),
+    }
+}
+
+/// How many VEX-suppressed findings the table names one by one per application.
+const SUPPRESSED_SHOWN: usize = 10;
+
+/// The VEX-suppressed findings, each with the statement that suppressed it.
+fn suppressed_lines(text: &mut String, lines: &[SuppressedLine]) {
+    for l in lines.iter().take(SUPPRESSED_SHOWN) {
+        let _ = writeln!(text, "    suppressed: {}", l.text());
+    }
+    if lines.len() > SUPPRESSED_SHOWN {
+        let _ = writeln!(text, "    … {} more suppressed by VEX (see --format json)", lines.len() - SUPPRESSED_SHOWN);
+    }
+}
+
 pub fn findings(lines: &[FindingLine]) -> String {
-    let mut rows =
-        vec![["RISK", "SEVERITY", "KIND", "RULE", "PACKAGE", "FIX", "ARTIFACT", "SOURCES"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["RISK", "SEVERITY", "KIND", "RULE", "PACKAGE", "FIX", "ARTIFACT", "SOURCES", "VEX"].map(String::from).to_vec(),
+    ];
     for f in lines {
         let pkg = f.package.as_ref().map_or("-".into(), |p| {
             truncate(&format!("{} {}", p.name, p.installed_version.as_deref().unwrap_or("")), 34)
@@ -257,6 +282,7 @@ pub fn findings(lines: &[FindingLine]) -> String {
             f.package.as_ref().and_then(|p| p.fixed_version.clone()).map_or("-".into(), |v| truncate(&v, 16)),
             truncate(&f.artifact, 48),
             f.sources.iter().map(|s| s.format).collect::<Vec<_>>().join(","),
+            vex_cell(f),
         ]);
     }
     table(&rows)

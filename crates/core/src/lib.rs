@@ -12,6 +12,7 @@
 //! - [`selector`] — Kubernetes label selectors, evaluated as the API server does.
 //! - [`ingest`] — scanner reports, SBOMs, exploitability feeds: bytes → [`model`]. Kubernetes
 //!   objects it does not own are handed back raw for the caller to convert.
+//! - [`vex`] — VEX documents' statements applied to findings, whichever scanner reported them.
 //! - [`guardrail`] — what a guardrail is: the rule specifications, compiled policies,
 //!   risk exceptions and version ranges.
 //! - [`risk`] — contextual risk scores and network reach.
@@ -37,3 +38,4 @@ pub mod risk;
 pub mod selector;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
+pub mod vex;

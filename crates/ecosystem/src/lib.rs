@@ -45,6 +45,6 @@ pub mod version;
 
 pub use image_ref::{ImagePrefix, ImageRef, ImageRefError};
 pub use license::{CdxLicense, DeniedLicences, LicenseError, LicenseExpr, LicenseVerdict, Licensing};
-pub use package_id::{PackageId, Purl, PurlError};
+pub use package_id::{PackageId, Purl, PurlError, osv_purl};
 pub use range::{Comparator, Constraint, RangeError, VersionRange};
 pub use version::{Scheme, Version, VersionError};

@@ -294,6 +294,39 @@ impl Purl {
     }
 }
 
+/// The package URL of a package named the OSV way (OSV schema §"affected[].package":
+/// `ecosystem`, `name`, and the version): the purl type the OSV schema's ecosystem table
+/// gives for it, a Maven `group:artifact` or a Composer `vendor/name` split into namespace
+/// and name. `None` for an ecosystem without a purl type here (Linux distributions need a
+/// distribution namespace OSV does not give) or a name the purl rules refuse.
+pub fn osv_purl(ecosystem: &str, name: &str, version: Option<&str>) -> Option<String> {
+    let ty = match ecosystem.split(':').next().unwrap_or("").trim() {
+        "PyPI" => "pypi",
+        "npm" => "npm",
+        "Go" => "golang",
+        "Maven" => "maven",
+        "crates.io" => "cargo",
+        "RubyGems" => "gem",
+        "NuGet" => "nuget",
+        "Packagist" => "composer",
+        "Hex" => "hex",
+        "Pub" => "pub",
+        "Hackage" => "hackage",
+        "CRAN" => "cran",
+        _ => return None,
+    };
+    let name = name.trim();
+    let (namespace, name) = match ty {
+        "maven" => name.split_once(':').map_or((None, name), |(g, a)| (Some(g), a)),
+        _ => name.rsplit_once('/').map_or((None, name), |(ns, n)| (Some(ns), n)),
+    };
+    let id = PackageId::from_parts(ty, namespace, name).ok()?;
+    Some(match version.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => format!("{}@{}", id.to_purl(), encode(v)),
+        None => id.to_purl(),
+    })
+}
+
 /// Percent-decodes once; a `%` not followed by two hex digits is an error.
 fn decode(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
@@ -347,4 +380,24 @@ fn pep503(name: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod osv_tests {
+    use super::*;
+
+    #[test]
+    fn osv_packages_as_purls() {
+        assert_eq!(osv_purl("PyPI", "urllib3", Some("1.26.17")).as_deref(), Some("pkg:pypi/urllib3@1.26.17"));
+        assert_eq!(
+            osv_purl("Maven", "org.apache.logging.log4j:log4j-core", Some("2.14.1")).as_deref(),
+            Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1")
+        );
+        assert_eq!(osv_purl("npm", "@babel/traverse", None).as_deref(), Some("pkg:npm/%40babel/traverse"));
+        assert_eq!(
+            osv_purl("Go", "golang.org/x/text", Some("v0.3.6")).as_deref(),
+            Some("pkg:golang/golang.org/x/text@v0.3.6")
+        );
+        assert_eq!(osv_purl("Debian:11", "openssl", Some("1.1.1n-0+deb11u3")), None);
+    }
 }

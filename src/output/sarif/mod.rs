@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use self::model::*;
+use super::findings::SuppressedLine;
 use super::scan::{assess_all, unowned_violations};
 use stance_core::assessment::app::{Ranked, ranked_finding};
 use stance_core::index::PostureIndex;
@@ -243,6 +244,32 @@ fn finding_result(app: &str, r: &Ranked<'_>, rule_index: usize) -> SarifResult {
     }
 }
 
+/// A finding VEX suppresses: reported with a SARIF suppression (§3.35) naming the VEX
+/// document and statement, so code-scanning UIs show it as dismissed, not as gone.
+fn suppressed_result(app: &str, f: &Finding, line: &SuppressedLine, rule_index: usize) -> SarifResult {
+    let (uri, region_line) = finding_location(f);
+    SarifResult {
+        rule_id: f.id.to_string(),
+        rule_index,
+        level: level_of_severity(f.severity.as_str()),
+        message: Text { text: format!("{} for application {app}", line.text()) },
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri },
+                region: Region::line(region_line),
+            },
+            logical_locations: vec![LogicalLocation { fully_qualified_name: f.artifact.to_string(), kind: "resource" }],
+        }],
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, finding_fingerprint(app, f))]),
+        suppressions: vec![Suppression { kind: "external", status: "accepted", justification: line.text() }],
+        properties: ResultProperties {
+            application: Some(app.to_string()),
+            artifact: Some(f.artifact.to_string()),
+            ..ResultProperties::default()
+        },
+    }
+}
+
 fn violation_rule(v: &Violation, index: &PostureIndex) -> ReportingDescriptor {
     let id = format!("guardrail/{}/{}", v.policy, v.rule);
     let short = format!("GuardrailPolicy {} rule {} ({})", v.policy, v.rule, v.rule_type);
@@ -316,8 +343,9 @@ fn violation_result(app: Option<&str>, v: &Violation, rule_index: usize) -> Sari
 }
 
 /// Renders the posture at `now` as one SARIF run: the findings of every application,
-/// highest risk first (at most `top` per application when given), then every guardrail
-/// violation of a running workload.
+/// highest risk first (at most `top` per application when given), the findings VEX
+/// suppresses (with a suppression naming the statement), then every guardrail violation of
+/// a running workload.
 pub fn render(index: &PostureIndex, now: Timestamp, top: Option<usize>) -> SarifLog {
     let mut rules = Rules::default();
     let mut results = Vec::new();
@@ -327,6 +355,12 @@ pub fn render(index: &PostureIndex, now: Timestamp, top: Option<usize>) -> Sarif
         for r in a.ranked.iter().take(top.unwrap_or(usize::MAX)) {
             let i = rules.index_of(&r.finding.id, || finding_rule(r.finding));
             results.push(finding_result(&app, r, i));
+        }
+        for f in &a.vex_suppressed {
+            if let Some(line) = SuppressedLine::new(f) {
+                let i = rules.index_of(&f.id, || finding_rule(f));
+                results.push(suppressed_result(&app, f, &line, i));
+            }
         }
     }
     let unowned = unowned_violations(index, now);

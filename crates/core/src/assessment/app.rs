@@ -53,6 +53,9 @@ pub struct Assessment<'a> {
     pub ranked: Vec<Ranked<'a>>,
     /// Findings hidden by VEX or an active exception.
     pub suppressed: usize,
+    /// The findings a VEX statement hides, in artifact order: shown as suppressed, with the
+    /// statement that did it, in every output.
+    pub vex_suppressed: Vec<&'a Finding>,
     pub images: Vec<ImageStatus>,
     pub workloads: Vec<String>,
     /// Guardrail violations of the application's running workloads.
@@ -213,9 +216,13 @@ fn assess_scope<'a>(index: &'a PostureIndex, scope: AppScope<'a>, now: Timestamp
     let app = scope.app;
     let mut ranked = Vec::new();
     let mut suppressed = 0;
+    let mut vex_suppressed = Vec::new();
     scope.for_each_finding(index, now, |u| {
         if u.hidden {
             suppressed += 1;
+            if u.finding.suppressed() {
+                vex_suppressed.push(u.finding);
+            }
         } else {
             ranked.push(Ranked {
                 finding: u.finding,
@@ -249,6 +256,7 @@ fn assess_scope<'a>(index: &'a PostureIndex, scope: AppScope<'a>, now: Timestamp
         risk_score: risk::app_score(&scores),
         ranked,
         suppressed,
+        vex_suppressed,
         images,
         workloads: scope.workloads.iter().map(|w| w.object_ref().to_string()).collect(),
         violations,
@@ -428,6 +436,12 @@ impl Assessment<'_> {
             suppressed_findings: self.suppressed as u32,
             top_findings: self.ranked.iter().take(top).map(ranked_finding).collect(),
             critical_findings: self.critical_findings(),
+            vex_suppressed: self
+                .vex_suppressed
+                .iter()
+                .filter_map(|f| crate::vex::suppression_line(f))
+                .take(MAX_CRITICAL_FINDINGS)
+                .collect(),
             workloads: self.workloads.clone(),
             sbom_coverage: coverage(self.images.iter().filter(|i| i.sbom).count()),
             scan_coverage: coverage(self.images.iter().filter(|i| i.scanned).count()),
@@ -467,6 +481,9 @@ pub struct AppSummary {
     pub suppressed_findings: u32,
     pub top_findings: Vec<RankedFinding>,
     pub critical_findings: Vec<String>,
+    /// Findings a VEX statement suppresses (at most 100), each with the statement
+    /// ([`crate::vex::suppression_line`]).
+    pub vex_suppressed: Vec<String>,
     pub workloads: Vec<String>,
     pub images: Vec<ImageStatus>,
     pub sbom_coverage: Coverage,

@@ -20,7 +20,7 @@ use super::asset::{asset_context, image_name};
 use super::inferred;
 use crate::index::{ArtifactPosture, PostureIndex};
 use crate::model::artifact::{normalize_endpoint, normalize_repository};
-use crate::model::{Artifact, ArtifactKey, Asset, AssetType, Workload};
+use crate::model::{Artifact, ArtifactKey, Asset, AssetType, Finding, Workload};
 use crate::risk::{self, RiskContext};
 
 /// One artifact no running workload uses, with its findings ranked.
@@ -34,6 +34,8 @@ pub struct NotRunning<'a> {
     pub ranked: Vec<Ranked<'a>>,
     /// Findings a VEX statement suppresses.
     pub suppressed: usize,
+    /// Those findings, shown as suppressed with the statement that did it.
+    pub vex_suppressed: Vec<&'a Finding>,
     /// The highest risk among `ranked` (0 when none).
     pub risk_score: u32,
 }
@@ -112,8 +114,10 @@ pub fn not_running(index: &PostureIndex, now: Timestamp) -> Vec<NotRunning<'_>> 
                     .then_with(|| a.finding.id.cmp(&b.finding.id))
             });
             let suppressed = posture.findings.len() - ranked.len();
+            let vex_suppressed: Vec<&Finding> =
+                posture.findings.iter().filter(|f| f.suppressed()).map(|f| &**f).collect();
             let risk_score = ranked.first().map_or(0, |r| r.risk.score);
-            NotRunning { key, posture, asset, ranked, suppressed, risk_score }
+            NotRunning { key, posture, asset, ranked, suppressed, vex_suppressed, risk_score }
         })
         .collect();
     out.sort_by(|a, b| b.risk_score.cmp(&a.risk_score).then_with(|| a.key.cmp(b.key)));

@@ -7,6 +7,9 @@
 //! - a tenant's report adds findings only: its VEX statements and suppressions are
 //!   dropped (with a warning), and an attribution to an application or asset of another
 //!   namespace is ignored (with a warning);
+//! - only trusted VEX documents are held (a tenant's is dropped, with a warning); their
+//!   statements' times are clamped like the rest, and a statement that disagrees with
+//!   another document's is named in a warning (`crate::vex`);
 //! - absence is never evidence: an SBOM without components is not an SBOM;
 //! - deleting a report removes everything it contributed, its tag claims included.
 
@@ -24,7 +27,7 @@ impl PostureIndex {
     /// Adds or replaces the report with this id. Call [`refresh`](Self::refresh) before
     /// reading. Returns what was not taken from it and why (a tenant's VEX statements, an
     /// attribution to another namespace), each naming the report's origin.
-    pub fn apply_report(&mut self, id: &str, report: Report) -> Vec<Warning> {
+    pub fn apply_report(&mut self, id: &str, mut report: Report) -> Vec<Warning> {
         self.delete_report(id);
         self.generation += 1;
         let id: Arc<str> = Arc::from(id);
@@ -60,7 +63,28 @@ impl PostureIndex {
             subject,
             artifacts: FxHashMap::default(),
             tag_claims: Vec::new(),
+            vex: false,
         };
+        if let Some(doc) = report.vex.take() {
+            if trusted {
+                let doc = clamp_vex(&doc, &provenance);
+                for line in self.vex.conflicts(&id, &doc) {
+                    notes.push(Warning::new(&origin, line));
+                }
+                Arc::make_mut(&mut self.vex).insert(&id, Arc::new(doc));
+                stored.vex = true;
+                self.mark_all_dirty();
+            } else {
+                notes.push(Warning::new(
+                    &origin,
+                    format!(
+                        "VEX document {} ignored: only trusted sources may suppress findings, and {} is evidence of \
+                         its namespace",
+                        doc.id, provenance.channel
+                    ),
+                ));
+            }
+        }
         for a in &report.scanned {
             let k = a.key();
             if trusted {
@@ -140,6 +164,10 @@ impl PostureIndex {
     pub fn delete_report(&mut self, id: &str) {
         let Some(old) = self.reports.remove(id) else { return };
         self.generation += 1;
+        if old.vex {
+            Arc::make_mut(&mut self.vex).remove(id);
+            self.mark_all_dirty();
+        }
         self.strings.released(old.by_artifact.values().map(Vec::len).sum());
         for k in old.artifacts.keys() {
             if let Some(set) = self.reports_by_key.get_mut(k) {
@@ -210,6 +238,17 @@ fn claim_tag(stored: &mut StoredReport, a: &Artifact) {
     stored.tag_claims.push(TagClaim { tag, at: stored.scanned_at, digest: img.key() });
 }
 
+/// A VEX document with every time it states clamped to when Stance observed it: a
+/// future-dated statement cannot stay the latest for good.
+fn clamp_vex(doc: &crate::model::VexDocument, provenance: &crate::model::Provenance) -> crate::model::VexDocument {
+    let mut doc = doc.clone();
+    doc.timestamp = provenance.clamp(doc.timestamp);
+    for s in &mut doc.statements {
+        s.timestamp = provenance.clamp(s.timestamp);
+    }
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +272,7 @@ mod tests {
         r.scanned_at = Some(at.parse().unwrap());
         let mut f =
             Finding::new(FindingKind::Vulnerability, "CVE-2024-0001", Severity::High, "t", Artifact::Image(img), src);
-        f.vex = Some(crate::model::Vex { state: crate::model::VexState::NotAffected, justification: None });
+        f.vex = Some(crate::model::Vex::new(crate::model::VexState::NotAffected, None));
         r.findings.push(f);
         r.provenance = Provenance::new(channel, "2026-11-27T12:00:00Z".parse().unwrap());
         r

@@ -14,7 +14,7 @@
 //! ([`image_for`](PostureIndex::image_for), [`posture_for`](PostureIndex::posture_for), …):
 //! the namespace of the workload, application or asset being judged.
 //!
-//! - [`evidence`]: reports in and out — trust, clamped times, tag → digest claims.
+//! - [`evidence`]: reports in and out — trust, clamped times, tag → digest claims, VEX documents.
 //! - [`refresh`]: correlation of changed artifacts, planned outside the write lock.
 //! - [`topology`]: workloads, network objects, applications, assets, policies, exceptions.
 //! - [`exposure`]: which Services and routes reach a set of workloads.
@@ -145,6 +145,8 @@ struct StoredReport {
     artifacts: FxHashMap<ArtifactKey, Artifact>,
     /// The tag → digest mappings it claims (trusted reports only).
     tag_claims: Vec<TagClaim>,
+    /// It is a trusted VEX document, held in [`PostureIndex::vex`] under its id.
+    vex: bool,
 }
 
 /// A report's claim that a tag is a digest, as of its (clamped) scan time.
@@ -213,6 +215,8 @@ pub struct PostureIndex {
     generation: u64,
     /// Remediation lifecycles (first-seen dates) set by the history task, if any.
     ledger: Option<Arc<crate::lifecycle::Ledger>>,
+    /// The trusted VEX documents, applied to every artifact's findings on refresh.
+    vex: Arc<crate::vex::VexSet>,
 }
 
 impl PostureIndex {
@@ -282,6 +286,19 @@ impl PostureIndex {
         self.generation += 1;
         let g = self.generation;
         self.dirty.extend(self.reports_by_key.keys().map(|k| (k.clone(), g)));
+    }
+
+    /// Marks every artifact for recomputation (a VEX document came or went: it may decide
+    /// findings anywhere).
+    fn mark_all_dirty(&mut self) {
+        self.generation += 1;
+        let g = self.generation;
+        self.dirty.extend(self.reports_by_key.keys().map(|k| (k.clone(), g)));
+    }
+
+    /// The trusted VEX documents held.
+    pub fn vex(&self) -> &crate::vex::VexSet {
+        &self.vex
     }
 
     /// Marks a raw artifact key for recomputation at the current generation.

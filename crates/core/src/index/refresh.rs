@@ -23,6 +23,7 @@ use super::packages::PackageIndex;
 use super::{ArtifactPosture, PostureIndex, SharedIndex, completeness};
 use crate::model::artifact::image_artifact_key;
 use crate::model::{Artifact, ArtifactKey, Component, Finding, ImageKey, Trust};
+use crate::vex::VexSet;
 
 /// What the reports of the changed artifacts say, gathered from the index (shared
 /// pointers, no correlation yet).
@@ -35,6 +36,8 @@ pub struct RefreshInput {
     stale: Vec<ArtifactKey>,
     /// Each resolved key with what its reports say, in report id order.
     keys: Vec<(ArtifactKey, Vec<Contribution>)>,
+    /// The trusted VEX documents, applied to the correlated findings.
+    vex: Arc<VexSet>,
 }
 
 /// What one report says about one artifact.
@@ -74,7 +77,7 @@ impl RefreshInput {
             generation: self.generation,
             dirty: self.dirty,
             stale: self.stale,
-            results: self.keys.into_iter().map(|(k, contributions)| (k, compute(contributions))).collect(),
+            results: self.keys.into_iter().map(|(k, contributions)| (k, compute(contributions, &self.vex))).collect(),
         }
     }
 }
@@ -138,7 +141,7 @@ impl PostureIndex {
     /// Gathers what the reports of every dirty artifact say (cheap: shared pointers), for
     /// [`RefreshInput::compute`].
     pub fn plan_refresh(&self) -> RefreshInput {
-        let mut input = RefreshInput { generation: self.generation, ..Default::default() };
+        let mut input = RefreshInput { generation: self.generation, vex: self.vex.clone(), ..Default::default() };
         let mut resolved = FxHashSet::default();
         for (k, stamp) in &self.dirty {
             input.dirty.push((k.clone(), *stamp));
@@ -282,7 +285,7 @@ impl PostureIndex {
 }
 
 /// The views of one artifact from what its reports say.
-fn compute(contributions: Vec<Contribution>) -> Computed {
+fn compute(contributions: Vec<Contribution>, vex: &VexSet) -> Computed {
     let mut trusted = Evidence::default();
     let mut tenants: BTreeMap<Arc<str>, Evidence> = BTreeMap::new();
     for c in contributions {
@@ -308,7 +311,7 @@ fn compute(contributions: Vec<Contribution>) -> Computed {
     }
     let mut out = Computed::default();
     if !trusted.is_empty() {
-        out.trusted = Some(Arc::new(posture(&trusted, trusted.best.as_ref(), None)));
+        out.trusted = Some(Arc::new(posture(&trusted, trusted.best.as_ref(), None, vex)));
     }
     let mut identities = None;
     for (ns, ev) in tenants {
@@ -318,7 +321,7 @@ fn compute(contributions: Vec<Contribution>) -> Computed {
         let target = trusted.best.as_ref().or(ev.best.as_ref());
         let base = out.trusted.as_ref();
         let known = identities.get_or_insert_with(|| Identities::of(base.map_or(&[][..], |b| b.findings.as_slice())));
-        let view = posture(&ev, target, Some((base, known)));
+        let view = posture(&ev, target, Some((base, known)), vex);
         if view.findings.len() > base.map_or(0, |b| b.findings.len()) {
             out.views.push((ns, Arc::new(view)));
         }
@@ -332,6 +335,7 @@ fn posture(
     ev: &Evidence,
     target: Option<&Artifact>,
     base: Option<(Option<&Arc<ArtifactPosture>>, &Identities)>,
+    vex: &VexSet,
 ) -> ArtifactPosture {
     let resolve = |a: &Artifact| match (a, target) {
         (Artifact::Image(_), Some(t @ Artifact::Image(_))) => Some(t.clone()),
@@ -339,6 +343,8 @@ fn posture(
     };
     // Raw findings were enriched when stored; merging keeps KEV and the highest EPSS.
     let mut findings = correlate_shared(ev.findings.clone(), resolve);
+    // VEX decides on the correlated finding (every id and source it has), whoever reported it.
+    vex.apply(&mut findings);
     let (scanned, last_scanned, components) = match base {
         None => (ev.scanned, ev.last_scanned, ev.components.as_ref().map(|(_, c)| c.clone())),
         Some((trusted, known)) => {

@@ -167,6 +167,7 @@ fn finding(
     if skipped {
         let comment = rec.check_result.as_ref().and_then(|c| c.suppress_comment.arc());
         f.vex = Some(Vex {
+            source: None,
             state: VexState::NotAffected,
             justification: comment.or_else(|| Some(Arc::from("checkov:skip"))),
         });

@@ -9,7 +9,9 @@ use serde_json::Value;
 use super::budget::{self, Limits, NodeBudget, Refusal};
 use super::gzip::{self, InflateError};
 use super::{Epss, FormatError, Kev, Warning, timestamp};
-use super::{checkov, gitleaks, grype, kubescape, kyverno_exception, npm_audit, osv_scanner, semgrep, snyk, spdx3};
+use super::{
+    checkov, csaf, gitleaks, grype, kubescape, kyverno_exception, npm_audit, openvex, osv_scanner, semgrep, snyk, spdx3,
+};
 use super::{config_map, cyclonedx, epss, kev, policy_report, sarif, spdx, trivy_json, trivy_operator, zap};
 use crate::model::{Provenance, Report};
 
@@ -263,7 +265,7 @@ type ReportFormat = (&'static str, fn(&Value) -> bool, fn(&str, &Value) -> Resul
 
 /// Report formats in the order they are tried. Kubernetes-object formats first (they are
 /// recognised by `apiVersion`/`kind`), then content-recognised files.
-const REPORT_FORMATS: [ReportFormat; 16] = [
+const REPORT_FORMATS: [ReportFormat; 18] = [
     ("Trivy Operator report", trivy_operator::detect, trivy_operator::parse),
     ("PolicyReport", policy_report::detect, policy_report::parse),
     ("CycloneDX", cyclonedx::detect, cyclonedx::parse),
@@ -280,6 +282,8 @@ const REPORT_FORMATS: [ReportFormat; 16] = [
     ("Checkov JSON", checkov::detect, checkov::parse),
     ("Kubescape JSON", kubescape::detect, kubescape::parse),
     ("SPDX 3 JSON-LD", spdx3::detect, spdx3::parse),
+    ("OpenVEX", openvex::detect, openvex::parse),
+    ("CSAF", csaf::detect, csaf::parse),
 ];
 
 /// The fields each format states its report's time in (JSON pointers; `*` is every element
@@ -296,6 +300,8 @@ const REPORT_TIMES: &[(&str, &[&str])] = &[
     ("Grype JSON", &["/descriptor/timestamp"]),
     ("Kubescape JSON", &["/generationTime"]),
     ("SPDX 3 JSON-LD", &["/@graph/*/created"]),
+    ("OpenVEX", &["/timestamp", "/last_updated", "/statements/*/timestamp", "/statements/*/last_updated"]),
+    ("CSAF", &["/document/tracking/current_release_date", "/vulnerabilities/*/flags/*/date"]),
 ];
 
 /// Warns about every report time of a `format` document that is not RFC 3339.
@@ -375,7 +381,7 @@ fn dispatch(reading: &mut Reading, origin: &str, v: &Value, out: &mut Vec<Parsed
             origin,
             "not a recognised document: expected a Kubernetes object, a scanner report (Trivy, Grype, Snyk, \
              OSV-Scanner, npm audit, Semgrep, Gitleaks, Checkov, Kubescape, SARIF, ZAP JSON), an SBOM \
-             (CycloneDX, SPDX 2 or 3), CISA KEV or EPSS CSV"
+             (CycloneDX, SPDX 2 or 3), a VEX document (OpenVEX, CSAF), CISA KEV or EPSS CSV"
                 .into(),
         );
     }

@@ -239,7 +239,7 @@ fn vex_of_ignore_rules(m: &Match, path: &str) -> Result<Option<Vex>, FormatError
     for (i, r) in items(&m.applied_ignore_rules) {
         let rule: IgnoreRule = typed(r, &format!("{path}.appliedIgnoreRules[{i}]"))?;
         if let Some(state) = rule.vex_status.get().and_then(VexState::parse) {
-            return Ok(Some(Vex { state, justification: rule.vex_justification.arc() }));
+            return Ok(Some(Vex { source: None, state, justification: rule.vex_justification.arc() }));
         }
     }
     Ok(None)

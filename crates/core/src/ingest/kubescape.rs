@@ -198,7 +198,7 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
                 } else {
                     format!("Kubescape exception {}", exceptions.join(", "))
                 };
-                f.vex = Some(Vex { state: VexState::NotAffected, justification: Some(Arc::from(why)) });
+                f.vex = Some(Vex { source: None, state: VexState::NotAffected, justification: Some(Arc::from(why)) });
             }
             report.findings.push(f);
         }

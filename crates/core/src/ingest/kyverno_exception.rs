@@ -63,6 +63,7 @@ pub(crate) fn named_exceptions(props: &Map<String, Value>, message: Option<&str>
 /// The suppression statement of an exempted result.
 pub(crate) fn exemption(names: &[String]) -> Vex {
     Vex {
+        source: None,
         state: VexState::NotAffected,
         justification: Some(Arc::from(format!("Kyverno PolicyException {}", names.join(", ")))),
     }

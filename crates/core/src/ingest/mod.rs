@@ -1,6 +1,7 @@
 //! Reading scanner reports, SBOMs and exploitability feeds into domain types.
 //!
-//! One module per source format. Each report format exposes
+//! One module per source format (VEX documents too: `openvex`, `csaf`, and standalone
+//! CycloneDX VEX in `cyclonedx`, each a report carrying a `VexDocument`). Each report format exposes
 //! `detect(&Value) -> bool` and `parse(origin, &Value) -> Result<Vec<Report>, FormatError>`;
 //! [`document`] recognises a document by `apiVersion`/`kind` or by its content and
 //! dispatches. Nothing here talks to a cluster or reads a file: callers hand in bytes or
@@ -10,6 +11,7 @@
 pub mod budget;
 pub mod checkov;
 pub mod config_map;
+pub mod csaf;
 pub mod cyclonedx;
 pub mod document;
 pub mod epss;
@@ -20,6 +22,7 @@ pub mod kev;
 pub mod kubescape;
 pub mod kyverno_exception;
 pub mod npm_audit;
+pub mod openvex;
 pub mod osv_scanner;
 pub mod policy_report;
 pub mod sarif;
@@ -39,11 +42,12 @@ mod finding_id;
 mod lenient;
 mod license;
 mod project_dir;
-mod purl;
+pub(crate) mod purl;
 mod sbom_subject;
 mod title;
 mod trivy_artifact;
 mod trivy_cvss;
+mod vex_product;
 
 pub use budget::{Limits, Refusal};
 pub use document::{Parsed, Reader, parse_bytes, parse_value};

@@ -18,7 +18,8 @@
 //!   - CVSS: the group's `max_severity` when osv-scanner computed it, else the highest
 //!     CVSS v3 base score computed from the records' `severity[].score` vectors
 //!     ([`super::cvss_vector`]).
-//!   - package: `package.name`, `package.version`, `package.purl` (osv-scanner v2); fixed
+//!   - package: `package.name`, `package.version`, `package.purl` (osv-scanner v2; for v1,
+//!     built from `package.ecosystem` by `stance_ecosystem::osv_purl`); fixed
 //!     versions: the `fixed` events of the records' `affected[]` entries for this package
 //!     (ecosystem and name), joined by `, `. A git source's package has only a `commit`: the
 //!     finding then has no package.
@@ -244,8 +245,13 @@ fn add_package(
             && let Some(name) = p.name.get()
         {
             let fixed = fixed_versions(&members, p);
+            // osv-scanner v1 gives no purl: the OSV ecosystem names the purl type, so VEX
+            // statements and other scanners' findings can name the same package.
+            let purl = p.purl.arc().or_else(|| {
+                p.ecosystem.get().and_then(|e| stance_ecosystem::osv_purl(e, name, p.version.get())).map(Arc::from)
+            });
             f.package = Some(Package {
-                purl: p.purl.arc(),
+                purl,
                 name: Arc::from(name),
                 installed_version: p.version.arc(),
                 fixed_version: (!fixed.is_empty()).then(|| Arc::from(fixed.into_iter().collect::<Vec<_>>().join(", "))),

@@ -103,7 +103,8 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
         f.fingerprint = extra.fingerprint.get().filter(|fp| !fp.eq_ignore_ascii_case("requires login")).map(Arc::from);
         f.primary_url = extra.metadata.as_ref().and_then(rule_url).map(Arc::from);
         if extra.is_ignored == Some(true) {
-            f.vex = Some(Vex { state: VexState::NotAffected, justification: Some(Arc::from("nosemgrep")) });
+            f.vex =
+                Some(Vex { source: None, state: VexState::NotAffected, justification: Some(Arc::from("nosemgrep")) });
         }
         report.findings.push(f);
     }

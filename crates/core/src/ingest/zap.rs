@@ -156,6 +156,7 @@ fn finding(alert: &Alert, host: &str, artifact: Artifact, src: &Arc<crate::model
     f.primary_url = alert.reference.as_deref().and_then(first_url).map(Arc::from);
     if alert.confidence.as_deref().map(str::trim) == Some("0") {
         f.vex = Some(Vex {
+            source: None,
             state: VexState::FalsePositive,
             justification: Some(Arc::from("ZAP confidence 0 (false positive)")),
         });

@@ -219,8 +219,7 @@ fn an_exception_hides_a_finding_without_fixing_it_and_severity_changes_are_recor
 
     // A VEX statement hides it: recorded as hidden, not fixed.
     let mut report = mk_report("shop/api:1.0", &[("CVE-2026-0001", Severity::Critical, "1")], None);
-    report.findings[0].vex =
-        Some(crate::model::Vex { state: crate::model::VexState::NotAffected, justification: None });
+    report.findings[0].vex = Some(crate::model::Vex::new(crate::model::VexState::NotAffected, None));
     index.apply_report("report-shop/api:1.0", report);
     index.refresh();
     let tally = tracker.observe(&snapshot(&index, t(2)), t(2));

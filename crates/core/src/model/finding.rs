@@ -64,6 +64,11 @@ pub enum Format {
     /// A Kyverno `PolicyException` object (its exemptions, as suppressed policy results).
     #[serde(rename = "kyverno-policy-exception")]
     KyvernoException,
+    /// An OpenVEX document (its statements, applied to every scanner's findings).
+    #[serde(rename = "openvex")]
+    OpenVex,
+    /// A CSAF 2.0 document (its `product_status`, applied to every scanner's findings).
+    Csaf,
 }
 
 impl Format {
@@ -87,6 +92,8 @@ impl Format {
             Format::Checkov => "checkov",
             Format::Kubescape => "kubescape",
             Format::KyvernoException => "kyverno-policy-exception",
+            Format::OpenVex => "openvex",
+            Format::Csaf => "csaf",
         }
     }
 }
@@ -173,6 +180,17 @@ pub struct Vex {
     pub state: VexState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<Arc<str>>,
+    /// The VEX document statement that set this state, when a document did (a scanner's
+    /// own VEX status has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Arc<super::vex::VexSource>>,
+}
+
+impl Vex {
+    /// A state as a scanner reported it, with its justification.
+    pub fn new(state: VexState, justification: Option<Arc<str>>) -> Vex {
+        Vex { state, justification, source: None }
+    }
 }
 
 /// What an issue is, independent of where it was found: the same CVE entry (id, package,

@@ -13,6 +13,7 @@ pub mod report;
 pub mod requester;
 pub mod scope;
 pub mod severity;
+pub mod vex;
 pub mod workload;
 
 pub use app::App;
@@ -28,4 +29,5 @@ pub use report::Report;
 pub use requester::ControllerIdentity;
 pub use severity::Severity;
 pub use stance_ecosystem::{PackageId, Purl};
+pub use vex::{ProductId, VexConflict, VexDocument, VexFormat, VexProduct, VexSource, VexStatement};
 pub use workload::{Container, ContainerKind, Workload, WorkloadKind};

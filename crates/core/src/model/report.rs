@@ -8,6 +8,7 @@ use super::artifact::{Artifact, ObjectRef};
 use super::component::Component;
 use super::finding::{Finding, Source};
 use super::provenance::Provenance;
+use super::vex::VexDocument;
 
 /// The result of parsing one scanner document (one report object, one file).
 #[derive(Clone, Debug)]
@@ -27,6 +28,9 @@ pub struct Report {
     /// The channel the document came through and when Stance observed it: what it may
     /// assert follows from this, not from the document (set by `ingest::read_*`).
     pub provenance: Provenance,
+    /// The VEX statements of a VEX document (OpenVEX, CSAF, standalone CycloneDX VEX): they
+    /// apply to every scanner's findings, when the channel is trusted (`crate::vex`).
+    pub vex: Option<Arc<VexDocument>>,
 }
 
 impl Report {
@@ -40,6 +44,7 @@ impl Report {
             components: None,
             subject: None,
             provenance: Provenance::default(),
+            vex: None,
         }
     }
 }

@@ -283,7 +283,7 @@ mod tests {
         let mut f = finding(Severity::Medium, None);
         let s = score(&f, &ctx(Reach::None, Criticality::Low, DataClassification::Public));
         assert_eq!(s.factors[0].to_string(), "severity=MEDIUM(+17)");
-        f.vex = Some(crate::model::Vex { state: crate::model::VexState::NotAffected, justification: None });
+        f.vex = Some(crate::model::Vex::new(crate::model::VexState::NotAffected, None));
         assert_eq!(score(&f, &ctx(Reach::Internet, Criticality::Critical, DataClassification::Restricted)).score, 0);
     }
 

@@ -11,7 +11,7 @@
 //!   Trivy `repo` scan of a remote URL) becomes [`Artifact::Repository`]; anything else —
 //!   including Trivy `fs` scans of a local path, exactly as the Trivy JSON parser names
 //!   them — is [`Artifact::Other`] named `name@version` (or `name`). A BOM without
-//!   `metadata.component` (a standalone VEX) is `Other(origin)`.
+//!   `metadata.component` is `Other(origin)`.
 //! * **Components** from `components[]`, recursively. A component's name is prefixed
 //!   with its `group` the way its ecosystem writes it (`org.slf4j:slf4j-api` for Maven,
 //!   `@babel/core` for npm, `laravel/framework` for Composer; not for distribution
@@ -25,10 +25,13 @@
 //!   an `affects` ref matching no component (a bom-link into another BOM) still yields a
 //!   finding, its package read from the ref's purl fragment. Severity is the rating of the
 //!   vulnerability's own `source` when it rates it (Trivy's semantics), else the worst.
+//! * A **standalone VEX** BOM (no components, vulnerabilities with `analysis`) is no report
+//!   of findings: it carries a `VexDocument` applied to every scanner's findings ([`vex`]).
 
 mod model;
 #[cfg(test)]
 mod tests;
+mod vex;
 mod vulnerability;
 
 use std::sync::Arc;
@@ -62,8 +65,8 @@ pub fn detect(v: &Value) -> bool {
 
 /// Parses one BOM into one report.
 pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
-    let bom: Bom = deserialize_located(v)?;
-    let meta = bom.metadata.unwrap_or_default();
+    let mut bom: Bom = deserialize_located(v)?;
+    let meta = bom.metadata.take().unwrap_or_default();
     let scanner = meta.tools.as_ref().map(Tools::joined).filter(|s| !s.is_empty());
     let src = source(Format::CycloneDx, scanner.as_deref().unwrap_or("CycloneDX"), origin);
     let artifact = subject(meta.component.as_ref(), bom.external_references.as_deref().unwrap_or_default(), origin);
@@ -79,6 +82,15 @@ pub fn parse(origin: &str, v: &Value) -> Result<Vec<Report>, FormatError> {
         collect(mc.components.as_deref().unwrap_or_default(), &mut by_ref, &mut components);
     }
     collect(bom.components.as_deref().unwrap_or_default(), &mut by_ref, &mut components);
+
+    if vex::is_standalone(&bom, meta.component.as_ref()) {
+        // Statements about other scanners' findings, not findings of its own.
+        let subject = meta.component.as_ref().map(|c| (c, &artifact));
+        let mut report = Report::new(src);
+        report.scanned_at = scanned_at;
+        report.vex = Some(Arc::new(vex::document(origin, &bom, subject, scanned_at)));
+        return Ok(vec![report]);
+    }
 
     let mut report = Report::new(src.clone());
     report.scanned = vec![artifact.clone()];

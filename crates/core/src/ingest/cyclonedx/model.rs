@@ -10,6 +10,8 @@ use crate::ingest::purl::{id_name, package_name, purl_type};
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Bom {
+    #[serde(rename = "serialNumber")]
+    pub(super) serial_number: Option<String>,
     pub(super) metadata: Option<Metadata>,
     pub(super) components: Option<Vec<CdxComponent>>,
     pub(super) external_references: Option<Vec<ExternalReference>>,
@@ -145,6 +147,7 @@ pub(super) struct Vulnerability {
     pub(super) recommendation: Option<String>,
     pub(super) advisories: Option<Vec<Advisory>>,
     pub(super) published: Option<String>,
+    pub(super) updated: Option<String>,
     pub(super) analysis: Option<Analysis>,
     pub(super) affects: Option<Vec<Affect>>,
 }
@@ -180,6 +183,9 @@ pub(super) struct Analysis {
     pub(super) state: Option<String>,
     pub(super) justification: Option<String>,
     pub(super) detail: Option<String>,
+    pub(super) response: Option<Vec<String>>,
+    #[serde(rename = "lastUpdated")]
+    pub(super) last_updated: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -136,7 +136,11 @@ fn vex(result: &SarifResult) -> Option<Vex> {
         return None;
     }
     if statuses.iter().any(|s| s == "underreview") {
-        return Some(Vex { state: VexState::InTriage, justification: Some(Arc::from("suppression under review")) });
+        return Some(Vex {
+            source: None,
+            state: VexState::InTriage,
+            justification: Some(Arc::from("suppression under review")),
+        });
     }
     if statuses.iter().any(|s| s != "accepted") {
         // A status SARIF does not define: the result is not known to be suppressed.
@@ -153,7 +157,7 @@ fn vex(result: &SarifResult) -> Option<Vex> {
             }
         })
         .collect();
-    Some(Vex { state: VexState::NotAffected, justification: Some(Arc::from(reasons.join("; "))) })
+    Some(Vex { source: None, state: VexState::NotAffected, justification: Some(Arc::from(reasons.join("; "))) })
 }
 
 /// A result's identity within its file when the tool gives no fingerprint (SARIF 2.1.0

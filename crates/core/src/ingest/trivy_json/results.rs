@@ -38,7 +38,7 @@ pub(super) fn add_result(
         }
         let fp = join(&p, "Finding");
         let vd: VulnDoc = typed_or_default(doc.finding.as_ref(), &fp)?;
-        let vex = Vex { state, justification: doc.statement.arc() };
+        let vex = Vex { source: None, state, justification: doc.statement.arc() };
         acc.findings.push(vuln_finding(ctx, &vd, &fp, artifact, target, Some(vex))?);
     }
     for (i, m) in items(&r.misconfigurations) {
@@ -105,7 +105,7 @@ fn vuln_finding(
     f.published = v.published.get().and_then(timestamp::parse);
     f.first_seen = ctx.first_seen;
     f.vex = vex.or_else(|| match v.status.get().and_then(VexState::parse) {
-        Some(VexState::NotAffected) => Some(Vex { state: VexState::NotAffected, justification: None }),
+        Some(VexState::NotAffected) => Some(Vex { source: None, state: VexState::NotAffected, justification: None }),
         _ => None,
     });
     Ok(f)
