@@ -80,6 +80,10 @@ pub struct HistoryMetrics {
     /// Mean time to fix, in seconds, of the lifecycles fixed in the window.
     pub time_to_fix_mean: Family<WindowLabels, Gauge>,
     pub time_to_fix_p90: Family<WindowLabels, Gauge>,
+    /// Admission decisions (violations) written to the audit trail ([`super::decisions`]).
+    pub decisions_written: Counter,
+    /// Admission decisions dropped while the store was behind.
+    pub decisions_dropped: Counter,
 }
 
 impl HistoryMetrics {
@@ -101,6 +105,16 @@ impl HistoryMetrics {
             "time_to_fix_p90_seconds",
             "90th percentile time to fix of findings fixed in the window, by severity",
             m.time_to_fix_p90.clone(),
+        );
+        r.register(
+            "admission_decisions_written",
+            "Admission decisions (one per violation) written",
+            m.decisions_written.clone(),
+        );
+        r.register(
+            "admission_decisions_dropped",
+            "Admission decisions dropped because the store was down and the buffer full",
+            m.decisions_dropped.clone(),
         );
         Arc::new(m)
     }

@@ -6,6 +6,7 @@
 //! - [`sweep`]: discovered image Assets; Asset, GuardrailPolicy and RiskException status.
 //! - [`leader`]: only the Lease holder writes; every replica keeps its index warm.
 
+pub mod decisions;
 pub mod feed;
 pub mod history;
 pub mod ingest_api;
