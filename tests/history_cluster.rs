@@ -22,6 +22,7 @@ use common::cluster::{self, eventually};
 use common::operator::Operator;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::discovery::ApiResource;
 use kube::{Client, ResourceExt};
@@ -126,7 +127,13 @@ async fn observed_after(
 }
 
 fn start(cluster: &str, ns: &str, url: &str) -> Operator {
-    Operator::start_with(&format!("history-{cluster}"), ns, ns, &["--history", url, "--cluster-name", cluster])
+    start_with(cluster, ns, url, &[])
+}
+
+fn start_with(cluster: &str, ns: &str, url: &str, extra: &[&str]) -> Operator {
+    let mut args = vec!["--history", url, "--cluster-name", cluster];
+    args.extend(extra);
+    Operator::start_with(&format!("history-{cluster}"), ns, ns, &args)
 }
 
 /// What a lifecycle's dates are: (first seen, opened, fixed, cycle).
@@ -136,16 +143,13 @@ fn dates(records: &BTreeMap<FindingKey, stance_core::lifecycle::Record>) -> BTre
     records.iter().map(|(k, r)| (k.clone(), (r.first_seen, r.opened, r.fixed, r.cycle))).collect()
 }
 
-async fn scenario(url_text: String, prefix: &str) {
-    let url: HistoryUrl = url_text.parse().unwrap();
-    let client = cluster::client().await;
-    cluster::install_crds(&client, cluster::stance_crds()).await;
-    cluster::install_crds(&client, cluster::fixture_crds("trivy-operator")).await;
-    let ns = cluster::namespace(&client, prefix).await;
-    let _cleanup = Cleanup(ns.clone());
-    // Unique per run: runs share one PostgreSQL database.
-    let cluster_name = ns.clone();
-
+/// A fresh namespace with the storefront (its AppPosture at `criticality`, its Deployment on
+/// the v1 image); deleted when the returned guard drops.
+async fn storefront(client: &Client, prefix: &str, criticality: &str) -> (String, Cleanup) {
+    cluster::install_crds(client, cluster::stance_crds()).await;
+    cluster::install_crds(client, cluster::fixture_crds("trivy-operator")).await;
+    let ns = cluster::namespace(client, prefix).await;
+    let cleanup = Cleanup(ns.clone());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/history");
     let app: Value =
         serde_yaml::Deserializer::from_str(&std::fs::read_to_string(root.join("stance/storefront.yaml")).unwrap())
@@ -156,6 +160,7 @@ async fn scenario(url_text: String, prefix: &str) {
         serde_yaml::from_str(&std::fs::read_to_string(root.join("v1/storefront.yaml")).unwrap()).unwrap();
     let mut app: DynamicObject = serde_json::from_value(app).unwrap();
     app.metadata.namespace = Some(ns.clone());
+    app.data["spec"]["criticality"] = json!(criticality);
     let ar = ApiResource::erase::<stance::api::AppPosture>(&());
     Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &ar).create(&PostParams::default(), &app).await.unwrap();
     let mut deployment: Deployment = serde_json::from_value(deployment).unwrap();
@@ -164,6 +169,15 @@ async fn scenario(url_text: String, prefix: &str) {
     // ready: Recreate swaps the ReplicaSets at once.
     deployment.spec.as_mut().unwrap().strategy = Some(serde_json::from_value(json!({"type": "Recreate"})).unwrap());
     Api::<Deployment>::namespaced(client.clone(), &ns).create(&PostParams::default(), &deployment).await.unwrap();
+    (ns, cleanup)
+}
+
+async fn scenario(url_text: String, prefix: &str) {
+    let url: HistoryUrl = url_text.parse().unwrap();
+    let client = cluster::client().await;
+    let (ns, _cleanup) = storefront(&client, prefix, "high").await;
+    // Unique per run: runs share one PostgreSQL database.
+    let cluster_name = ns.clone();
 
     let reports = vr_api(&client, &ns);
     let rs1 = replica_set(&client, &ns, V1_IMAGE).await;
@@ -247,4 +261,74 @@ async fn operator_restart_keeps_first_seen_on_postgres() {
 async fn operator_restart_keeps_first_seen_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     scenario(format!("sqlite:{}/history.db", dir.path().display()), "hist-sqlite").await;
+}
+
+/// Events in `ns` with `reason` about the object named `name`: their notes.
+async fn events(client: &Client, ns: &str, reason: &str, name: &str) -> Vec<String> {
+    Api::<Event>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .map(|e| e.note.unwrap_or_default())
+        .collect()
+}
+
+/// The history's Events: the store down and back (on the leader Lease), and the findings of
+/// a critical application that pass their due date while the operator watches (on its
+/// AppPosture; at most 10, the rest counted), announced once, also across a restart.
+#[tokio::test]
+#[ignore = "needs a Kubernetes API server: run hack/test.sh"]
+async fn events_tell_the_store_down_and_back_and_findings_becoming_overdue() {
+    let client = cluster::client().await;
+    let (ns, _cleanup) = storefront(&client, "hist-events", "critical").await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("not-yet");
+    let url = format!("sqlite:{}/history.db", folder.display());
+
+    // The report says its scanner saw the findings a day ago, less a minute: with one-day
+    // deadlines, every finding falls due a minute from now.
+    let rs1 = replica_set(&client, &ns, V1_IMAGE).await;
+    let mut v1 = report("v1", &ns, &rs1);
+    let due = Timestamp::now() + jiff::SignedDuration::from_secs(60);
+    v1["report"]["updateTimestamp"] = json!((due - jiff::SignedDuration::from_hours(24)).to_string());
+    let findings = v1["report"]["vulnerabilities"].as_array().unwrap().len();
+    vr_api(&client, &ns).create(&PostParams::default(), &serde_json::from_value(v1).unwrap()).await.unwrap();
+    let deadlines = ["--remediation-days", "critical=1,high=1,medium=1,low=1"];
+    let internet = ["--remediation-internet-days", "critical=1,high=1"];
+    let flags = [deadlines, internet].concat();
+    let op = start_with(&ns, &ns, &url, &flags);
+
+    // The store is down (its folder is missing), then back.
+    let lease = "stance-operator";
+    let down = eventually(T, || async { events(&client, &ns, "HistoryStoreDown", lease).await.pop() }).await;
+    assert!(down.contains("history.db") && down.contains("in memory"), "{down}");
+    assert!(events(&client, &ns, "HistoryStoreUp", lease).await.is_empty());
+    std::fs::create_dir_all(&folder).unwrap();
+    eventually(T, || async { events(&client, &ns, "HistoryStoreUp", lease).await.pop() }).await;
+    assert!(Timestamp::now() < due, "the test was too slow to see the findings fall due");
+    assert!(events(&client, &ns, "FindingOverdue", "storefront").await.is_empty());
+
+    // They fall due: 10 Events, then one with the count of the others.
+    let overdue = eventually(Duration::from_secs(180), || async {
+        Some(events(&client, &ns, "FindingOverdue", "storefront").await).filter(|e| e.len() > 10)
+    })
+    .await;
+    let named: Vec<_> = overdue.iter().filter(|n| n.contains(" is overdue: first seen ")).collect();
+    assert_eq!(named.len(), 10, "{overdue:#?}");
+    let rest = format!("{} more findings became overdue", findings.saturating_sub(10));
+    assert!(overdue.iter().any(|n| n.starts_with(&rest)), "{rest} in {overdue:#?}");
+    op.stop();
+
+    // A restart announces nothing again.
+    let restarted = Timestamp::now();
+    let op = start_with(&ns, &ns, &url, &flags);
+    let parsed: HistoryUrl = url.parse().unwrap();
+    observed_after(&parsed, &ns, &ns, restarted, |r| !r.is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(events(&client, &ns, "FindingOverdue", "storefront").await.len(), overdue.len());
+    op.stop();
 }
