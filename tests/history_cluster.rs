@@ -31,6 +31,10 @@ use stance_core::lifecycle::{FindingKey, SubjectRef, Tracker};
 use stance_history::{HistoryUrl, Store};
 
 const T: Duration = Duration::from_secs(90);
+
+/// One scenario at a time: every operator watches (and records) the whole cluster, so
+/// operators of parallel scenarios load the machine and write each other's statuses.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const V1_IMAGE: &str = "nginx:1.23.3-alpine";
 const V2_IMAGE: &str = "nginx:1.23.4-alpine";
 
@@ -233,8 +237,9 @@ async fn scenario(url_text: String, prefix: &str) {
     op.stop();
 }
 
-/// Deletes the test's namespace when the scenario ends, failed or not (other operators
-/// would record its application).
+/// Deletes the test's namespace when the scenario ends, failed or not, and waits until it is
+/// gone: tests after this one must not find its objects (an image's discovered Asset counts
+/// every namespace running the repository).
 struct Cleanup(String);
 
 impl Drop for Cleanup {
@@ -242,7 +247,7 @@ impl Drop for Cleanup {
         if let Ok(kubectl) = std::env::var("STANCE_TEST_KUBECTL") {
             let _ = std::process::Command::new(kubectl)
                 .env("KUBECONFIG", cluster::kubeconfig_path())
-                .args(["delete", "namespace", &self.0, "--wait=false"])
+                .args(["delete", "namespace", &self.0, "--wait=true", "--timeout=120s"])
                 .output();
         }
     }
@@ -251,6 +256,7 @@ impl Drop for Cleanup {
 #[tokio::test]
 #[ignore = "needs a Kubernetes API server and PostgreSQL: run hack/test.sh"]
 async fn operator_restart_keeps_first_seen_on_postgres() {
+    let _serial = SERIAL.lock().await;
     let base = std::env::var("STANCE_TEST_POSTGRES_URL")
         .expect("set STANCE_TEST_POSTGRES_URL (hack/test.sh starts PostgreSQL with hack/postgres.sh and sets it)");
     scenario(base, "hist-pg").await;
@@ -259,6 +265,7 @@ async fn operator_restart_keeps_first_seen_on_postgres() {
 #[tokio::test]
 #[ignore = "needs a Kubernetes API server: run hack/test.sh"]
 async fn operator_restart_keeps_first_seen_on_sqlite() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     scenario(format!("sqlite:{}/history.db", dir.path().display()), "hist-sqlite").await;
 }
@@ -283,6 +290,7 @@ async fn events(client: &Client, ns: &str, reason: &str, name: &str) -> Vec<Stri
 #[tokio::test]
 #[ignore = "needs a Kubernetes API server: run hack/test.sh"]
 async fn events_tell_the_store_down_and_back_and_findings_becoming_overdue() {
+    let _serial = SERIAL.lock().await;
     let client = cluster::client().await;
     let (ns, _cleanup) = storefront(&client, "hist-events", "critical").await;
     let dir = tempfile::tempdir().unwrap();

@@ -238,6 +238,7 @@ pub async fn run(
                     (Some(from), Ok(idx)) => history_events::overdue_since(t, &idx, &opts.policy, from, now),
                     _ => Vec::new(),
                 };
+                tracing::debug!(?from, %now, overdue = due.len(), "findings that became overdue");
                 ev.overdue(&due).await;
                 overdue_from = Some(now);
             }

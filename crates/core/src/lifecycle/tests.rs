@@ -379,3 +379,12 @@ fn a_finding_becomes_overdue_once_between_two_observations() {
     let hidden = Record { facts: Facts { hidden: true, ..facts }, ..r };
     assert_eq!(hidden.became_overdue(&policy, t(1), after), None);
 }
+
+#[test]
+fn a_status_remediation_with_null_maps_reads_as_none() {
+    let r: summary::Remediation =
+        serde_json::from_value(serde_json::json!({"open": 3, "overdue": 0, "overdueBySeverity": null})).unwrap();
+    assert_eq!((r.open, r.overdue_by_severity.len()), (3, 0));
+    let written = serde_json::to_value(&r).unwrap();
+    assert!(written.get("overdueBySeverity").is_none(), "{written}");
+}
