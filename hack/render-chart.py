@@ -92,13 +92,26 @@ VARIANTS: dict[str, tuple[str, str, dict]] = {
             },
             "podAntiAffinity": "hard",
             "replicaCount": 3,
+            "history": {
+                "enabled": True,
+                "url": "postgres://stance@history.internal:5432/stance?sslmode=require",
+                "clusterName": "prod-eu-1",
+                "retentionDays": 180,
+            },
+            "remediation": {"days": "critical=15,high=30,medium=90,low=180", "internetDays": "critical=7", "kevDays": 7},
         },
     ),
-    # One replica without leader election and without the webhook (operator only).
+    # One replica without leader election and without the webhook (operator only), recording
+    # the history in SQLite on a PersistentVolumeClaim.
     "single": (
         "stance",
         "stance-system",
-        {"replicaCount": 1, "leaderElection": {"enabled": False}, "webhook": {"enabled": False}},
+        {
+            "replicaCount": 1,
+            "leaderElection": {"enabled": False},
+            "webhook": {"enabled": False},
+            "history": {"enabled": True, "persistence": {"size": "5Gi", "storageClass": "fast-ssd"}},
+        },
     ),
 }
 

@@ -98,6 +98,9 @@ if [ "${STANCE_TEST_NO_POSTGRES:-}" != 1 ]; then
         [ "${STANCE_TEST_NO_CLUSTER:-}" = 1 ] || hack/local-cluster.sh down "$STANCE_CLUSTER_DIR" >/dev/null 2>&1 || true' EXIT
   echo "== starting PostgreSQL (hack/postgres.sh)"
   eval "$(hack/postgres.sh up "$pg_dir")"
+elif [ ${#cluster_args[@]} -gt 0 ]; then
+  # tests/history_cluster.rs: the operator on PostgreSQL needs it (its SQLite twin still runs).
+  cluster_args+=(--skip operator_restart_keeps_first_seen_on_postgres)
 fi
 
 # The release image: built here, tested by tests/image.rs (ignored unless STANCE_TEST_IMAGE

@@ -330,6 +330,9 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
                 "NetworkPolicy" => {
                     let _: NetworkPolicy = typed(o);
                 }
+                "PersistentVolumeClaim" => {
+                    let _: k8s_openapi::api::core::v1::PersistentVolumeClaim = typed(o);
+                }
                 // Custom resources of cert-manager and the Prometheus Operator: checked below.
                 "Issuer" | "Certificate" => assert_eq!(o.api_version, "cert-manager.io/v1", "{}", o.id()),
                 "ServiceMonitor" | "PrometheusRule" => {
@@ -391,13 +394,15 @@ fn chart_renders_lints_and_every_object_is_a_valid_kubernetes_object() {
             ("ClusterRole", 4),
             ("ClusterRoleBinding", 1),
             ("Deployment", 1),
+            ("PersistentVolumeClaim", 1),
             ("Role", 1),
             ("RoleBinding", 1),
             ("Secret", 1),
             ("Service", 1),
             ("ServiceAccount", 1),
         ]),
-        "one replica: no PDB (it would block drains), no Lease role (only the uploads one), and webhook.enabled=false"
+        "one replica: no PDB (it would block drains), no Lease role (only the uploads one), and webhook.enabled=false; \
+         the SQLite history's volume"
     );
 }
 
@@ -661,13 +666,19 @@ fn pod_is_hardened_with_resources_probes_and_spread() {
         let selector = spec.selector.match_labels.clone().unwrap();
         let pod_labels = spec.template.metadata.clone().unwrap().labels.unwrap();
         assert!(selector.iter().all(|(k, val)| pod_labels.get(k) == Some(val)), "{}", ctx("selector matches the pods"));
-        let rolling = spec.strategy.clone().unwrap().rolling_update.unwrap();
-        assert_eq!(
-            rolling.max_unavailable,
-            Some(IntOrString::Int(0)),
-            "{}",
-            ctx("rollouts keep every replica serving")
-        );
+        let strategy = spec.strategy.clone().unwrap();
+        if *name == "single" {
+            // The SQLite history's ReadWriteOnce volume: the old pod releases it first.
+            assert_eq!(strategy.type_.as_deref(), Some("Recreate"), "{}", ctx("SQLite history rollout"));
+        } else {
+            let rolling = strategy.rolling_update.unwrap();
+            assert_eq!(
+                rolling.max_unavailable,
+                Some(IntOrString::Int(0)),
+                "{}",
+                ctx("rollouts keep every replica serving")
+            );
+        }
         if replicas > 1 {
             let affinity = pod.affinity.clone().and_then(|a| a.pod_anti_affinity).expect("podAntiAffinity");
             let terms: Vec<_> = affinity
@@ -1455,6 +1466,63 @@ fn render_with(name: &str, values: Value) -> Result<String, String> {
         Ok(std::fs::read_to_string(dir.join(format!("{name}.yaml"))).unwrap())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// `history.*` and `remediation.*` (docs/history.md): PostgreSQL by URL (custom), SQLite on a
+/// kept PersistentVolumeClaim of the asked size and class mounted where `--history` points
+/// (single), nothing without `history.enabled`; SQLite with several replicas is refused.
+#[test]
+#[ignore = "needs the Helm library (pip install helm-python-sdk): run hack/test.sh"]
+fn history_values_pass_the_store_and_mount_the_sqlite_volume() {
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    for name in VARIANTS.iter().filter(|n| !["custom", "single"].contains(n)) {
+        let v = variant(name);
+        for flag in ["--history", "--cluster-name", "--remediation-days", "--remediation-kev-days"] {
+            assert_eq!(v.flag(flag), None, "{name}: {flag} only with history / remediation values");
+        }
+        assert!(v.all("PersistentVolumeClaim").is_empty(), "{name}");
+    }
+    let v = variant("custom");
+    assert_eq!(v.flag("--history").as_deref(), Some("postgres://stance@history.internal:5432/stance?sslmode=require"));
+    assert_eq!(v.flag("--cluster-name").as_deref(), Some("prod-eu-1"));
+    assert_eq!(v.flag("--history-retention-days").as_deref(), Some("180"));
+    assert_eq!(v.flag("--remediation-days").as_deref(), Some("critical=15,high=30,medium=90,low=180"));
+    assert_eq!(v.flag("--remediation-internet-days").as_deref(), Some("critical=7"));
+    assert_eq!(v.flag("--remediation-kev-days").as_deref(), Some("7"));
+    assert!(v.all("PersistentVolumeClaim").is_empty(), "PostgreSQL needs no volume");
+
+    let v = variant("single");
+    let pvc: PersistentVolumeClaim = v.get("PersistentVolumeClaim");
+    let claim = pvc.metadata.name.clone().unwrap();
+    assert_eq!(claim, format!("{}-history", v.fullname()));
+    let annotations = pvc.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(annotations.get("helm.sh/resource-policy").map(String::as_str), Some("keep"), "outlives an uninstall");
+    let spec = pvc.spec.unwrap();
+    assert_eq!(spec.storage_class_name.as_deref(), Some("fast-ssd"));
+    assert_eq!(spec.access_modes, Some(vec!["ReadWriteOnce".to_string()]));
+    let requests = spec.resources.unwrap().requests.unwrap();
+    assert_eq!(requests["storage"].0, "5Gi");
+    let volume = v.pod().volumes.unwrap().into_iter().find(|vol| vol.name == "history").expect("a history volume");
+    assert_eq!(volume.persistent_volume_claim.map(|c| c.claim_name), Some(claim));
+    let mount = v.container().volume_mounts.unwrap().into_iter().find(|m| m.name == "history").expect("mounted");
+    assert_ne!(mount.read_only, Some(true), "the store is written");
+    let flag = v.flag("--history").expect("--history");
+    let path = flag.strip_prefix("sqlite:").expect("a sqlite: URL");
+    assert!(path.starts_with(&format!("{}/", mount.mount_path)), "{path} is on the volume");
+    assert_eq!(v.flag("--cluster-name").as_deref(), Some("default"));
+    assert_eq!(v.flag("--history-retention-days").as_deref(), Some("400"));
+
+    // SQLite has one writer and the volume one pod.
+    let refused = render_with("sqlite-replicas", serde_json::json!({"history": {"enabled": true}})).unwrap_err();
+    assert!(refused.contains("replicaCount=1") && refused.contains("history.url"), "{refused}");
+    for (values, field) in [
+        (serde_json::json!({"history": {"url": "mysql://x/y"}}), "url"),
+        (serde_json::json!({"remediation": {"days": "critical=soon"}}), "days"),
+        (serde_json::json!({"history": {"persistence": {"size": "lots"}}}), "size"),
+    ] {
+        let e = render_with("history-bad", values.clone()).unwrap_err();
+        assert!(e.contains(field), "{values}: {e}");
     }
 }
 

@@ -105,3 +105,64 @@ async fn values_from_the_input_are_escaped() {
     let (_, page, _) = get(&d, app).await;
     assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{page}");
 }
+
+/// The report's own summary counts (input data): critical, high, medium, low.
+fn report_summary(version: &str) -> [u64; 4] {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("examples/history/{version}/vulnerabilityreport.json"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let s = &v["report"]["summary"];
+    ["criticalCount", "highCount", "mediumCount", "lowCount"].map(|k| s[k].as_u64().unwrap())
+}
+
+/// `stance serve --history`'s trends (docs/history.md): the storefront timeline of
+/// examples/history recorded with `stance scan --history`, read back by the dashboard's
+/// trend source — the overview's trend chart and `GET /api/trends` with the reports' counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trends_come_from_the_history_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}/history.db", dir.path().display());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/history");
+    for (version, at) in [("v1", "2026-11-02T09:00:00Z"), ("v2", "2026-11-23T09:00:00Z")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .arg("scan")
+            .arg(root.join("stance"))
+            .arg(root.join(version))
+            .args(["--history", &url, "--now", at])
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let now: jiff::Timestamp = "2026-11-24T00:00:00Z".parse().unwrap();
+    let (index, summary) = load_index(IndexConfig::default(), &[root.join("stance"), root.join("v2")]).unwrap();
+    let mut d = Dashboard::new(Arc::new(RwLock::new(index)), Some(now), Access::None, summary);
+    let without = Arc::new(Dashboard::new(d.index.clone(), Some(now), Access::None, Default::default()));
+    let store = stance_history::Store::open(&url.parse().unwrap(), "default").await.unwrap();
+    let handle = tokio::runtime::Handle::current();
+    d.trends = Some(Arc::new(dashboard::trends::HistoryTrends::new(store.reader(), None, handle, Some(now))));
+    let d = Arc::new(d);
+
+    let (status, body, _) = get(&d, "/api/trends?app=shop/storefront").await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{v:#}");
+    for (p, (day, version)) in points.iter().zip([("2026-11-02", "v1"), ("2026-11-23", "v2")]) {
+        assert_eq!(p["day"], day);
+        let open = &p["open"];
+        let counts = [&open["critical"], &open["high"], &open["medium"], &open["low"]].map(|c| c.as_u64().unwrap());
+        assert_eq!(counts, report_summary(version), "{day}: {p}");
+    }
+    // The whole cluster: the same application alone.
+    let (_, all, _) = get(&d, "/api/trends").await;
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(all["points"], v["points"]);
+    let (status, _, _) = get(&d, "/api/trends?app=storefront").await;
+    assert_eq!(status, 400);
+    // The overview draws the trend; without a store it says one is needed.
+    let (_, overview, _) = get(&d, "/").await;
+    assert!(overview.contains("Open critical and high findings over time"), "{overview}");
+    let (_, plain, _) = get(&without, "/").await;
+    assert!(plain.contains("Trends appear once a history store is configured."));
+    assert_eq!(get(&without, "/api/trends").await.0, 404);
+}

@@ -76,7 +76,7 @@ fn start(url: &HistoryUrl, index: SharedIndex, metrics: Arc<HistoryMetrics>) -> 
     let token = CancellationToken::new();
     let (changes, changes_rx) = watch::channel(0u64);
     let (writer, writer_rx) = watch::channel(true);
-    let task = tokio::spawn(history::run(options(url), index, changes_rx, writer_rx, metrics, token.clone()));
+    let task = tokio::spawn(history::run(options(url), index, changes_rx, writer_rx, metrics, None, token.clone()));
     Hook { token, task, _changes: changes, _writer: writer }
 }
 

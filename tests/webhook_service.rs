@@ -227,8 +227,16 @@ async fn audit_records_go_to_the_operator_without_blocking_and_never_for_dry_run
     let (_, v) = h.post("/validate", body(&dry)).await;
     assert_eq!(v["response"]["warnings"].as_array().unwrap().len(), 2);
     assert!(rx.try_recv().is_err());
-    // Denied: no record either.
+    // Denied: a record for the audit trail only (not admitted), with the blocking violation.
     h.post("/validate", body(&review_of("CREATE", deployment("pay", "api", SPRING), None))).await;
+    let denied = rx.try_recv().expect("a record of the denial");
+    assert!(!denied.admitted && record.admitted);
+    assert_eq!(denied.workload.to_string(), "Deployment/pay/api");
+    assert!(denied.violations.iter().any(|v| v.blocks() && &*v.policy == "no-kev"), "{denied:#?}");
+    // A denied dry run: none.
+    let mut dry = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    dry["request"]["dryRun"] = json!(true);
+    h.post("/validate", body(&dry)).await;
     assert!(rx.try_recv().is_err());
     // A full channel drops (and counts) instead of waiting.
     h.post("/validate", body(&warned)).await;
@@ -238,6 +246,90 @@ async fn audit_records_go_to_the_operator_without_blocking_and_never_for_dry_run
     drop(rx);
     h.post("/validate", body(&warned)).await;
     assert_eq!(h.sample("stance_webhook_audit_records_dropped_total"), 2.0, "a closed channel drops too");
+}
+
+/// The audit trail end to end: the webhook's records through `controller::decisions` into a
+/// SQLite history store, read back with `stance history --format json`; with the store
+/// down the rows wait in memory, bounded (the oldest dropped and counted), and are written
+/// when it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_records_denials_and_warnings_in_the_history_store() {
+    use stance::controller::{decisions, history::HistoryMetrics};
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("not-yet");
+    let path = folder.join("history.db");
+    let url: stance_history::HistoryUrl = format!("sqlite:{}", path.display()).parse().unwrap();
+    let metrics = HistoryMetrics::register(&mut Registry::default());
+    let (trail_tx, trail_rx) = tokio::sync::mpsc::channel(16);
+    let token = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(decisions::run(url.clone(), "prod".into(), trail_rx, metrics.clone(), token.clone()));
+
+    // The webhook's records: a warned Pod, a denied Deployment.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let h = harness(guarded_index(), opts(), Some(tx));
+    h.post("/validate", body(&fixture_json(LOAD_TESTING[4]))).await;
+    h.post("/validate", body(&review_of("CREATE", deployment("pay", "api", SPRING), None))).await;
+    let (warned, denied) = (rx.try_recv().unwrap(), rx.try_recv().unwrap());
+    let rows = warned.violations.len() + denied.violations.len();
+
+    // The store is down (its folder is missing): more records than the buffer holds arrive.
+    let copies = decisions::MAX_PENDING / denied.violations.len() + 10;
+    for i in 0..copies {
+        let mut r = denied.clone();
+        r.uid = format!("flood-{i}");
+        // Older than the real records, which `stance history` then lists first.
+        r.at -= jiff::SignedDuration::from_hours(1);
+        trail_tx.send(r).await.unwrap();
+    }
+    let flood = copies * denied.violations.len();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while metrics.decisions_dropped.get() == 0 {
+        assert!(std::time::Instant::now() < deadline, "nothing dropped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(metrics.decisions_dropped.get() as usize, flood - decisions::MAX_PENDING);
+    // It returns: what waits is written, then the two real records.
+    std::fs::create_dir_all(&folder).unwrap();
+    while (metrics.decisions_written.get() as usize) < decisions::MAX_PENDING {
+        assert!(std::time::Instant::now() < deadline, "written: {}", metrics.decisions_written.get());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    trail_tx.send(warned.clone()).await.unwrap();
+    trail_tx.send(denied.clone()).await.unwrap();
+    while (metrics.decisions_written.get() as usize) < decisions::MAX_PENDING + rows {
+        assert!(std::time::Instant::now() < deadline, "written: {}", metrics.decisions_written.get());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    token.cancel();
+    task.await.unwrap();
+
+    // `stance history` shows them: requester, workload, policy, rule, effect.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["history", "--history", &format!("sqlite:{}", path.display()), "--format", "json"])
+        .args(["--since", "2026-11-01T00:00:00Z", "--now", "2026-11-28T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = v["admissionDecisions"].as_array().unwrap();
+    let of = |uid: &str| listed.iter().filter(|d| d["uid"] == uid).cloned().collect::<Vec<_>>();
+    let deny = of(&denied.uid);
+    assert_eq!(deny.len(), denied.violations.len(), "{listed:#?}");
+    assert!(
+        deny.iter().any(|d| d["effect"] == "deny"
+            && d["policy"] == "no-kev"
+            && d["rule"] == "kev"
+            && d["workload"] == "Deployment/pay/api"
+            && d["operation"] == "CREATE"
+            && d["cluster"] == "prod"
+            && d["message"].as_str().unwrap().contains("CVE-2022-22965")),
+        "{deny:#?}"
+    );
+    let warn = of(&warned.uid);
+    assert_eq!(warn.len(), warned.violations.len());
+    assert!(warn.iter().all(|d| d["effect"] == "warn" && d["workload"] == "Pod/default/nginx"), "{warn:#?}");
+    // Not verified by a client certificate: the trail says so.
+    assert!(warn.iter().all(|d| d["username"].as_str().unwrap().ends_with("(unverified)")), "{warn:#?}");
 }
 
 fn slow(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerOptions) -> Handled {

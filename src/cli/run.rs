@@ -15,6 +15,8 @@ use super::operator::{OperatorArgs, connect, serve_metrics};
 use super::signals::cancel_on_signals;
 use super::webhook::WebhookServeArgs;
 use super::{CliError, LogFormat, PolicyArgs};
+use crate::controller::decisions;
+use crate::controller::history::HistoryMetrics;
 use crate::controller::ingest_api::{self, IngestOptions, KubeBackend};
 use crate::controller::metrics::ControllerMetrics;
 use crate::controller::{self};
@@ -46,11 +48,14 @@ pub struct RunArgs {
 /// How long an audit record waits for the watch to deliver a just-created workload.
 const AUDIT_DELAY: Duration = Duration::from_secs(2);
 
-/// Publishes an Event on each AppPosture of an admitted workload that broke non-blocking rules.
+/// Hands every record to the audit trail (`trail`, with `--history`; a full channel drops
+/// and counts), and publishes an Event on each AppPosture of an admitted workload that broke
+/// non-blocking rules.
 async fn record_audits(
     mut rx: tokio::sync::mpsc::Receiver<AuditRecord>,
     index: SharedIndex,
     recorder: Recorder,
+    trail: Option<(tokio::sync::mpsc::Sender<AuditRecord>, Arc<HistoryMetrics>)>,
     token: CancellationToken,
 ) {
     loop {
@@ -58,6 +63,15 @@ async fn record_audits(
             _ = token.cancelled() => return,
             r = rx.recv() => match r { Some(r) => r, None => return },
         };
+        if let Some((tx, metrics)) = &trail
+            && tx.try_send(record.clone()).is_err()
+        {
+            metrics.decisions_dropped.inc_by(record.violations.len() as u64);
+        }
+        // A denied workload was never created: the trail is its only record.
+        if !record.admitted {
+            continue;
+        }
         // A CREATE is admitted before the object exists: let the watch catch up.
         tokio::time::sleep(AUDIT_DELAY).await;
         let apps: Vec<_> = {
@@ -122,7 +136,19 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CliError> {
 
         let (audit_tx, audit_rx) = tokio::sync::mpsc::channel(1024);
         let reporter = Reporter { controller: "stance".into(), instance: Some(options.identity.clone()) };
-        tokio::spawn(record_audits(audit_rx, index.clone(), Recorder::new(client.clone(), reporter), token.clone()));
+        // With --history, the audit trail: its own task writes the decisions (never the webhook).
+        let trail = options.history.as_ref().map(|(h, m)| {
+            let (tx, rx) = tokio::sync::mpsc::channel(1024);
+            tokio::spawn(decisions::run(h.url.clone(), h.cluster.clone(), rx, m.clone(), token.clone()));
+            (tx, m.clone())
+        });
+        tokio::spawn(record_audits(
+            audit_rx,
+            index.clone(),
+            Recorder::new(client.clone(), reporter),
+            trail,
+            token.clone(),
+        ));
 
         let ingest = IngestOptions {
             namespace: args.operator.namespace.clone(),

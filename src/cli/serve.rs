@@ -1,5 +1,6 @@
-//! `stance serve --state DIR... [--listen ADDR]`: the dashboard over a snapshot of
-//! manifests and reports, offline — for a laptop or a CI artifact. Unauthenticated, so it
+//! `stance serve --state DIR... [--listen ADDR] [--history URL]`: the dashboard over a
+//! snapshot of manifests and reports, offline — for a laptop or a CI artifact — with trends
+//! from a history store when given one. Unauthenticated, so it
 //! listens on loopback only (`stance run --dashboard-listen` serves a cluster's live index
 //! with token or proxy access).
 
@@ -12,8 +13,10 @@ use clap::Args;
 
 use super::signals::shutdown_signal;
 use super::{CliError, PolicyArgs};
+use crate::dashboard::trends::HistoryTrends;
 use crate::dashboard::{self, Access, Dashboard};
 use crate::ingest::load_index;
+use stance_history::Store;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -25,8 +28,18 @@ pub struct ServeArgs {
     /// port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Show trends from this history store (sqlite:PATH or postgres://…; docs/history.md).
+    #[arg(long = "history", env = "STANCE_HISTORY", value_parser = parse_url)]
+    pub history: Option<stance_history::HistoryUrl>,
+    /// Only this cluster's trends (default: every cluster in the store).
+    #[arg(long, requires = "history")]
+    pub cluster_name: Option<String>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+}
+
+fn parse_url(s: &str) -> Result<stance_history::HistoryUrl, String> {
+    s.parse().map_err(|e: stance_history::Error| e.to_string())
 }
 
 pub fn run(args: &ServeArgs) -> Result<ExitCode, CliError> {
@@ -36,9 +49,17 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode, CliError> {
     for w in &summary.warnings {
         eprintln!("warning: {}: {}", w.origin, w.message);
     }
-    let dash = Arc::new(Dashboard::new(Arc::new(RwLock::new(index)), args.policy.now, access, summary));
+    let mut dash = Dashboard::new(Arc::new(RwLock::new(index)), args.policy.now, access, summary);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     super::signals::run_until_stopped(rt, async {
+        if let Some(url) = &args.history {
+            // Read only: the cluster name given to the store is never written under.
+            let store = Store::open(url, "default").await.map_err(|e| CliError::Usage(e.to_string()))?;
+            let handle = tokio::runtime::Handle::current();
+            let source = HistoryTrends::new(store.reader(), args.cluster_name.clone(), handle, args.policy.now);
+            dash.trends = Some(Arc::new(source));
+        }
+        let dash = Arc::new(dash);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;

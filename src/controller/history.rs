@@ -29,6 +29,8 @@ use stance_history::{HistoryUrl, Store};
 use tokio::sync::watch as channel;
 use tokio_util::sync::CancellationToken;
 
+use super::history_events::{self, HistoryEvents};
+
 /// What the hook needs (`--history`, `--cluster-name`, the remediation flags).
 #[derive(Clone, Debug)]
 pub struct HistoryOptions {
@@ -80,6 +82,10 @@ pub struct HistoryMetrics {
     /// Mean time to fix, in seconds, of the lifecycles fixed in the window.
     pub time_to_fix_mean: Family<WindowLabels, Gauge>,
     pub time_to_fix_p90: Family<WindowLabels, Gauge>,
+    /// Admission decisions (violations) written to the audit trail ([`super::decisions`]).
+    pub decisions_written: Counter,
+    /// Admission decisions dropped while the store was behind.
+    pub decisions_dropped: Counter,
 }
 
 impl HistoryMetrics {
@@ -101,6 +107,16 @@ impl HistoryMetrics {
             "time_to_fix_p90_seconds",
             "90th percentile time to fix of findings fixed in the window, by severity",
             m.time_to_fix_p90.clone(),
+        );
+        r.register(
+            "admission_decisions_written",
+            "Admission decisions (one per violation) written",
+            m.decisions_written.clone(),
+        );
+        r.register(
+            "admission_decisions_dropped",
+            "Admission decisions dropped because the store was down and the buffer full",
+            m.decisions_dropped.clone(),
         );
         Arc::new(m)
     }
@@ -124,16 +140,23 @@ impl HistoryMetrics {
     }
 }
 
-/// Runs until `token` is cancelled (see the module documentation).
+/// Runs until `token` is cancelled (see the module documentation); with `events`, publishes
+/// the history's Kubernetes Events ([`super::history_events`]).
 pub async fn run(
     opts: HistoryOptions,
     index: SharedIndex,
     mut changes: channel::Receiver<u64>,
     mut writer: channel::Receiver<bool>,
     metrics: Arc<HistoryMetrics>,
+    events: Option<HistoryEvents>,
     token: CancellationToken,
 ) {
     let mut store: Option<Store> = None;
+    // What the last store Event said (None: nothing yet), and why the store failed last.
+    let mut announced_up: Option<bool> = None;
+    let mut last_error = String::new();
+    // The writer announces findings that became overdue since this time.
+    let mut overdue_from: Option<Timestamp> = None;
     // `None` until loaded from the store (or, with the store down, started empty).
     let mut tracker: Option<Tracker> = None;
     let mut loaded = false;
@@ -147,6 +170,7 @@ pub async fn run(
                 Ok(s) => store = Some(s),
                 Err(e) => {
                     metrics.up.set(0);
+                    last_error = e.to_string();
                     tracing::warn!(error = %e, "history store unavailable: tracking in memory until it returns");
                 }
             }
@@ -173,12 +197,16 @@ pub async fn run(
                 }
                 Err(e) => {
                     metrics.up.set(0);
+                    last_error = e.to_string();
                     tracing::warn!(error = %e, "cannot load the history: tracking in memory until the store returns");
                     if e.is_unavailable() {
                         store = None;
                     }
                 }
             }
+        }
+        if is_writer && !was_writer {
+            overdue_from = None;
         }
         was_writer = is_writer;
         let t = tracker.get_or_insert_with(Tracker::new);
@@ -192,13 +220,38 @@ pub async fn run(
             if tally.total() > 0 {
                 tracing::info!(new = tally.new, fixed = tally.fixed, reopened = tally.reopened, "lifecycle changes");
             }
+            if let Some(ev) = &events {
+                let from = match overdue_from {
+                    Some(from) => Some(from),
+                    // Where the previous writer stopped (before this pass writes over it).
+                    None => match &store {
+                        Some(s) if loaded => s
+                            .reader()
+                            .clusters()
+                            .await
+                            .ok()
+                            .and_then(|c| c.into_iter().find(|(name, _)| *name == opts.cluster).map(|(_, at)| at)),
+                        _ => None,
+                    },
+                };
+                let due = match (from, index.read()) {
+                    (Some(from), Ok(idx)) => history_events::overdue_since(t, &idx, &opts.policy, from, now),
+                    _ => Vec::new(),
+                };
+                tracing::debug!(?from, %now, overdue = due.len(), "findings that became overdue");
+                ev.overdue(&due).await;
+                overdue_from = Some(now);
+            }
             if let Some(s) = &store
                 && loaded
             {
                 match write(s, t, &opts, &metrics).await {
                     Write::Done { stale } => loaded = stale == 0,
-                    Write::Refused => {}
-                    Write::Unavailable => store = None,
+                    Write::Refused(e) => last_error = e,
+                    Write::Unavailable(e) => {
+                        last_error = e;
+                        store = None;
+                    }
                 }
             }
         } else {
@@ -214,6 +267,16 @@ pub async fn run(
             idx.set_ledger(Arc::new(t.ledger(opts.policy)));
         }
         metrics.observe(t, &opts.policy, now);
+        if let Some(ev) = &events {
+            let up = metrics.up.get() == 1;
+            if announced_up != Some(up) {
+                // Nothing to say about a store that was up from the start.
+                if announced_up.is_some() || !up {
+                    ev.store(&opts.url.to_string(), (!up).then_some(last_error.as_str())).await;
+                }
+                announced_up = Some(up);
+            }
+        }
         tokio::select! {
             _ = token.cancelled() => return,
             r = changes.changed() => if r.is_err() { return },
@@ -232,9 +295,9 @@ enum Write {
     /// Written; `stale` lifecycles were newer in the store (reload).
     Done { stale: usize },
     /// A statement was refused (logged; retrying will not help, the changes are kept).
-    Refused,
+    Refused(String),
     /// The store is unreachable (the changes stay pending).
-    Unavailable,
+    Unavailable(String),
 }
 
 /// Writes the tracker's pending changes, today's roll-ups and retention; on success the
@@ -255,7 +318,7 @@ async fn write(store: &Store, tracker: &mut Tracker, opts: &HistoryOptions, metr
         Err(e) => {
             metrics.up.set(0);
             tracing::warn!(error = %e, pending = tracker.pending().len(), "cannot write the history: kept in memory");
-            if e.is_unavailable() { Write::Unavailable } else { Write::Refused }
+            if e.is_unavailable() { Write::Unavailable(e.to_string()) } else { Write::Refused(e.to_string()) }
         }
     }
 }

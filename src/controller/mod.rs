@@ -6,8 +6,10 @@
 //! - [`sweep`]: discovered image Assets; Asset, GuardrailPolicy and RiskException status.
 //! - [`leader`]: only the Lease holder writes; every replica keeps its index warm.
 
+pub mod decisions;
 pub mod feed;
 pub mod history;
+pub mod history_events;
 pub mod ingest_api;
 pub mod leader;
 pub mod metrics;
@@ -107,7 +109,17 @@ pub async fn run(
     };
     tokio::spawn(watch::run(wctx, token.clone()));
     if let Some((h, m)) = opts.history.clone() {
-        tokio::spawn(history::run(h, index.clone(), changes_rx.clone(), writer_rx.clone(), m, token.clone()));
+        let lease = leader::LeaderConfig::new(&opts.namespace, &opts.identity).lease_name;
+        let events = history_events::HistoryEvents::new(client.clone(), &opts.identity, &opts.namespace, &lease);
+        tokio::spawn(history::run(
+            h,
+            index.clone(),
+            changes_rx.clone(),
+            writer_rx.clone(),
+            m,
+            Some(events),
+            token.clone(),
+        ));
     }
     let sweep = sweep::SweepContext {
         client: client.clone(),

@@ -15,13 +15,14 @@
 //!   from `/static/style.css`), no secrets shown, access modes `none` (loopback only),
 //!   `token` (TokenReview) and `proxy` (trusted headers), and per-namespace visibility from
 //!   SubjectAccessReviews.
-//! - Trends: [`TrendSource`] is where the history store plugs in; without one the overview
-//!   says trends need it.
+//! - Trends: [`TrendSource`] is where the history store plugs in ([`trends`], `stance serve
+//!   --history`); without one the overview says trends need it.
 
 pub mod access;
 pub mod chart;
 pub mod pages;
 pub mod routes;
+pub mod trends;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -206,6 +206,7 @@ fn page(d: &Dashboard, path: &str, q: &[(String, String)], user: Option<&str>, v
                 now,
             ))
         }
+        ["api", "trends"] => api_trends(d, param(q, "app"), viewer),
         [kind @ ("apps" | "inferred"), ns, name] => {
             if !viewer.sees(ns) {
                 return not_found(chrome("Not found"), "No such application in the namespaces you can see.");
@@ -255,6 +256,30 @@ fn page(d: &Dashboard, path: &str, q: &[(String, String)], user: Option<&str>, v
         }
         _ => not_found(chrome("Not found"), "No such page. Start from the overview."),
     }
+}
+
+/// `GET /api/trends[?app=NS/NAME]`: open findings by severity per day from the history
+/// store, oldest first (`{"app": …, "points": [{"day", "open": {critical, …}}]}`); 404 without
+/// a store (`--history`), 400 for an `app` that is not `NS/NAME`.
+fn api_trends(d: &Dashboard, app: Option<&str>, viewer: &Viewer) -> Response {
+    let reply = |status: StatusCode, body: serde_json::Value| {
+        warp::reply::with_status(warp::reply::json(&body), status).into_response()
+    };
+    let Some(trends) = d.trends.as_deref() else {
+        return reply(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"error": "no history store: serve with --history URL"}),
+        );
+    };
+    let app = match app.map(|a| a.split_once('/')) {
+        None => None,
+        Some(Some((ns, name))) if !ns.is_empty() && !name.is_empty() => Some((ns, name)),
+        Some(_) => {
+            return reply(StatusCode::BAD_REQUEST, serde_json::json!({"error": "app must be NAMESPACE/NAME"}));
+        }
+    };
+    let points = super::trends::json(&trends.trend(app, viewer));
+    reply(StatusCode::OK, serde_json::json!({"app": app.map(|(ns, n)| format!("{ns}/{n}")), "points": points}))
 }
 
 /// `GET /api/where?q=`: the blast radius as JSON (the same document as `stance where

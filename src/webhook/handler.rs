@@ -158,6 +158,7 @@ impl Outcome {
             return None;
         }
         Some(super::AuditRecord {
+            admitted: true,
             uid: self.uid.clone(),
             operation: self.operation,
             user: self.user.clone(),
@@ -165,6 +166,26 @@ impl Outcome {
             user_verified: false,
             workload,
             violations,
+            at,
+        })
+    }
+}
+
+impl Outcome {
+    /// The record of a denied request for the audit trail (not a dry run; a workload
+    /// judged): its violations as evaluated, the blocking ones among them.
+    pub fn denial_record(&self, at: Timestamp) -> Option<super::AuditRecord> {
+        if self.dry_run || self.decision != Decision::Deny || self.violations.is_empty() {
+            return None;
+        }
+        Some(super::AuditRecord {
+            admitted: false,
+            uid: self.uid.clone(),
+            operation: self.operation,
+            user: self.user.clone(),
+            user_verified: false,
+            workload: self.workload.clone()?,
+            violations: self.violations.clone(),
             at,
         })
     }

@@ -259,12 +259,13 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// Counts the outcome, hands the audit record over without ever waiting, and returns
+    /// Counts the outcome, hands the audit record (admitted with violations, or denied)
+    /// over without ever waiting, and returns
     /// the answer.
     fn finish(&self, handled: Handled, now: Timestamp, caller: ClientIdentity) -> (u16, Vec<u8>) {
         self.metrics.record(&handled.outcome);
         if let Some(tx) = &self.audit
-            && let Some(mut record) = handled.outcome.audit_record(now)
+            && let Some(mut record) = handled.outcome.audit_record(now).or_else(|| handled.outcome.denial_record(now))
             && let Err(e) = {
                 record.user_verified = caller == ClientIdentity::Verified;
                 tx.try_send(record)

@@ -140,4 +140,12 @@ Derived: timeoutSeconds*1000 - 1000 (500 for a 1-second timeout).
 {{- if and .Values.feeds.files (not .Values.feeds.volume) }}
 {{- fail "feeds.files needs feeds.volume: the volume that holds the files" }}
 {{- end }}
+{{- if and .Values.history.enabled (not .Values.history.url) (gt (int .Values.replicaCount) 1) }}
+{{- fail "history on SQLite (history.url empty) needs replicaCount=1: one pod owns the volume; set history.url to a postgres:// store for several replicas" }}
+{{- end }}
+{{- end }}
+
+{{/* The SQLite history's PersistentVolumeClaim (history.enabled without history.url). */}}
+{{- define "stance.historyClaim" -}}
+{{ include "stance.fullname" . }}-history
 {{- end }}

@@ -84,6 +84,14 @@ impl Record {
         self.is_open() && !self.facts.hidden && self.due(policy).is_some_and(|d| now > d)
     }
 
+    /// The due date, when it passed in `[since, now)` with the finding open and not hidden
+    /// (it became [`overdue`](Self::overdue) between two observations: the operator's
+    /// Event, announced once).
+    pub fn became_overdue(&self, policy: &RemediationPolicy, since: Timestamp, now: Timestamp) -> Option<Timestamp> {
+        let due = self.due(policy)?;
+        (self.is_open() && !self.facts.hidden && since <= due && due < now).then_some(due)
+    }
+
     /// How long the last open period lasted, when fixed.
     pub fn time_to_fix(&self) -> Option<jiff::SignedDuration> {
         self.fixed.map(|f| f.duration_since(self.opened))

@@ -85,7 +85,12 @@ pub struct Remediation {
     /// Open findings past their due date.
     pub overdue: u32,
     /// Overdue findings per severity (`CRITICAL`…), only severities with some.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    // Read back from a status, `null` is none: a status patch that drops the map may leave
+    // `null`, and an AppPosture whose status cannot be read is refused by the watch.
+    #[serde(
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "crate::assessment::status::null_as_default"
+    )]
     pub overdue_by_severity: std::collections::BTreeMap<String, u32>,
     /// First seen in the last 7 days.
     pub new_this_week: u32,

@@ -352,3 +352,39 @@ fn summaries_count_overdue_new_fixed_and_time_to_fix() {
     assert_eq!((high.fixed, high.fix_seconds), (1, 5 * DAY));
     assert_eq!(summary::day_start(t(3) + SignedDuration::from_secs(3600)), t(3));
 }
+
+#[test]
+fn a_finding_becomes_overdue_once_between_two_observations() {
+    let policy = RemediationPolicy::default();
+    let facts = Facts {
+        severity: Severity::Critical,
+        known_exploited: false,
+        kev_due: None,
+        risk: 0,
+        internet: false,
+        hidden: false,
+    };
+    let r = Record { first_seen: t(0), opened: t(0), fixed: None, cycle: 1, revision: 1, facts };
+    let due = r.due(&policy).unwrap();
+    assert!(due > t(1));
+    let after = due + SignedDuration::from_hours(1);
+    // Between two observations that straddle the due date: once.
+    assert_eq!(r.became_overdue(&policy, t(1), after), Some(due));
+    assert_eq!(r.became_overdue(&policy, after, after + SignedDuration::from_hours(24)), None);
+    // Not yet; and not overdue at the due date itself, so an observation exactly then counts.
+    assert_eq!(r.became_overdue(&policy, t(1), due), None);
+    assert_eq!(r.became_overdue(&policy, due, after), Some(due));
+    // Fixed or hidden findings never become overdue.
+    assert_eq!(Record { fixed: Some(t(1)), ..r }.became_overdue(&policy, t(1), after), None);
+    let hidden = Record { facts: Facts { hidden: true, ..facts }, ..r };
+    assert_eq!(hidden.became_overdue(&policy, t(1), after), None);
+}
+
+#[test]
+fn a_status_remediation_with_null_maps_reads_as_none() {
+    let r: summary::Remediation =
+        serde_json::from_value(serde_json::json!({"open": 3, "overdue": 0, "overdueBySeverity": null})).unwrap();
+    assert_eq!((r.open, r.overdue_by_severity.len()), (3, 0));
+    let written = serde_json::to_value(&r).unwrap();
+    assert!(written.get("overdueBySeverity").is_none(), "{written}");
+}
