@@ -11,6 +11,9 @@ use engines_support::*;
 use jiff::Timestamp;
 use stance_core::synthetic::{self, Spec};
 
+/// (case, namespace, Pod labels, images, admitted)
+type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Vec<&'a str>, bool);
+
 #[test]
 fn stance_rego_and_cel_agree_on_the_guardrail() {
     let now = Timestamp::now();
@@ -25,14 +28,20 @@ fn stance_rego_and_cel_agree_on_the_guardrail() {
     let [a, b, c] = CLEAN;
     // (case, namespace, labels, images, admitted) — the expected answers follow from the
     // guardrail's wording, not from any engine.
-    let cases: Vec<(&str, &str, &[(&str, &str)], Vec<&str>, bool)> = vec![
+    let cases: Vec<Case> = vec![
         ("allowed: nothing critical-fixable or known-exploited", "shop", &WEB, vec![a, b, c], true),
         ("denied: a fixable CRITICAL", "shop", &WEB, vec![a, CRITICAL, b], false),
         ("denied: a known-exploited MEDIUM", "shop", &WEB, vec![KEV_IMAGE, a, b], false),
         ("excepted: an unexpired exception covers the CRITICAL", "shop", &WEB, vec![a, EXCEPTED, b], true),
         ("expired exception: denied", "shop", &WEB, vec![a, EXPIRED, b], false),
         ("not internet-facing: allowed", "back", &BATCH, vec![CRITICAL, KEV_IMAGE, EXPIRED], true),
-        ("in no application: allowed", "shop", &[("app.kubernetes.io/name", "other")], vec![CRITICAL, KEV_IMAGE, a], true),
+        (
+            "in no application: allowed",
+            "shop",
+            &[("app.kubernetes.io/name", "other")],
+            vec![CRITICAL, KEV_IMAGE, a],
+            true,
+        ),
         ("unscanned images: allowed", "shop", &WEB, vec!["registry.example.com/shop/unscanned:1.0"], true),
     ];
     for (case, ns, labels, images, admitted) in &cases {
@@ -47,7 +56,8 @@ fn stance_rego_and_cel_agree_on_the_guardrail() {
     // for a 3-container Pod, on the internet-facing app and the internal one.
     let mut denied = 0;
     for i in 0..200 {
-        let images: Vec<String> = [i, (i + 1) % 200, (i + 7) % 200].iter().map(|j| synthetic::image(*j).to_string()).collect();
+        let images: Vec<String> =
+            [i, (i + 1) % 200, (i + 7) % 200].iter().map(|j| synthetic::image(*j).to_string()).collect();
         for n in [1, 3] {
             let refs: Vec<&str> = images[..n].iter().map(String::as_str).collect();
             for (ns, labels) in [("shop", &WEB), ("back", &BATCH)] {
@@ -62,5 +72,8 @@ fn stance_rego_and_cel_agree_on_the_guardrail() {
             }
         }
     }
-    assert!(denied > 50 && denied < 400, "the synthetic Pods exercise both answers ({denied} of 400 internet-facing denied)");
+    assert!(
+        denied > 50 && denied < 400,
+        "the synthetic Pods exercise both answers ({denied} of 400 internet-facing denied)"
+    );
 }

@@ -217,7 +217,9 @@ impl World {
             kev_ids(&self.kev_catalog).into_iter().map(|id| (id, Value::Bool(true))).collect();
         let mut apps: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
         for a in &self.apps {
-            apps.entry(a.namespace).or_default().push(json!({"name": a.name, "exposure": a.exposure, "selector": a.selector}));
+            apps.entry(a.namespace)
+                .or_default()
+                .push(json!({"name": a.name, "exposure": a.exposure, "selector": a.selector}));
         }
         let exceptions: Vec<Value> = self
             .exceptions
@@ -369,8 +371,11 @@ pub fn apps() -> Vec<App> {
 }
 
 /// Images of the case table, beside the bulk data.
-pub const CLEAN: [&str; 3] =
-    ["registry.example.com/shop/clean-a:1.0", "registry.example.com/shop/clean-b:1.0", "registry.example.com/shop/clean-c:1.0"];
+pub const CLEAN: [&str; 3] = [
+    "registry.example.com/shop/clean-a:1.0",
+    "registry.example.com/shop/clean-b:1.0",
+    "registry.example.com/shop/clean-c:1.0",
+];
 pub const CRITICAL: &str = "registry.example.com/shop/critical:1.0";
 pub const KEV_IMAGE: &str = "registry.example.com/shop/kev:1.0";
 pub const EXCEPTED: &str = "registry.example.com/shop/excepted:1.0";
@@ -385,10 +390,17 @@ pub fn case_world(mut bulk: Vec<Report>, kev_id: &str, now: Timestamp) -> World 
     for image in CLEAN {
         bulk.push(report(
             image,
-            &[("CVE-2026-10001", High, Some("1.2.4")), ("CVE-2026-10002", Critical, None), ("CVE-2026-10003", Medium, None)],
+            &[
+                ("CVE-2026-10001", High, Some("1.2.4")),
+                ("CVE-2026-10002", Critical, None),
+                ("CVE-2026-10003", Medium, None),
+            ],
         ));
     }
-    bulk.push(report(CRITICAL, &[("CVE-2026-20001", Critical, Some("1.2.4")), ("CVE-2026-10001", High, Some("1.2.4"))]));
+    bulk.push(report(
+        CRITICAL,
+        &[("CVE-2026-20001", Critical, Some("1.2.4")), ("CVE-2026-10001", High, Some("1.2.4"))],
+    ));
     bulk.push(report(KEV_IMAGE, &[(kev_id, Medium, None), ("CVE-2026-10003", Medium, None)]));
     bulk.push(report(EXCEPTED, &[("CVE-2026-30001", Critical, Some("2.0.0"))]));
     bulk.push(report(EXPIRED, &[("CVE-2026-40001", Critical, Some("2.0.0"))]));
