@@ -37,7 +37,7 @@ use base64::Engine as _;
 use clap::Parser;
 use k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -189,13 +189,15 @@ async fn phase(client: &Client, ns: &str, label: &str, seconds: u64, args: &Args
                 let i = (n * 3) % images;
                 let t = Instant::now();
                 if n % 2 == 0 {
-                    pods.create(&PostParams::default(), &pod(&name, i, images)?).await.with_context(|| name.clone())?;
+                    pods.create(&PostParams::default(), &pod(&name, i, images)?)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
                     p.push(t.elapsed().as_micros() as u64);
                 } else {
                     deployments
                         .create(&PostParams::default(), &deployment(&name, i, images)?)
                         .await
-                        .with_context(|| name.clone())?;
+                        .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?;
                     d.push(t.elapsed().as_micros() as u64);
                 }
             }
@@ -278,6 +280,16 @@ async fn main() -> Result<()> {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": args.namespace}}))?;
     namespaces.create(&PostParams::default(), &ns).await.context("create the namespace")?;
+    // Pods need the namespace's default ServiceAccount and (Kubernetes < 1.24) its token
+    // Secret, which the controller-manager creates.
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &args.namespace);
+    let start = Instant::now();
+    while !accounts.get_opt("default").await?.is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty())) {
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("no default ServiceAccount in {} after 60 s (is kube-controller-manager running?)", args.namespace);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let configs: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
     let pods: Api<Pod> = Api::namespaced(client.clone(), &args.namespace);
 

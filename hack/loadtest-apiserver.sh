@@ -20,7 +20,7 @@
 # Environment: STANCE_LOADTEST_DURATION (s, default 20), STANCE_LOADTEST_ROUNDS (default 3),
 #   STANCE_LOADTEST_CONCURRENCY (default 8), STANCE_LOADTEST_IMAGES / _FINDINGS / _POLICIES
 #   (default 5000 / 115000 / 50), STANCE_LOADTEST_WORKDIR (default: a new temp dir, removed
-#   afterwards); the cluster's STANCE_CLUSTER_DIR and ports as hack/local-cluster.sh reads them.
+#   afterwards), STANCE_LOADTEST_NO_BUILD=1 (use the binaries already in target/release); the cluster's STANCE_CLUSTER_DIR and ports as hack/local-cluster.sh reads them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,9 +51,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building the release binaries and the load client"
-cargo build --release --bins --features synthetic -q
-cargo build --release --example loadtest_apiserver -q
+if [ "${STANCE_LOADTEST_NO_BUILD:-}" != 1 ]; then
+  log "building the release binaries and the load client"
+  cargo build --release --bins --example loadtest_apiserver --features synthetic -q
+fi
 BIN=target/release
 
 log "writing the synthetic state ($IMAGES images, $FINDINGS findings, $POLICIES policies, Enforce -> Warn)"
