@@ -9,7 +9,8 @@
 //! Each engine loads its data once, outside the timed loop (the one-off load times are
 //! printed); each iteration is one review from its bytes to the verdict.
 //!
-//! Run: `cargo bench --bench engines`. Results: BENCHMARKS.md.
+//! Run: `cargo bench --bench engines --features synthetic` (the feature only lets it share the
+//! release build of `hack/loadtest-apiserver.sh`). Results: BENCHMARKS.md.
 
 #[path = "../tests/engines_support/mod.rs"]
 mod engines_support;
