@@ -284,7 +284,11 @@ async fn main() -> Result<()> {
     // Secret, which the controller-manager creates.
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &args.namespace);
     let start = Instant::now();
-    while !accounts.get_opt("default").await?.is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty())) {
+    loop {
+        let account = accounts.get_opt("default").await?;
+        if account.is_some_and(|sa| sa.secrets.is_some_and(|s| !s.is_empty())) {
+            break;
+        }
         if start.elapsed() > Duration::from_secs(60) {
             bail!("no default ServiceAccount in {} after 60 s (is kube-controller-manager running?)", args.namespace);
         }
