@@ -25,7 +25,8 @@
 #   STANCE_LOADTEST_CONNECTIONS (saturation, default 16), STANCE_LOADTEST_LIGHT_CONNECTIONS (light
 #   load, default 2), STANCE_LOADTEST_THREADS (wrk threads, default 1),
 #   STANCE_LOADTEST_IMAGES / _FINDINGS / _POLICIES (default 5000 / 115000 / 50),
-#   STANCE_LOADTEST_WORKDIR (default: a new temp dir, removed afterwards).
+#   STANCE_LOADTEST_WORKDIR (default: a new temp dir, removed afterwards),
+#   STANCE_LOADTEST_BIN (a directory with prebuilt `stance` and `stance-synth`: no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,9 +66,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building the release binaries"
-cargo build --release --bins --features synthetic -q
-BIN=target/release
+if [ -n "${STANCE_LOADTEST_BIN:-}" ]; then
+  BIN=$STANCE_LOADTEST_BIN # prebuilt stance + stance-synth, e.g. another commit's, side by side
+else
+  log "building the release binaries"
+  cargo build --release --bins --features synthetic -q
+  BIN=target/release
+fi
 
 log "writing the synthetic state ($IMAGES images, $FINDINGS findings, $POLICIES policies) to $WORK/data"
 rm -rf "$WORK/data"

@@ -43,7 +43,8 @@ impl PackageEntry {
     /// package's. Another scheme parses afresh.
     pub fn version_in(&self, scheme: Scheme) -> Option<Cow<'_, Version>> {
         let text = self.version.as_deref()?;
-        let (kept, parsed) = self.parsed.0.get_or_init(|| (scheme, scheme.parse(text).ok()));
+        // Boxed: most entries are never compared, and an empty cache stays 16 bytes.
+        let (kept, parsed) = &**self.parsed.0.get_or_init(|| Box::new((scheme, scheme.parse(text).ok())));
         if *kept == scheme {
             return parsed.as_ref().map(Cow::Borrowed);
         }
@@ -54,7 +55,7 @@ impl PackageEntry {
 /// A cache, not data: entries are equal whatever it holds (it is derived from the version
 /// text, which is compared).
 #[derive(Clone, Debug, Default)]
-struct ParsedVersion(OnceLock<(Scheme, Option<Version>)>);
+struct ParsedVersion(OnceLock<Box<(Scheme, Option<Version>)>>);
 
 impl PartialEq for ParsedVersion {
     fn eq(&self, _: &Self) -> bool {
