@@ -80,18 +80,9 @@ rm -rf "$WORK/data"
 
 log "starting stance webhook"
 started=$(date +%s.%N)
-STANCE_LOG=info "$BIN/stance" webhook --state "$WORK/data" --state "$FIXTURES/kev/known_exploited_vulnerabilities.json" \
-  --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --self-signed --ca-bundle-out "$WORK/ca.pem" --now "$NOW" \
-  --log-format json >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 600); do
-  grep -q '^listening on https://' "$WORK/server.log" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the webhook exited"; }
-  sleep 0.1
-done
-ADDR=$(sed -n 's|^listening on https://||p' "$WORK/server.log")
-METRICS=$(sed -n 's|^metrics on ||p' "$WORK/server.log")
-[ -n "$ADDR" ] || die "the webhook did not start: $(cat "$WORK/server.log")"
+# shellcheck source=hack/start-webhook.sh
+. hack/start-webhook.sh
+start_webhook
 ready=$(date +%s.%N)
 elapsed() { awk -v a="$started" -v b="$ready" 'BEGIN { printf "%.1f", b - a }'; }
 STATE_LINE=$(grep '"state loaded"' "$WORK/server.log" | head -1)

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::cluster::{self, eventually};
-use common::operator::Operator;
+use common::operator::{Operator, vr_api};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::events::v1::Event;
@@ -37,17 +37,6 @@ const T: Duration = Duration::from_secs(90);
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const V1_IMAGE: &str = "nginx:1.23.3-alpine";
 const V2_IMAGE: &str = "nginx:1.23.4-alpine";
-
-fn vr_api(client: &Client, ns: &str) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: "aquasecurity.github.io".into(),
-        version: "v1alpha1".into(),
-        api_version: "aquasecurity.github.io/v1alpha1".into(),
-        kind: "VulnerabilityReport".into(),
-        plural: "vulnerabilityreports".into(),
-    };
-    Api::namespaced_with(client.clone(), ns, &ar)
-}
 
 /// examples/history/VERSION/vulnerabilityreport.json re-pointed at ReplicaSet `rs` of `ns`
 /// (labels and owner reference as Trivy Operator writes them).

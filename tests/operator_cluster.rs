@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::cluster::{self, eventually};
-use common::operator::{Operator, vulnerability_report};
+use common::operator::{Operator, vr_api, vulnerability_report};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
@@ -30,17 +30,6 @@ async fn create(client: &Client, ns: Option<&str>, obj: Value) -> DynamicObject 
         None => Api::all_with(client.clone(), &ar),
     };
     api.create(&PostParams::default(), &obj).await.unwrap_or_else(|e| panic!("create {}: {e}", tm.kind))
-}
-
-fn vr_api(client: &Client, ns: &str) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: "aquasecurity.github.io".into(),
-        version: "v1alpha1".into(),
-        api_version: "aquasecurity.github.io/v1alpha1".into(),
-        kind: "VulnerabilityReport".into(),
-        plural: "vulnerabilityreports".into(),
-    };
-    Api::namespaced_with(client.clone(), ns, &ar)
 }
 
 async fn status_of(client: &Client, ns: &str, name: &str) -> Option<stance::api::AppPostureStatus> {

@@ -7,7 +7,23 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
 use serde_json::{Value, json};
+
+/// Trivy Operator's VulnerabilityReports in a namespace (no CRD types: the tests load the
+/// real CRDs from the fixtures).
+pub fn vr_api(client: &Client, ns: &str) -> Api<DynamicObject> {
+    let ar = ApiResource {
+        group: "aquasecurity.github.io".into(),
+        version: "v1alpha1".into(),
+        api_version: "aquasecurity.github.io/v1alpha1".into(),
+        kind: "VulnerabilityReport".into(),
+        plural: "vulnerabilityreports".into(),
+    };
+    Api::namespaced_with(client.clone(), ns, &ar)
+}
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
