@@ -99,13 +99,18 @@ fn correlate_million(c: &mut Criterion) {
 /// 100k findings over 1,000 images and `policies` synthetic policies; a Pod with 3
 /// containers running scanned images; the evaluation time.
 fn pod_setup(policies: usize) -> (PostureIndex, stance_core::model::Workload, Timestamp) {
+    pod_setup_with(policies, IndexConfig::default())
+}
+
+/// [`pod_setup`] with an index configuration (e.g. without kept outcomes).
+fn pod_setup_with(policies: usize, config: IndexConfig) -> (PostureIndex, stance_core::model::Workload, Timestamp) {
     let spec = Spec { images: 1_000, findings: 100_000, reports_per_image: 1, seed: 11 };
     let loaded = Loaded {
         reports: synthetic::reports(&spec),
         objects: synthetic::policies(policies).into_iter().map(stance::ingest::KubeObject::Policy).collect(),
         ..Loaded::default()
     };
-    let index = loaded.into_index(IndexConfig::default());
+    let index = loaded.into_index(config);
     assert_eq!(index.policies().filter(|p| p.compiled.is_ok()).count(), policies);
     let pod = synthetic::pod("shop", "web", &[1, 2, 3]);
     (index, pod, "2026-11-27T00:00:00Z".parse().unwrap())
@@ -189,21 +194,27 @@ fn judge_pod(c: &mut Criterion) {
     assert!(n > 20, "the bench needs more violations than an answer shows ({n})");
     let mut g = c.benchmark_group(format!("pod_50_policies_{n}_violations"));
     g.bench_function("evaluate_all_messages", |b| b.iter(|| evaluate(black_box(&pod), None, black_box(&index), now)));
-    // What the webhook writes: the denial lines that fit in 4,000 bytes and 19 warnings.
-    g.bench_function("judge_answer_messages", |b| {
-        b.iter(|| {
-            let j = judge(black_box(&pod), None, black_box(&index), now);
-            let mut bytes = 0;
-            for line in j.denials().map(|v| v.line()) {
-                bytes += line.len();
-                if bytes > 4000 {
-                    break;
-                }
-            }
-            bytes + j.warnings().take(19).map(|v| v.line().len()).sum::<usize>()
-        })
-    });
+    // What the webhook writes: the denial lines that fit in 4,000 bytes and 19 warnings,
+    // with the image-level outcomes kept across requests (as served) and, side by side,
+    // computed for every request (issue 14 §1).
+    let (fresh, _, _) = pod_setup_with(50, IndexConfig { keep_outcomes: false, ..IndexConfig::default() });
+    for (name, index) in [("judge_answer_messages", &index), ("judge_answer_messages_not_kept", &fresh)] {
+        g.bench_function(name, |b| b.iter(|| answer_bytes(&judge(black_box(&pod), None, black_box(index), now))));
+    }
     g.finish();
+}
+
+/// The bytes of what an admission answer shows: the denial lines that fit in 4,000 bytes
+/// and 19 warnings.
+fn answer_bytes(j: &stance_core::policy::Judgement<'_>) -> usize {
+    let mut bytes = 0;
+    for line in j.denials().map(|v| v.line()) {
+        bytes += line.len();
+        if bytes > 4000 {
+            break;
+        }
+    }
+    bytes + j.warnings().take(19).map(|v| v.line().len()).sum::<usize>()
 }
 
 criterion_group!(

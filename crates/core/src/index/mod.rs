@@ -73,6 +73,10 @@ pub struct IndexConfig {
     pub controllers: Vec<ControllerIdentity>,
     /// Which evidence channels are trusted.
     pub trust: TrustConfig,
+    /// Keep what image-level guardrail checks found with each image's posture, for the next
+    /// request ([`crate::policy::precomputed`]). On everywhere Stance judges; off gives the
+    /// reference evaluation the property test compares against.
+    pub keep_outcomes: bool,
 }
 
 impl IndexConfig {
@@ -97,6 +101,7 @@ impl Default for IndexConfig {
             exposure: exposure::ExposureConfig::default(),
             controllers: ControllerIdentity::defaults(),
             trust: TrustConfig::default(),
+            keep_outcomes: true,
         }
     }
 }
@@ -117,6 +122,9 @@ pub struct ArtifactPosture {
     pub components: Option<Arc<Vec<Component>>>,
     /// The SBOM's packages (or, without one, the vulnerable packages), indexed for rules.
     pub packages: packages::PackageIndex,
+    /// What guardrail rules found in this posture, kept for the next request
+    /// ([`crate::policy::precomputed`]). Valid because a posture is never changed in place.
+    pub precomputed: crate::policy::precomputed::PartMemo,
 }
 
 impl ArtifactPosture {

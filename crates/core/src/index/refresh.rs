@@ -368,6 +368,7 @@ fn posture(
         packages: PackageIndex::build(components.as_ref().map(|c| c.as_slice()), &findings),
         findings,
         components,
+        precomputed: Default::default(),
     }
 }
 

@@ -56,6 +56,8 @@ pub struct Subject<'a> {
     pub now: Timestamp,
     /// First-seen and due dates of its findings (from the index's lifecycle view).
     pub dates: Dates<'a>,
+    /// Image-level outcomes are kept with the images' postures ([`IndexConfig::keep_outcomes`](crate::index::IndexConfig::keep_outcomes)).
+    pub keep_outcomes: bool,
 }
 
 impl<'a> Subject<'a> {
@@ -103,6 +105,7 @@ impl<'a> Subject<'a> {
             images,
             now,
             dates,
+            keep_outcomes: index.config.keep_outcomes,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! `evaluate`: the one guardrail verdict used by admission, `stance check` and the
 //! operator's audit of running workloads.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::context::{ImageCtx, Subject};
 use super::judgement::{Judged, Judgement};
+use super::precomputed;
 use super::rules::{self, Hit};
 use super::verdict::{Verdict, Violation};
 use crate::guardrail::{Check, Enforcement, Exception, OnUnscanned, Policy, RiskExceptionState, Rule};
@@ -122,14 +125,14 @@ pub fn honours(p: &Policy, e: &Exception, workload_ns: &str, default_namespaces:
 
 /// The violations of one policy, exceptions applied, ratchet not applied.
 fn policy_violations<'a>(
-    p: &'a Policy,
+    p: &'a Arc<Policy>,
     s: &Subject<'a>,
     honoured: Honoured<'_>,
     defaults: &'a [String],
 ) -> Vec<Judged<'a>> {
     let mut out = Vec::new();
     let mut unscanned_reported = Vec::new();
-    for rule in &p.rules {
+    for (index, rule) in p.rules.iter().enumerate() {
         let mut hits: Vec<(Hit<'_>, Enforcement)> = Vec::new();
         match &rule.check {
             Check::ImageReference(r) => {
@@ -167,13 +170,7 @@ fn policy_violations<'a>(
                         }
                         continue;
                     }
-                    let hit = match check {
-                        Check::Vulnerabilities(r) => rules::vulnerabilities::check(r, img, &s.dates, s.now),
-                        Check::Remediation(r) => rules::remediation::check(r, img, s),
-                        Check::RiskScore(r) => rules::risk_score::check(r, img, s),
-                        Check::Components(c) => rules::components::check(c, img),
-                        _ => None,
-                    };
+                    let hit = precomputed::image_hit(p, index, img, s);
                     hits.extend(hit.map(|h| (h, p.enforcement)));
                 }
             }

@@ -7,6 +7,7 @@ pub mod admission;
 pub mod context;
 pub mod evaluate;
 pub mod judgement;
+pub mod precomputed;
 pub mod rules;
 pub mod verdict;
 

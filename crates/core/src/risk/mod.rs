@@ -6,4 +6,4 @@ pub mod reach;
 pub mod score;
 
 pub use reach::Reach;
-pub use score::{Factor, RiskContext, RiskScore, app_score, points, score};
+pub use score::{Factor, RiskContext, RiskScore, age_counts_from, app_score, points, score, stable_window};

@@ -167,12 +167,39 @@ fn tally(f: &Finding, ctx: &RiskContext, mut add: impl FnMut(&'static str, u32, 
         let fixed = f.package.as_ref().and_then(|p| p.fixed_version.as_deref()).unwrap_or("");
         add("fix", 3, Detail::Fixed(fixed));
     }
-    if let Some(since) = f.published.or(f.first_seen) {
-        let days = ctx.now.duration_since(since).as_secs() / 86_400;
-        if days >= AGE_DAYS {
-            add("age", 2, Detail::Days(days));
+    if let Some(since) = f.published.or(f.first_seen)
+        && age_counts_from(f).is_some_and(|from| ctx.now >= from)
+    {
+        add("age", 2, Detail::Days(ctx.now.duration_since(since).as_secs() / 86_400));
+    }
+}
+
+/// The instant from which a finding's age adds points ([`AGE_DAYS`] whole days after it
+/// was published, else first seen); `None` when neither is known. The only factor of a
+/// score that changes with time alone: a precomputed outcome holds until the next of
+/// these instants (`policy::precomputed`).
+pub fn age_counts_from(f: &Finding) -> Option<Timestamp> {
+    let since = f.published.or(f.first_seen)?;
+    // Saturating: a date at the end of jiff's range never gets old.
+    since.checked_add(jiff::SignedDuration::from_secs(AGE_DAYS * 86_400)).ok()
+}
+
+/// The window of instants `[from, until)` around `now` in which no finding of `findings`
+/// changes its age factor, so every score of them in a context stays what it is at `now`
+/// (`None`: unbounded on that side).
+pub fn stable_window<'f>(
+    findings: impl IntoIterator<Item = &'f Finding>,
+    now: Timestamp,
+) -> (Option<Timestamp>, Option<Timestamp>) {
+    let (mut from, mut until) = (None::<Timestamp>, None::<Timestamp>);
+    for t in findings.into_iter().filter(|f| !f.suppressed()).filter_map(age_counts_from) {
+        if t <= now {
+            from = Some(from.map_or(t, |x| x.max(t)));
+        } else {
+            until = Some(until.map_or(t, |x| x.min(t)));
         }
     }
+    (from, until)
 }
 
 /// Scores one finding in a context, with the factors that explain the score.

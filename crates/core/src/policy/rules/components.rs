@@ -3,15 +3,26 @@
 
 use std::collections::BTreeSet;
 
-use super::{Hit, Item, plural};
+use std::sync::Arc;
+
+use super::{Hit, plural};
 use crate::guardrail::compile::{Banned, Components};
+use crate::index::ArtifactPosture;
 use crate::index::packages::PackageEntry;
 use crate::policy::context::ImageCtx;
+use crate::policy::precomputed::{Part, PartItems};
 
 /// The banned packages and denied licences among the image's packages (its SBOM, else its vulnerability report).
 pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
-    let packages = &img.posture?.packages;
-    let mut items = Vec::new();
+    let risk = crate::risk::RiskContext::unknown(jiff::Timestamp::UNIX_EPOCH);
+    part(rule, img.posture?).map(|p| p.hit(img, risk))
+}
+
+/// The image's part of the violation: its banned packages, then its denied licences, each
+/// once (by package and version, or licence and package).
+pub fn part(rule: &Components, posture: &ArtifactPosture) -> Option<Part> {
+    let packages = &posture.packages;
+    let mut items: Vec<(Arc<str>, String)> = Vec::new();
     let mut keys = BTreeSet::new();
     for b in &rule.banned {
         // The identity decides "same package"; a package the inventory lists without a
@@ -31,7 +42,7 @@ pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
             if let Some(r) = &b.reason {
                 text.push_str(&format!(": {r}"));
             }
-            items.push(Item::new(key, text));
+            items.push((Arc::from(key), text));
         }
     }
     for hit in packages.denied_licences(&rule.denied_licenses) {
@@ -47,22 +58,17 @@ pub fn check<'a>(rule: &Components, img: &ImageCtx<'a>) -> Option<Hit<'a>> {
             if hit.verdict.lenient {
                 text.push_str(" (its licence text is no SPDX expression: every licence it names was taken to apply)");
             }
-            items.push(Item::new(key, text));
+            items.push((Arc::from(key), text));
         }
     }
     if items.is_empty() {
         return None;
     }
     let source = if packages.from_sbom { "its SBOM" } else { "its vulnerability report (no SBOM)" };
-    Some(Hit {
-        container: Some(img.container),
-        image: Some(img.image),
-        header: format!(
-            "{} contains {} denied by policy (from {source})",
-            img.label,
-            plural(items.len(), "component", "components")
-        ),
-        items,
+    Some(Part {
+        tail: format!(" contains {} denied by policy (from {source})", plural(items.len(), "component", "components"))
+            .into(),
+        items: PartItems::Plain(items.into()),
         advice: "Remove or upgrade these components and rebuild the image".into(),
     })
 }

@@ -1,10 +1,12 @@
 //! `vulnerabilities`: no vulnerability above a severity (with optional filters).
 
-use super::{Hit, Item, ItemText, plural_qualified};
+use super::{Hit, plural_qualified};
 use crate::guardrail::spec::VulnerabilityRule;
+use crate::index::ArtifactPosture;
 use crate::lifecycle::Dates;
 use crate::model::{Finding, FindingKind};
 use crate::policy::context::ImageCtx;
+use crate::policy::precomputed::{Part, PartItems};
 
 /// True when the rule counts this finding; `olderThanDays` counts from when it was first
 /// seen in the cluster ([`Dates::first_seen`]).
@@ -71,21 +73,35 @@ pub fn check<'a>(
     dates: &Dates<'_>,
     now: jiff::Timestamp,
 ) -> Option<Hit<'a>> {
-    let posture = img.posture?;
+    let risk = crate::risk::RiskContext::unknown(now);
+    part(rule, img.posture?, dates, now).map(|p| p.hit(img, risk))
+}
+
+/// The image's part of the violation: the vulnerabilities of the posture the rule counts at
+/// `now`, worst first (KEV first within a severity, then by id). `dates` and `now` matter
+/// only with `olderThanDays`.
+pub fn part(
+    rule: &VulnerabilityRule,
+    posture: &ArtifactPosture,
+    dates: &Dates<'_>,
+    now: jiff::Timestamp,
+) -> Option<Part> {
     // The posture lists findings worst severity first: stop at the threshold instead of
     // testing every finding of the image (admission runs this per policy and image).
-    let mut hits: Vec<&Finding> = posture
+    let mut hits: Vec<(u32, &Finding)> = posture
         .findings
         .iter()
         .map(|f| &**f)
         .take_while(|f| f.severity > rule.max_severity)
-        .filter(|f| counts(rule, f, dates, now))
+        .enumerate()
+        .filter(|(_, f)| counts(rule, f, dates, now))
+        .filter_map(|(i, f)| Some((u32::try_from(i).ok()?, f)))
         .collect();
     if hits.is_empty() {
         return None;
     }
-    hits.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.kev.cmp(&a.kev)).then(a.id.cmp(&b.id)));
-    let fixable = hits.iter().filter(|f| f.fix_available()).count();
+    hits.sort_by(|(_, a), (_, b)| b.severity.cmp(&a.severity).then(b.kev.cmp(&a.kev)).then(a.id.cmp(&b.id)));
+    let fixable = hits.iter().filter(|(_, f)| f.fix_available()).count();
     let mut qualifiers = Vec::new();
     if rule.fix_available_only {
         qualifiers.push("fixable");
@@ -93,9 +109,8 @@ pub fn check<'a>(
     if rule.known_exploited_only {
         qualifiers.push("known-exploited");
     }
-    let header = format!(
-        "{} has {} above {}",
-        img.label,
+    let tail = format!(
+        " has {} above {}",
         plural_qualified(hits.len(), &qualifiers, "vulnerability", "vulnerabilities"),
         rule.max_severity
     );
@@ -109,6 +124,9 @@ pub fn check<'a>(
     } else {
         "No fixed versions are published yet: consider another base image or accept the risk".into()
     };
-    let items = hits.iter().map(|f| Item::finding(f, ItemText::Vulnerability(f))).collect();
-    Some(Hit { container: Some(img.container), image: Some(img.image), header, items, advice })
+    Some(Part {
+        items: PartItems::Vulnerabilities(hits.into_iter().map(|(i, _)| i).collect()),
+        tail: tail.into(),
+        advice,
+    })
 }
