@@ -344,4 +344,31 @@ mod tests {
         assert_eq!(app_score(&[70, 65, 61, 59, 80]), 72);
         assert_eq!(app_score(&[95; 30]), 100);
     }
+
+    proptest::proptest! {
+        /// The age switch is the whole-days rule it replaces: `now >= age_counts_from` exactly
+        /// when `AGE_DAYS` whole days have passed since publication, and no score changes
+        /// inside the window `stable_window` gives.
+        #[test]
+        fn age_switch_is_whole_days_and_window_is_stable(
+            published in 0i64..200 * 86_400,
+            now in 0i64..200 * 86_400,
+            probe in 0i64..200 * 86_400,
+        ) {
+            let mut f = finding(Severity::High, None);
+            f.published = Some(Timestamp::from_second(published).unwrap());
+            let at = |s: i64| Timestamp::from_second(s).unwrap();
+            let whole_days = at(now).duration_since(at(published)).as_secs() / 86_400 >= AGE_DAYS;
+            proptest::prop_assert_eq!(age_counts_from(&f).is_some_and(|t| at(now) >= t), whole_days);
+            let (from, until) = stable_window([&f], at(now));
+            let inside = from.is_none_or(|t| at(probe) >= t) && until.is_none_or(|t| at(probe) < t);
+            let mut c = ctx(Reach::Internet, Criticality::High, DataClassification::Internal);
+            c.now = at(now);
+            let mut d = c;
+            d.now = at(probe);
+            if inside {
+                proptest::prop_assert_eq!(points(&f, &c), points(&f, &d));
+            }
+        }
+    }
 }
