@@ -16,6 +16,9 @@
 //! STANCE_LOAD_SERVER set, `hack/list-reports-floor.py` pages through the same reports at
 //! the operator's page size: the API server's own list time, the floor of convergence.
 //! STANCE_LOAD_LOG=DIR keeps each start's operator log (STANCE_LOG=info) there.
+//! STANCE_LOAD_FIRST_START=1 deletes the discovered image Assets before each start, so
+//! every round is a first start on the cluster (the operator then creates about 2,000
+//! Assets and writes their status while the changes are measured).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -402,6 +405,13 @@ async fn measure(
         let api: Api<AppPosture> = Api::namespaced(client.clone(), &ns);
         let clear = kube::api::Patch::Merge(json!({"status": null}));
         api.patch_status(&a.name_any(), &kube::api::PatchParams::default(), &clear).await.unwrap();
+    }
+    if std::env::var_os("STANCE_LOAD_FIRST_START").is_some() {
+        let discovered = format!("{}=true", stance_core::names::DISCOVERED_LABEL);
+        for i in 0..namespaces {
+            let api: Api<stance::api::Asset> = Api::namespaced(client.clone(), &ns_name(i));
+            api.delete_collection(&Default::default(), &ListParams::default().labels(&discovered)).await.unwrap();
+        }
     }
     let log = match std::env::var_os("STANCE_LOAD_LOG") {
         Some(dir) => {

@@ -135,7 +135,7 @@ pub async fn run(
     let ctx = Arc::new(reconcile::Context {
         client: client.clone(),
         index,
-        recorder: Recorder::new(client.clone(), reporter),
+        events: reconcile::event_publisher(Recorder::new(client.clone(), reporter), metrics.clone()),
         metrics,
         leader: writer_rx.clone(),
     });
