@@ -260,14 +260,13 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                     Step::Delete(_) => Some("delete"),
                     Step::Synced => None,
                 };
+                let unchanged_before = outcome.unchanged;
+                listing.step(&mut index, &mut observed, target.feed, target.kind, step, &mut outcome);
+                let event = if outcome.unchanged > unchanged_before { Some("unchanged") } else { event };
                 if let Some(event) = event {
                     ctx.metrics.watch_events.get_or_create(&label(event)).inc();
                 }
-                listing.step(&mut index, &mut observed, target.feed, target.kind, step, &mut outcome);
             }
-        }
-        if outcome.unchanged > 0 {
-            ctx.metrics.watch_events.get_or_create(&label("unchanged")).inc_by(outcome.unchanged as u64);
         }
         for w in &outcome.notes {
             tracing::warn!(kind = %name, origin = %w.origin, "{}", w.message);
