@@ -56,8 +56,6 @@ pub enum ReconcileError {
     Write(String, #[source] kube::Error),
     #[error("the shared index lock is poisoned (a panic while updating it); restart the operator")]
     IndexPoisoned,
-    #[error("assessing {0} failed: {1} (a bug: please report it with the operator's log)")]
-    Assess(String, String),
 }
 
 /// The next time an active exception expires (the posture changes then).
@@ -108,16 +106,10 @@ pub async fn reconcile(app: Arc<AppPosture>, ctx: Arc<Context>) -> Result<Action
     // The same conversion the watch feeding the index uses.
     let domain = App::from(&*app);
     let (namespace, name) = (domain.namespace.to_string(), domain.name.to_string());
-    // Assessed on the blocking pool: an application of thousands of findings takes tens of
-    // milliseconds, and on the async workers four of them at once stalled every other task
-    // (the sweep's writes, the watches) for as long.
-    let shared = ctx.index.clone();
-    let (mut status, next) = tokio::task::spawn_blocking(move || {
-        let index = shared.read().map_err(|_| ReconcileError::IndexPoisoned)?;
-        Ok::<_, ReconcileError>((app_status(&index, &domain, now), next_expiry(&index, now)))
-    })
-    .await
-    .map_err(|e| ReconcileError::Assess(format!("AppPosture {namespace}/{name}"), e.to_string()))??;
+    let (mut status, next) = {
+        let index = ctx.index.read().map_err(|_| ReconcileError::IndexPoisoned)?;
+        (app_status(&index, &domain, now), next_expiry(&index, now))
+    };
     let old = app.status.as_ref();
     carry_transition_times(old.map(|s| s.conditions.as_slice()).unwrap_or_default(), &mut status.conditions);
     let result = if changed(old, &status) {
