@@ -9,6 +9,16 @@
 //! from a report change to the status change (p50/p99); the operator's RSS.
 //! Sizes can be scaled down with STANCE_LOAD_DEPLOYMENTS (reports = 2 × deployments,
 //! namespaces = deployments / 20, apps = deployments / 10).
+//!
+//! Side by side: STANCE_LOAD_BIN=/tmp/before:/tmp/after runs the rounds alternately with
+//! those prebuilt operator binaries (default: target/release/stance). Before each operator
+//! start, with STANCE_LOAD_CLUSTER_DIR (the state dir of hack/local-cluster.sh) and
+//! STANCE_LOAD_SERVER set, `hack/list-reports-floor.py` pages through the same reports at
+//! the operator's page size: the API server's own list time, the floor of convergence.
+//! STANCE_LOAD_LOG=DIR keeps each start's operator log (STANCE_LOG=info) there.
+//! STANCE_LOAD_FIRST_START=1 deletes the discovered image Assets before each start, so
+//! every round is a first start on the cluster (the operator then creates about 2,000
+//! Assets and writes their status while the changes are measured).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -164,12 +174,22 @@ async fn main() {
         seed(&client, &pool, deployments, namespaces, apps).await;
     }
     let rounds: usize = std::env::var("STANCE_LOAD_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let default_bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/stance");
+    let bins: Vec<std::path::PathBuf> = match std::env::var("STANCE_LOAD_BIN") {
+        Ok(v) if !v.is_empty() => v.split(':').map(std::path::PathBuf::from).collect(),
+        _ => vec![default_bin],
+    };
     let mut results = Vec::new();
     for round in 0..rounds {
-        let r = measure(&client, &kubeconfig, round, deployments, namespaces, apps).await;
+        let bin = &bins[round % bins.len()];
+        let floor = list_floor();
+        let r = measure(&client, &kubeconfig, bin, round, deployments, namespaces, apps).await;
         println!(
-            "round {}: watches synced {:.1}s, all {apps} statuses written {:.1}s (RSS {:.0} MiB); change-to-status over {} changes p50 {:.3}s p99 {:.3}s max {:.3}s; RSS {:.0} MiB now, {:.0} MiB peak",
+            "round {} [{}] (load {}): API server list alone {}; watches synced {:.1}s, all {apps} statuses written {:.1}s (RSS {:.0} MiB); change-to-status over {} changes p50 {:.3}s p99 {:.3}s max {:.3}s; RSS {:.0} MiB now, {:.0} MiB peak",
             round + 1,
+            bin.display(),
+            loadavg(),
+            floor.as_deref().unwrap_or("not measured"),
             r.synced,
             r.converged,
             r.rss_converged,
@@ -180,7 +200,12 @@ async fn main() {
             r.rss,
             r.hwm
         );
-        for l in r.metrics.lines().filter(|l| l.starts_with("stance_operator_index_")) {
+        println!("  change-to-status latencies (s, in order): {:.3?}", r.in_order);
+        for l in r.metrics.lines().filter(|l| {
+            l.starts_with("stance_operator_index_")
+                || l.starts_with("stance_operator_watch_events_total{kind=\"VulnerabilityReport")
+                || l.starts_with("stance_operator_reconciles_total")
+        }) {
             println!("  {l}");
         }
         results.push(r);
@@ -214,6 +239,26 @@ async fn main() {
         .try_collect::<Vec<()>>()
         .await
         .ok();
+}
+
+/// The 1-minute load average.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or("?").to_string()
+}
+
+/// `hack/list-reports-floor.py` over the reports, at the operator's page size, when the
+/// cluster's state dir and server are given.
+fn list_floor() -> Option<String> {
+    let dir = std::env::var("STANCE_LOAD_CLUSTER_DIR").ok()?;
+    let server = std::env::var("STANCE_LOAD_SERVER").ok()?;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/list-reports-floor.py");
+    let page = stance::controller::targets::TARGETS
+        .iter()
+        .find(|t| t.kind == "VulnerabilityReport")
+        .map_or(25, |t| t.page_size);
+    let out =
+        std::process::Command::new("python3").arg(script).args([&server, &dir, &page.to_string()]).output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// True when an earlier `STANCE_LOAD_KEEP=1` run left the full data set in the cluster.
@@ -331,6 +376,8 @@ struct Round {
     rss_converged: f64,
     /// Sorted change-to-status latencies, seconds.
     latencies: Vec<f64>,
+    /// The same, in the order the changes were made.
+    in_order: Vec<f64>,
     rss: f64,
     hwm: f64,
     metrics: String,
@@ -344,6 +391,7 @@ fn ns_name(i: usize) -> String {
 async fn measure(
     client: &Client,
     kubeconfig: &std::ffi::OsStr,
+    bin: &std::path::Path,
     round: usize,
     deployments: usize,
     namespaces: usize,
@@ -358,16 +406,31 @@ async fn measure(
         let clear = kube::api::Patch::Merge(json!({"status": null}));
         api.patch_status(&a.name_any(), &kube::api::PatchParams::default(), &clear).await.unwrap();
     }
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/stance");
+    if std::env::var_os("STANCE_LOAD_FIRST_START").is_some() {
+        let discovered = format!("{}=true", stance_core::names::DISCOVERED_LABEL);
+        for i in 0..namespaces {
+            let api: Api<stance::api::Asset> = Api::namespaced(client.clone(), &ns_name(i));
+            api.delete_collection(&Default::default(), &ListParams::default().labels(&discovered)).await.unwrap();
+        }
+    }
+    let log = match std::env::var_os("STANCE_LOAD_LOG") {
+        Some(dir) => {
+            let path = std::path::Path::new(&dir).join(format!("operator-round-{}.log", round + 1));
+            std::process::Stdio::from(std::fs::File::create(path).expect("STANCE_LOAD_LOG: a writable directory"))
+        }
+        None => std::process::Stdio::inherit(),
+    };
+    let level = if std::env::var_os("STANCE_LOAD_LOG").is_some() { "info" } else { "warn" };
     let started_at = jiff::Timestamp::now();
     let start = Instant::now();
     let child = Operator(
-        std::process::Command::new(&bin)
+        std::process::Command::new(bin)
             .args(["operator", "--metrics-listen", "127.0.0.1:19876", "--namespace", "default", "--identity", "load"])
             .env("KUBECONFIG", kubeconfig)
-            .env("STANCE_LOG", "warn")
+            .env("STANCE_LOG", level)
+            .stderr(log)
             .spawn()
-            .expect("target/release/stance (cargo build --release)"),
+            .expect("the operator binary (cargo build --release, or STANCE_LOAD_BIN)"),
     );
     let mut synced = None;
     let converged = loop {
@@ -443,11 +506,12 @@ async fn measure(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+    let in_order = latencies.clone();
     latencies.sort_by(f64::total_cmp);
     let (rss, hwm) = rss_mib(child.0.id());
     let metrics = http_get("/metrics").await;
     drop(child);
-    Round { synced: synced.unwrap_or(converged), converged, rss_converged, latencies, rss, hwm, metrics }
+    Round { synced: synced.unwrap_or(converged), converged, rss_converged, latencies, in_order, rss, hwm, metrics }
 }
 
 /// A plain HTTP/1.0 GET on the operator's metrics port (no HTTP client dependency).

@@ -4,6 +4,10 @@
 #   STANCE_LOAD_DEPLOYMENTS=200 hack/loadtest-operator.sh   # smaller
 #   STANCE_LOAD_ROUNDS=3 (operator starts measured, medians printed; default 3)
 #   STANCE_LOAD_KEEP=1 STANCE_CLUSTER_DIR=/tmp/x hack/loadtest-operator.sh  # keep cluster + data, reuse next run
+#   STANCE_LOAD_BIN=/tmp/before:/tmp/after   # prebuilt operators, alternated round by round (no build)
+#   STANCE_LOAD_LOG=DIR                       # keep each start's operator log (info) in DIR
+# Each round first pages through the reports with hack/list-reports-floor.py (the API
+# server's own list time, printed next to the operator's convergence).
 # Starts a private local cluster (hack/local-cluster.sh) on its own ports, seeds it,
 # runs the release operator against it, prints convergence, change latency and RSS.
 set -euo pipefail
@@ -20,5 +24,6 @@ eval "$(hack/local-cluster.sh up "$STANCE_CLUSTER_DIR")"
 K=$(hack/local-cluster.sh kubectl-path)
 "$K" apply -f crds/ >/dev/null
 "$K" apply -f ../shared/fixtures/crds/trivy-operator/ >/dev/null
-cargo build --release --locked --bin stance
-STANCE_TEST_KUBECONFIG="$KUBECONFIG" cargo bench --locked --bench operator_load
+[ -n "${STANCE_LOAD_BIN:-}" ] || cargo build --release --locked --bin stance
+STANCE_LOAD_CLUSTER_DIR="$STANCE_CLUSTER_DIR" STANCE_LOAD_SERVER="https://127.0.0.1:$STANCE_APISERVER_PORT" \
+  STANCE_TEST_KUBECONFIG="$KUBECONFIG" cargo bench --locked --bench operator_load

@@ -12,7 +12,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use prometheus_client::registry::Registry;
 use stance::api::AppPosture;
 use stance::controller::metrics::ControllerMetrics;
-use stance::controller::reconcile::{Context, ReconcileError, error_policy, reconcile};
+use stance::controller::reconcile::{Context, ReconcileError, error_policy, event_publisher, reconcile};
 use stance::ingest::Loaded;
 use stance_core::index::IndexConfig;
 use tokio::sync::watch;
@@ -52,11 +52,14 @@ fn setup(leader: bool) -> (Arc<Context>, Arc<AppPosture>, ApiHandle) {
     let (_tx, rx) = watch::channel(leader);
     // Keep the sender alive for the test's duration.
     std::mem::forget(_tx);
+    let metrics = ControllerMetrics::register(&mut Registry::default());
+    let recorder =
+        Recorder::new(client.clone(), Reporter { controller: "stance".into(), instance: Some("test".into()) });
     let ctx = Arc::new(Context {
-        client: client.clone(),
+        client,
         index: Arc::new(RwLock::new(index)),
-        recorder: Recorder::new(client, Reporter { controller: "stance".into(), instance: Some("test".into()) }),
-        metrics: ControllerMetrics::register(&mut Registry::default()),
+        events: event_publisher(recorder, metrics.clone()),
+        metrics,
         leader: rx,
     });
     (ctx, app, handle)

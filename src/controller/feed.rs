@@ -58,6 +58,9 @@ pub struct Prepared {
     /// Why parts of it were refused (a report channel carrying another kind, a budget
     /// exceeded), one per refused document: counted in a metric.
     pub refusals: Vec<Refusal>,
+    /// What identifies its content ([`super::listing::fingerprint`]): an object listed
+    /// again with the same one is not applied again.
+    pub fingerprint: Option<u64>,
 }
 
 fn is_own_output(obj: &Value) -> bool {
@@ -71,6 +74,7 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value, observed: Timestamp, limits:
     let Some(key) = key_of(obj) else {
         return Prepared { problems: vec!["object without metadata.name".into()], ..Default::default() };
     };
+    let fingerprint = super::listing::fingerprint(feed, obj);
     let origin = match &key.0 {
         Some(ns) => format!("{kind} {ns}/{}", key.1),
         None => format!("{kind} {}", key.1),
@@ -78,7 +82,7 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value, observed: Timestamp, limits:
     // Stance's own PolicyReports (its guardrail results) are output, not input: reading them
     // back would turn every violation into a finding of the next round.
     if feed == Feed::Report && is_own_output(obj) {
-        return Prepared { key: Some(key), ..Default::default() };
+        return Prepared { key: Some(key), fingerprint, ..Default::default() };
     }
     let mut parsed = Vec::new();
     let mut warnings = Vec::new();
@@ -103,7 +107,7 @@ pub fn prepare(feed: Feed, kind: &str, obj: &Value, observed: Timestamp, limits:
         }
         _ => parse_object(&origin, obj, &mut parsed, &mut warnings),
     }
-    let mut out = Prepared { key: Some(key), observed: Update::of(feed, obj), ..Default::default() };
+    let mut out = Prepared { key: Some(key), observed: Update::of(feed, obj), fingerprint, ..Default::default() };
     for p in parsed {
         match p {
             Parsed::Object(o) => out.objects.push(*o),
@@ -145,6 +149,13 @@ pub fn commit(
         }
     }
     notes
+}
+
+/// Records only the status of a prepared object (its content is already in the index).
+pub fn observe(observed: &mut Observed, key: &ObjKey, p: Prepared) {
+    if let Some(update) = p.observed {
+        observed.apply(key, update);
+    }
 }
 
 /// [`prepare`] (observed now, default limits) then [`commit`]; returns the problems and

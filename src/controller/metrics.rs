@@ -18,7 +18,7 @@ pub struct KindLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventLabels {
     pub kind: String,
-    /// `apply`, `delete`, `relist`.
+    /// `apply`, `delete`, `relist`; `unchanged`: listed again or status-only, not re-applied.
     pub event: String,
 }
 

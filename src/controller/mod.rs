@@ -12,6 +12,7 @@ pub mod history;
 pub mod history_events;
 pub mod ingest_api;
 pub mod leader;
+pub mod listing;
 pub mod metrics;
 pub mod observed;
 pub mod policy_reports;
@@ -134,13 +135,12 @@ pub async fn run(
     let ctx = Arc::new(reconcile::Context {
         client: client.clone(),
         index,
-        recorder: Recorder::new(client.clone(), reporter),
+        events: reconcile::event_publisher(Recorder::new(client.clone(), reporter), metrics.clone()),
         metrics,
         leader: writer_rx.clone(),
     });
     // Re-run every AppPosture when the index changes or this replica becomes leader.
-    let index_changed =
-        futures::stream::unfold(changes_rx, |mut rx| async move { rx.changed().await.ok().map(|_| ((), rx)) });
+    let index_changed = coalesced(changes_rx, opts.debounce);
     let became_leader = futures::stream::unfold(writer_rx, |mut rx| async move {
         loop {
             rx.changed().await.ok()?;
@@ -152,7 +152,7 @@ pub async fn run(
     let trigger = futures::stream::select(index_changed, became_leader);
     let shutdown = token.clone();
     let controller = Controller::new(Api::<AppPosture>::all(client), watcher::Config::default())
-        .with_config(controller::Config::default().debounce(opts.debounce).concurrency(4))
+        .with_config(controller::Config::default().debounce(opts.debounce.min(ECHO_DEBOUNCE)).concurrency(4))
         .reconcile_all_on(trigger)
         .graceful_shutdown_on(async move { shutdown.cancelled().await })
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
@@ -176,6 +176,26 @@ pub async fn run(
     if let Some(task) = leader_task {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
+}
+
+/// The controller's own debounce: it only merges the requests of one instant (an
+/// AppPosture's watch event and an index change for it). Waiting for further index changes
+/// is [`coalesced`]'s job: the controller's debounce restarts with every request, so index
+/// changes arriving faster than it (thousands of Asset writes after a start) postponed every
+/// status write until they stopped (BENCHMARKS.md, operator load test).
+const ECHO_DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// One item per burst of index changes: `window` after the first change of a burst,
+/// whatever comes after it (those are in the same pass, or start the next burst). A
+/// change waits at most `window` before every AppPosture is re-run.
+fn coalesced(rx: channel::Receiver<u64>, window: Duration) -> impl futures::Stream<Item = ()> {
+    futures::stream::unfold(rx, move |mut rx| async move {
+        rx.changed().await.ok()?;
+        tokio::time::sleep(window).await;
+        // Changes during the window are in this pass.
+        rx.borrow_and_update();
+        Some(((), rx))
+    })
 }
 
 /// How long the controller may take to finish its reconciles after shutdown is asked.

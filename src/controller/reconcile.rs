@@ -1,6 +1,12 @@
 //! The AppPosture reconciler: assess the application with the core (pure), write the
 //! result into `status` with server-side apply, and publish Events for what is new.
 //!
+//! Events are queued and published by one task of their own ([`event_publisher`]), in the
+//! order their statuses were written: a first start announces up to ten findings for every
+//! application, and publishing them inside the reconcile made every status wait for the
+//! Events of the applications before it (2,000 Event writes before the last of 200
+//! statuses on the load-test cluster, BENCHMARKS.md).
+//!
 //! Re-triggered whenever the index changes (debounced) and at the next exception expiry,
 //! so an exception stops applying on time. Only the leader writes, and only once every
 //! watch has listed (`controller::run` gates `Context::leader` on both).
@@ -9,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -35,7 +42,8 @@ const MAX_EVENTS: usize = 10;
 pub struct Context {
     pub client: Client,
     pub index: SharedIndex,
-    pub recorder: Recorder,
+    /// Where the Events of a written status go ([`event_publisher`]).
+    pub events: EventQueue,
     pub metrics: Arc<ControllerMetrics>,
     /// True while this replica may write: it holds the leader Lease and every watch has synced.
     pub leader: watch::Receiver<bool>,
@@ -62,6 +70,29 @@ pub fn requeue_after(next: Option<Timestamp>, now: Timestamp) -> Duration {
         Some(t) => Duration::from_secs((t.duration_since(now).as_secs().max(0) + 1) as u64).min(MAX_REQUEUE),
         None => MAX_REQUEUE,
     }
+}
+
+/// Events to publish, with the object each is about.
+pub type EventQueue = tokio::sync::mpsc::Sender<(ObjectReference, Event)>;
+/// Events queued at most; a reconcile that would queue more waits (nothing is dropped).
+pub const EVENT_QUEUE: usize = 4096;
+
+/// Starts the task that publishes queued Events, in order, and counts them; it ends when
+/// every sender is dropped.
+pub fn event_publisher(recorder: Recorder, metrics: Arc<ControllerMetrics>) -> EventQueue {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(ObjectReference, Event)>(EVENT_QUEUE);
+    tokio::spawn(async move {
+        while let Some((reference, ev)) = rx.recv().await {
+            let reason = ev.reason.clone();
+            match recorder.publish(&ev, &reference).await {
+                Ok(()) => {
+                    metrics.events_published.get_or_create(&ReasonLabel { reason }).inc();
+                }
+                Err(e) => tracing::warn!(error = %e, reason, "could not publish an Event"),
+            }
+        }
+    });
+    tx
 }
 
 /// Reconciles one AppPosture.
@@ -130,11 +161,8 @@ async fn publish_events(
             action: "Assess".into(),
             secondary: None,
         };
-        match ctx.recorder.publish(&ev, &reference).await {
-            Ok(()) => {
-                ctx.metrics.events_published.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
-            }
-            Err(e) => tracing::warn!(error = %e, reason, "could not publish an Event"),
+        if ctx.events.send((reference.clone(), ev)).await.is_err() {
+            tracing::warn!(reason, "the Event publisher has stopped; Event not published");
         }
     }
     if total > MAX_EVENTS {

@@ -22,7 +22,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::feed::{self, FeedState, ObjKey};
+use super::feed::{self, ObjKey};
+use super::listing::{Listing, Outcome, Step};
 use super::metrics::{ControllerMetrics, EventLabels, KindLabel, RefusedLabels};
 use super::observed::SharedObserved;
 use super::targets::{self, TARGETS, Target};
@@ -178,9 +179,7 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
             }
         }
     });
-    let mut state = FeedState::default();
-    let mut known: HashSet<ObjKey> = HashSet::new();
-    let mut relisting: Option<HashSet<ObjKey>> = None;
+    let mut listing = Listing::default();
     loop {
         let batch = tokio::select! {
             _ = token.cancelled() => return,
@@ -220,24 +219,22 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
             changes
                 .into_iter()
                 .map(|c| match c {
-                    Change::Apply(v) => {
-                        let p = feed::prepare(feed_kind, kind, &v, observed_at, limits);
-                        (Change::Apply(Value::Null), Some(p))
-                    }
-                    other => (other, None),
+                    Change::Relist => Step::Relist,
+                    Change::Apply(v) => Step::Apply(Box::new(feed::prepare(feed_kind, kind, &v, observed_at, limits))),
+                    Change::Delete(k) => Step::Delete(k),
+                    Change::Synced => Step::Synced,
                 })
                 .collect::<Vec<_>>()
         })
         .await;
-        let prepared: Vec<(Change, Option<feed::Prepared>)> = match parsed {
+        let steps: Vec<Step> = match parsed {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(kind = %name, error = %e, "parsing a batch panicked; skipped it");
                 continue;
             }
         };
-        let mut synced_now = false;
-        let mut notes = Vec::new();
+        let mut outcome = Outcome::default();
         {
             let Ok(mut index) = ctx.index.write() else {
                 tracing::error!("index lock poisoned; stopping the watch of {name}");
@@ -246,14 +243,10 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
             // Locked after the index, as everywhere (the sweep reads both). A poisoned lock
             // only means a panic elsewhere; the statuses it holds are still a valid cache.
             let mut observed = ctx.observed.lock().unwrap_or_else(|e| e.into_inner());
-            for (change, prepared) in prepared {
-                match (change, prepared) {
-                    (Change::Relist, _) => {
-                        ctx.metrics.watch_events.get_or_create(&label("relist")).inc();
-                        relisting = Some(HashSet::new());
-                    }
-                    (Change::Apply(_), Some(p)) => {
-                        ctx.metrics.watch_events.get_or_create(&label("apply")).inc();
+            for step in steps {
+                let event = match &step {
+                    Step::Relist => Some("relist"),
+                    Step::Apply(p) => {
                         for r in &p.refusals {
                             let labels = RefusedLabels { kind: name.clone(), reason: r.as_str().into() };
                             ctx.metrics.refused_documents.get_or_create(&labels).inc();
@@ -262,42 +255,34 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                             ctx.metrics.rejected_objects.get_or_create(&kind_label).inc();
                             tracing::warn!(kind = %name, problems = ?p.problems, "could not read all of an object; skipped what was unreadable or refused");
                         }
-                        if let Some(key) = p.key.clone() {
-                            if let Some(r) = relisting.as_mut() {
-                                r.insert(key.clone());
-                            }
-                            known.insert(key);
-                        }
-                        notes.extend(feed::commit(&mut index, &mut state, &mut observed, target.feed, target.kind, p));
+                        Some("apply")
                     }
-                    (Change::Delete(key), _) => {
-                        ctx.metrics.watch_events.get_or_create(&label("delete")).inc();
-                        feed::delete(&mut index, &mut state, &mut observed, target.feed, target.kind, &key);
-                        known.remove(&key);
-                    }
-                    (Change::Synced, _) => {
-                        if let Some(seen) = relisting.take() {
-                            for stale in known.difference(&seen).cloned().collect::<Vec<_>>() {
-                                feed::delete(&mut index, &mut state, &mut observed, target.feed, target.kind, &stale);
-                            }
-                            known = seen;
-                        }
-                        synced_now = true;
-                    }
-                    (Change::Apply(_), None) => {}
+                    Step::Delete(_) => Some("delete"),
+                    Step::Synced => None,
+                };
+                let unchanged_before = outcome.unchanged;
+                listing.step(&mut index, &mut observed, target.feed, target.kind, step, &mut outcome);
+                let event = if outcome.unchanged > unchanged_before { Some("unchanged") } else { event };
+                if let Some(event) = event {
+                    ctx.metrics.watch_events.get_or_create(&label(event)).inc();
                 }
             }
         }
-        for w in &notes {
+        for w in &outcome.notes {
             tracing::warn!(kind = %name, origin = %w.origin, "{}", w.message);
         }
-        // While a list is in progress the correlated views are recomputed once, when it
-        // completes: refreshing after every page re-correlated images shared by many
-        // reports (a sidecar in every pod) once per page. Until then the index answers
-        // from the views of the previous list (or not at all: not ready at start-up).
-        if relisting.is_none() {
+        // During the first list the correlated views are computed once, when it completes:
+        // refreshing after every page re-correlated images shared by many reports (a sidecar
+        // in every pod) once per page, and nothing is served or written before. After it,
+        // what changed is correlated and announced at once, also during a re-list (whose
+        // unchanged objects change nothing).
+        if !outcome.changed && !outcome.synced {
+            continue;
+        }
+        if !listing.hold_refresh() {
             let _one_at_a_time = ctx.refresh_gate.lock().await;
             let index = ctx.index.clone();
+            let started = std::time::Instant::now();
             match tokio::task::spawn_blocking(move || refresh_shared(&index)).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
@@ -306,17 +291,22 @@ async fn watch_target(ctx: WatchContext, target: Target, ar: ApiResource, scope:
                 }
                 Err(e) => tracing::error!(kind = %name, error = %e, "refreshing the index panicked"),
             }
+            if outcome.synced {
+                tracing::info!(kind = %name, seconds = started.elapsed().as_secs_f64(), "correlated after the list");
+            }
         }
         if let Ok(index) = ctx.index.read() {
             ctx.metrics.observe_index(&index);
             ctx.changes.send_replace(index.generation());
         }
+        let synced_now = outcome.synced;
+        let known_len = listing.len();
         if synced_now {
             ctx.readiness.set(&condition(&target), true);
             // Wake the writers again: they wait for every watch to be synced (see
             // `controller::run`), which the notification of the batch above preceded.
             ctx.changes.send_modify(|_| {});
-            tracing::info!(kind = %name, objects = known.len(), "synced");
+            tracing::info!(kind = %name, objects = known_len, "synced");
         }
     }
 }
