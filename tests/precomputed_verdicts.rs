@@ -11,6 +11,7 @@
 //! images. A run is a sequence of changes and requests at times that move forward and
 //! back; at every request both indexes are asked, twice for the kept one.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -22,7 +23,8 @@ use stance_core::index::{IndexConfig, PostureIndex};
 use stance_core::ingest::Kev;
 use stance_core::ingest::kev::KevEntry;
 use stance_core::model::{Report, Workload};
-use stance_core::policy::evaluate;
+use stance_core::policy::budget::{OutOfUnits, Units};
+use stance_core::policy::{evaluate, judge_policies_within};
 
 const NOW: &str = "2026-11-27T12:00:00Z";
 const CVES: usize = 10;
@@ -223,6 +225,7 @@ fn step() -> impl Strategy<Value = Step> {
 
 /// Requests whose images had outcomes kept from an earlier request (the memo was used).
 static KEPT: AtomicUsize = AtomicUsize::new(0);
+static STOPPED: AtomicUsize = AtomicUsize::new(0);
 
 fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let mut state = State::default();
@@ -288,6 +291,17 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let expected = evaluate(&w, old.as_ref(), &fresh(&state), t);
                 prop_assert_eq!(&first, &expected, "kept outcomes changed the verdict at {}", t);
                 prop_assert_eq!(&again, &expected, "a second request with kept outcomes differs at {}", t);
+                // A run stopped by its budget (the webhook's inline slice) leaves nothing
+                // behind that changes the next verdict, and one that finishes is the verdict.
+                let units = Units(Cell::new(hours.unsigned_abs() as usize % 4));
+                match judge_policies_within(&w, old.as_ref(), &kept, t, &units) {
+                    Ok(j) => prop_assert_eq!(&j.into_verdict(), &expected, "a budgeted run differs at {}", t),
+                    Err(OutOfUnits) => {
+                        let after = evaluate(&w, old.as_ref(), &kept, t);
+                        prop_assert_eq!(&after, &expected, "a stopped run changed the next verdict at {}", t);
+                        STOPPED.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 if was_kept && !expected.violations.is_empty() {
                     KEPT.fetch_add(1, Ordering::Relaxed);
                 }
@@ -303,6 +317,7 @@ fn kept_outcomes_give_the_verdict_of_a_fresh_index() {
     runner.run(&prop::collection::vec(step(), 1..24), run).expect("verdicts agree");
     // The comparison means something only if outcomes were actually kept and reused.
     assert!(KEPT.load(Ordering::Relaxed) > 50, "only {} requests reused kept outcomes", KEPT.load(Ordering::Relaxed));
+    assert!(STOPPED.load(Ordering::Relaxed) > 50, "only {} budgeted runs stopped", STOPPED.load(Ordering::Relaxed));
 }
 
 /// Reports, policies and exceptions of the generator are all accepted: a test whose inputs

@@ -15,9 +15,15 @@ use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
 use stance::endpoints::{self, Endpoints};
 use stance::telemetry::{self, Readiness};
-use stance::webhook::{AuditRecord, Handled, HandlerOptions, ServiceOptions, Webhook, WebhookMetrics, handle};
+use stance::webhook::{
+    AuditRecord, Handled, HandlerOptions, INLINE_MAX_BODY, ServiceOptions, Slice, SliceSpent, Webhook, WebhookMetrics,
+    handle_within,
+};
 use stance_core::index::PostureIndex;
+use stance_core::policy::Budget;
 use webhook_support::*;
+
+type Evaluated = Result<Handled, SliceSpent>;
 
 struct Harness {
     webhook: Arc<Webhook>,
@@ -334,13 +340,26 @@ async fn the_audit_trail_records_denials_and_warnings_in_the_history_store() {
     assert!(warn.iter().all(|d| d["username"].as_str().unwrap().ends_with("(unverified)")), "{warn:#?}");
 }
 
-fn slow(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerOptions) -> Handled {
-    std::thread::sleep(Duration::from_millis(300));
-    handle(body, index, now, opts)
+/// 300 ms of evaluation that, like the real one, asks its budget between units of work
+/// (here every 5 ms): inline it stops at the end of its slice, on the pool it runs through.
+fn slow(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerOptions, slice: &Slice) -> Evaluated {
+    for _ in 0..60 {
+        slice.check()?;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    handle_within(body, index, now, opts, slice)
 }
 
-fn panicking(_: &[u8], _: &PostureIndex, _: Timestamp, _: &HandlerOptions) -> Handled {
+fn panicking(_: &[u8], _: &PostureIndex, _: Timestamp, _: &HandlerOptions, _: &Slice) -> Evaluated {
     panic!("evaluation bug")
+}
+
+/// An evaluation that runs past the inline slice once per review (the first, inline, run)
+/// and then answers as the handler does.
+fn slow_inline(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerOptions, slice: &Slice) -> Evaluated {
+    std::thread::sleep(Duration::from_millis(3));
+    slice.check()?;
+    handle_within(body, index, now, opts, slice)
 }
 
 #[tokio::test]
@@ -421,4 +440,105 @@ async fn the_concurrency_limit_queues_within_the_deadline() {
     assert_eq!(answers.iter().filter(|x| **x == Some(false)).count(), 1, "{a:?} {b:?}");
     assert_eq!(h.sample(r#"stance_webhook_evaluation_errors_total{reason="timeout"}"#), 1.0);
     assert_eq!(h.sample("stance_webhook_in_flight"), 0.0);
+}
+
+/// Every review of the fixtures, as the load test sends them.
+fn reviews() -> Vec<Vec<u8>> {
+    let mut all: Vec<Vec<u8>> = LOAD_TESTING.iter().map(|f| body(&fixture_json(f))).collect();
+    all.push(body(&review_of("CREATE", deployment("pay", "api", SPRING), None)));
+    all.push(body(&review_of("CREATE", deployment("shop", "web", ALPINE), None)));
+    all
+}
+
+#[tokio::test]
+async fn reviews_are_answered_inline_and_the_pool_gives_the_same_answers() {
+    let inline = harness(guarded_index(), opts(), None);
+    let pool = harness(guarded_index(), ServiceOptions { inline_slice: Duration::ZERO, ..opts() }, None);
+    let reviews = reviews();
+    for review in &reviews {
+        let a = inline.post("/validate", review.clone()).await;
+        let b = pool.post("/validate", review.clone()).await;
+        assert_eq!(a, b);
+    }
+    let n = reviews.len() as f64;
+    assert_eq!(inline.sample(r#"stance_webhook_evaluations_total{path="inline"}"#), n);
+    assert_eq!(inline.sample(r#"stance_webhook_evaluations_total{path="pool"}"#), 0.0);
+    assert_eq!(pool.sample(r#"stance_webhook_evaluations_total{path="pool"}"#), n);
+    assert_eq!(pool.sample(r#"stance_webhook_evaluations_total{path="inline"}"#), 0.0);
+    assert_eq!(
+        inline.metrics().lines().filter(|l| l.starts_with("stance_webhook_admission_requests_total")).count(),
+        3
+    );
+    assert_eq!(inline.sample("stance_webhook_in_flight"), 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluation_past_its_inline_slice_is_re_run_on_the_pool_with_the_same_answer() {
+    let o = ServiceOptions { inline_slice: Duration::from_millis(1), ..opts() };
+    let mut h = harness(guarded_index(), o, None);
+    h.webhook = Arc::new(Arc::into_inner(h.webhook).unwrap().with_evaluator(slow_inline));
+    let reference = harness(guarded_index(), opts(), None);
+    for review in reviews() {
+        assert_eq!(h.post("/validate", review.clone()).await, reference.post("/validate", review).await);
+    }
+    let n = reviews().len() as f64;
+    assert_eq!(h.sample("stance_webhook_inline_stopped_total"), n);
+    assert_eq!(h.sample(r#"stance_webhook_evaluations_total{path="pool"}"#), n);
+    assert_eq!(h.sample(r#"stance_webhook_evaluations_total{path="inline"}"#), 0.0);
+    // Counted once per review, not once per run.
+    assert_eq!(
+        h.sample(r#"stance_webhook_admission_requests_total{decision="deny",kind="Deployment",operation="CREATE"}"#),
+        reference
+            .sample(r#"stance_webhook_admission_requests_total{decision="deny",kind="Deployment",operation="CREATE"}"#)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_reviews_and_reviews_during_a_refresh_go_to_the_pool() {
+    let index = Arc::new(RwLock::new(guarded_index()));
+    let mut registry = Registry::default();
+    let metrics = WebhookMetrics::register(&mut registry);
+    let webhook = Arc::new(Webhook::new(index.clone(), metrics, None, opts()));
+    let post = |bytes: Vec<u8>| {
+        let webhook = webhook.clone();
+        async move {
+            let req = Request::post("/validate").body(Full::new(Bytes::from(bytes))).unwrap();
+            let res = call(&webhook, &Readiness::default(), req).await;
+            serde_json::from_slice::<Value>(&res.into_body().collect().await.unwrap().to_bytes()).unwrap()
+        }
+    };
+    let sample = |series: &str| {
+        telemetry::encode(&registry)
+            .lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')).map(|v| v.trim().parse().unwrap()))
+            .unwrap_or(0.0)
+    };
+    // Larger than the inline limit (an annotation pads it): the pool, same verdict.
+    let mut big = review_of("CREATE", deployment("pay", "api", SPRING), None);
+    big["request"]["object"]["metadata"]["annotations"] = json!({"padding": "x".repeat(INLINE_MAX_BODY)});
+    let answer = post(body(&big)).await;
+    assert_eq!(answer["response"]["allowed"], false, "{answer}");
+    assert_eq!(sample(r#"stance_webhook_evaluations_total{path="pool"}"#), 1.0);
+    assert_eq!(sample(r#"stance_webhook_evaluations_total{path="inline"}"#), 0.0);
+    // While a refresh holds the index, the review waits on the pool, not on the reactor.
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let index = index.clone();
+        std::thread::spawn(move || {
+            let _guard = index.write().unwrap();
+            held.send(()).unwrap();
+            released.recv().unwrap();
+        })
+    };
+    is_held.recv().unwrap();
+    let pending = tokio::spawn(post(body(&fixture_json(LOAD_TESTING[0]))));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!pending.is_finished(), "answered while the index was being written");
+    release.send(()).unwrap();
+    writer.join().unwrap();
+    let answer = pending.await.unwrap();
+    assert_eq!(answer["response"]["allowed"], true, "{answer}");
+    assert_eq!(sample(r#"stance_webhook_evaluations_total{path="pool"}"#), 2.0);
+    assert_eq!(sample(r#"stance_webhook_evaluations_total{path="inline"}"#), 0.0);
 }

@@ -9,7 +9,7 @@
 //!   [`triage`](stance_core::policy::admission::triage) — which requests are judged, on what,
 //!   and why the others are not (operation, exempt namespace, subresource, deletion,
 //!   unchanged update, controller-created; see `stance_core::policy::admission`) — then
-//!   judged by [`judge_policies`], the same verdict as `stance check` and the operator, with
+//!   judged by [`judge_policies_within`], the same verdict as `stance check` and the operator, with
 //!   only the messages the answer shows written.
 //! - Stance's GuardrailPolicies and RiskExceptions, by the index's own compilers.
 //! - Other kinds are admitted without evaluation (and said so in the [`Outcome`]).
@@ -26,7 +26,7 @@ use stance_core::ingest::FormatError;
 use stance_core::model::{ObjectRef, Workload, WorkloadKind};
 use stance_core::names::GROUP;
 use stance_core::policy::admission::{self, AdmissionFacts, Operation, Triage};
-use stance_core::policy::{Judged, Violation, judge_policies};
+use stance_core::policy::{Budget, Judged, Unlimited, Violation, judge_policies_within};
 
 /// Limits of what an answer carries.
 #[derive(Clone, Debug)]
@@ -296,9 +296,25 @@ fn operation_label(op: &str) -> &'static str {
 
 /// Answers one AdmissionReview (see the module documentation).
 pub fn handle(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerOptions) -> Handled {
+    match handle_within(body, index, now, opts, &Unlimited) {
+        Ok(h) => h,
+        Err(never) => match never {},
+    }
+}
+
+/// [`handle`] that stops with `budget`'s `Err` when the budget runs out during the
+/// guardrail evaluation (asked before each policy: [`judge_policies_within`]). The service
+/// answers inline within a small budget and re-runs a stopped review on its blocking pool.
+pub fn handle_within<B: Budget>(
+    body: &[u8],
+    index: &PostureIndex,
+    now: Timestamp,
+    opts: &HandlerOptions,
+    budget: &B,
+) -> Result<Handled, B::Exhausted> {
     let req = match envelope(body) {
         Ok(r) => r,
-        Err((reason, message)) => return bad_request(reason, message),
+        Err((reason, message)) => return Ok(bad_request(reason, message)),
     };
     let target = Target::of(&req.kind);
     let mut outcome = Outcome::new(Decision::Allow);
@@ -308,19 +324,19 @@ pub fn handle(body: &[u8], index: &PostureIndex, now: Timestamp, opts: &HandlerO
     outcome.uid = req.uid.clone();
     outcome.user = req.user_info.username.clone();
     if !matches!(outcome.operation, "CREATE" | "UPDATE") {
-        return allow_unjudged(outcome, "operation not judged");
+        return Ok(allow_unjudged(outcome, "operation not judged"));
     }
     match target {
-        Target::Workload(target) => workload(&req, target, index, now, opts, outcome),
+        Target::Workload(target) => workload(&req, target, index, now, opts, outcome, budget),
         Target::Policy => {
             let checked = stance_objects::check_policy(object_or_null(&req)).map(|()| vec![]);
-            stance_object(&req, checked, opts, outcome)
+            Ok(stance_object(&req, checked, opts, outcome))
         }
         Target::Exception => {
             let checked = stance_objects::check_exception(object_or_null(&req), now, index);
-            stance_object(&req, checked, opts, outcome)
+            Ok(stance_object(&req, checked, opts, outcome))
         }
-        Target::Other => allow_unjudged(outcome, "kind not judged"),
+        Target::Other => Ok(allow_unjudged(outcome, "kind not judged")),
     }
 }
 
@@ -397,20 +413,21 @@ fn invalid_object(mut outcome: Outcome, message: String) -> Handled {
     Handled { status: 200, body, outcome }
 }
 
-fn workload(
+fn workload<B: Budget>(
     req: &RequestIn,
     target: WorkloadTarget,
     index: &PostureIndex,
     now: Timestamp,
     opts: &HandlerOptions,
     mut outcome: Outcome,
-) -> Handled {
+    budget: &B,
+) -> Result<Handled, B::Exhausted> {
     let kind = target.kind();
     let Some(object) = req.object.as_ref().map(|o| &o.0).filter(|o| o.is_object()) else {
-        return invalid_object(
+        return Ok(invalid_object(
             outcome,
             format!("Stance cannot judge this {}: request.object is missing", target.label()),
-        );
+        ));
     };
     let namespace = req
         .namespace
@@ -422,13 +439,13 @@ fn workload(
     let operation = Operation::parse(&req.operation).unwrap_or(Operation::Connect);
     let subresource = req.sub_resource.as_deref();
     if let Some(skip) = admission::triage_request(operation, subresource, namespace, kind, index) {
-        return allow_unjudged(outcome, skip.as_str());
+        return Ok(allow_unjudged(outcome, skip.as_str()));
     }
     let w = match target.read(object, namespace) {
         Ok(w) => w,
         Err(e) => {
             let message = format!("Stance cannot read this object as a {}: {e}", target.label());
-            return invalid_object(outcome, review::truncate(&message, opts.message_limit));
+            return Ok(invalid_object(outcome, review::truncate(&message, opts.message_limit)));
         }
     };
     outcome.workload = Some(w.object_ref());
@@ -447,10 +464,10 @@ fn workload(
         old_deleting: old_value.and_then(|o| o.pointer("/metadata/deletionTimestamp")).is_some_and(|t| !t.is_null()),
     };
     let judge = match admission::triage(&facts, index) {
-        Triage::Skip(skip) => return allow_unjudged(outcome, skip.as_str()),
+        Triage::Skip(skip) => return Ok(allow_unjudged(outcome, skip.as_str())),
         Triage::Judge(j) => j,
     };
-    let judgement = judge_policies(&judge.workload, judge.old, index, now);
+    let judgement = judge_policies_within(&judge.workload, judge.old, index, now, budget)?;
     // Only the messages shown are written (a verdict can hold dozens of violations).
     let warnings = review::warnings(
         judgement.warnings().map(Judged::line),
@@ -463,7 +480,7 @@ fn workload(
         outcome.decision = if warnings.is_empty() { Decision::Allow } else { Decision::Warn };
         outcome.violations = judgement.into_violations(WORDED_VIOLATIONS);
         let body = review::render(&outcome.uid, true, StatusOut::ok(), warnings);
-        return Handled { status: 200, body, outcome };
+        return Ok(Handled { status: 200, body, outcome });
     }
     outcome.decision = Decision::Deny;
     let header = format!(
@@ -475,7 +492,7 @@ fn workload(
     // A denied request is not audited: its violations only feed the metrics.
     outcome.violations = judgement.into_violations(0);
     let body = review::render(&outcome.uid, false, StatusOut::failure(403, "Forbidden", message), warnings);
-    Handled { status: 200, body, outcome }
+    Ok(Handled { status: 200, body, outcome })
 }
 
 fn stance_object(

@@ -54,6 +54,11 @@ pub struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PathLabels {
+    pub path: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointLabels {
     pub endpoint: &'static str,
 }
@@ -74,9 +79,14 @@ pub struct WebhookMetrics {
     pub requests: Family<RequestLabels, Counter>,
     pub violations: Family<ViolationLabels, Counter>,
     pub latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
-    /// The evaluation alone (on its blocking thread, index lock included): the latency minus
-    /// waiting for a slot and a thread.
+    /// The evaluation alone (inline, or on its blocking thread; index lock included): the
+    /// latency minus waiting for a slot and a thread.
     pub evaluation: Histogram,
+    /// Evaluations finished, by where they ran: `inline` (on the thread that read the
+    /// review) or `pool` (the blocking pool).
+    pub evaluations: Family<PathLabels, Counter>,
+    /// Inline evaluations stopped at the end of their slice and re-run on the blocking pool.
+    pub inline_stopped: Counter,
     pub bad_requests: Family<ReasonLabels, Counter>,
     pub evaluation_errors: Family<ReasonLabels, Counter>,
     pub fail_open: Counter,
@@ -98,6 +108,8 @@ impl WebhookMetrics {
             violations: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             evaluation: latency_histogram(),
+            evaluations: Family::default(),
+            inline_stopped: Counter::default(),
             bad_requests: Family::default(),
             evaluation_errors: Family::default(),
             fail_open: Counter::default(),
@@ -125,13 +137,23 @@ impl WebhookMetrics {
         );
         r.register(
             "evaluation_duration_seconds",
-            "Time spent evaluating a review on its blocking thread (excludes waiting for a slot)",
+            "Time spent evaluating a review, inline or on its blocking thread (excludes waiting for a slot)",
             m.evaluation.clone(),
         );
         r.register(
             "bad_requests",
             "Requests that were not a usable AdmissionReview, by reason",
             m.bad_requests.clone(),
+        );
+        r.register(
+            "evaluations",
+            "Admission reviews evaluated, by where: inline (on the thread that read the review) or pool (the blocking pool)",
+            m.evaluations.clone(),
+        );
+        r.register(
+            "inline_stopped",
+            "Inline evaluations stopped at the end of their slice and re-run on the blocking pool",
+            m.inline_stopped.clone(),
         );
         r.register(
             "evaluation_errors",
@@ -189,6 +211,11 @@ impl WebhookMetrics {
 
     pub fn bad_request(&self, reason: &'static str) {
         self.bad_requests.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Counts a finished evaluation by where it ran (`inline` or `pool`).
+    pub fn evaluated(&self, path: &'static str) {
+        self.evaluations.get_or_create(&PathLabels { path }).inc();
     }
 
     pub fn evaluation_error(&self, reason: &'static str) {

@@ -6,8 +6,9 @@
 //! - [`review`] — the `admission.k8s.io/v1` wire format and the size caps of answers.
 //! - [`stance_objects`] — GuardrailPolicies and RiskExceptions are admitted only when the
 //!   index's own compilers accept them.
-//! - [`service`] — routes, body limit, bounded deadline-guarded evaluation on the blocking
-//!   pool, fail-open / fail-closed, metrics, the audit hand-off.
+//! - [`service`] — routes, body limit, evaluation inline within a 1 ms slice, else bounded
+//!   and deadline-guarded on the blocking pool, fail-open / fail-closed, metrics, the audit
+//!   hand-off.
 //! - [`server`] — TLS (rustls) and HTTP/1.1 + HTTP/2 (hyper) with graceful shutdown.
 //! - [`tls`], [`self_signed`] — serving certificates: files reloaded on change, or generated.
 //! - [`metrics`], [`audit`] — what the webhook reports.
@@ -33,10 +34,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use audit::{AuditRecord, AuditSender};
-pub use handler::{Decision, Handled, HandlerOptions, Outcome, handle, handle_noop};
+pub use handler::{Decision, Handled, HandlerOptions, Outcome, handle, handle_noop, handle_within};
 pub use metrics::WebhookMetrics;
 pub use server::{LISTENER_CONDITION, serve, serve_with};
-pub use service::{MAX_BODY_BYTES, ServiceOptions, Webhook};
+pub use service::{DEFAULT_INLINE_SLICE, INLINE_MAX_BODY, MAX_BODY_BYTES, ServiceOptions, Slice, SliceSpent, Webhook};
 pub use tls::{ClientIdentity, TlsSource};
 
 /// Everything [`serve`] needs to know.

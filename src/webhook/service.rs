@@ -1,11 +1,12 @@
-//! The HTTP layer around the handler: routing, the body limit, the bounded and
-//! deadline-guarded evaluation off the reactor, fail-open / fail-closed answers, metrics
-//! and the audit hand-off. Generic over the request body, so tests drive it in-process
+//! The HTTP layer around the handler: routing, the body limit, the evaluation (inline within
+//! a slice, else bounded and deadline-guarded on the blocking pool), fail-open /
+//! fail-closed answers, metrics and the audit hand-off. Generic over the request body, so tests drive it in-process
 //! with `Full<Bytes>` bodies and no socket.
 //!
 //! Serves `POST /validate` (AdmissionReview) and `POST /validate-noop` (benchmark baseline:
 //! reads the review and allows it, evaluating nothing); `crate::endpoints` routes to it.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,13 +22,58 @@ use super::metrics::WebhookMetrics;
 use super::review::{self, StatusOut};
 use super::tls::ClientIdentity;
 use stance_core::index::{PostureIndex, SharedIndex};
+use stance_core::policy::Budget;
 
 /// Largest accepted request body (Kubernetes objects are at most ~1.5 MiB in etcd; an
 /// UPDATE review carries two).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
-/// The evaluation run for `/validate` (replaceable in tests to exercise deadlines and panics).
-pub type Evaluator = fn(&[u8], &PostureIndex, Timestamp, &HandlerOptions) -> Handled;
+/// The evaluation run for `/validate` (replaceable in tests to exercise deadlines and panics):
+/// [`handler::handle_within`], which asks the [`Slice`] before each policy.
+pub type Evaluator = fn(&[u8], &PostureIndex, Timestamp, &HandlerOptions, &Slice) -> Result<Handled, SliceSpent>;
+
+/// How long a review may be evaluated on the thread that read it before it is stopped and
+/// re-run on the blocking pool. Most reviews take 50–200 µs (BENCHMARKS.md); handing each
+/// to a blocking thread cost more CPU than evaluating it.
+pub const DEFAULT_INLINE_SLICE: Duration = Duration::from_millis(1);
+
+/// Reviews larger than this go to the blocking pool at once: reading one (JSON) is work the
+/// slice does not interrupt, and this bounds it to about 0.2 ms on the reactor thread.
+pub const INLINE_MAX_BODY: usize = 64 * 1024;
+
+/// The budget of one evaluation: until an instant (inline), or none (on the blocking pool,
+/// where the deadline is guarded from outside the evaluation).
+#[derive(Copy, Clone, Debug)]
+pub struct Slice {
+    until: Option<Instant>,
+}
+
+impl Slice {
+    /// No limit.
+    pub fn unlimited() -> Slice {
+        Slice { until: None }
+    }
+
+    /// Until `until`.
+    pub fn until(until: Instant) -> Slice {
+        Slice { until: Some(until) }
+    }
+}
+
+/// The inline slice ran out: re-run the review on the blocking pool.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SliceSpent;
+
+impl Budget for Slice {
+    type Exhausted = SliceSpent;
+
+    fn check(&self) -> Result<(), SliceSpent> {
+        match self.until {
+            Some(t) if Instant::now() >= t => Err(SliceSpent),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// How the service answers.
 #[derive(Clone, Debug)]
@@ -36,8 +82,11 @@ pub struct ServiceOptions {
     pub fail_open: bool,
     /// Overall deadline per review, from the body received (including waiting for a slot).
     pub timeout: Duration,
-    /// Most evaluations running or waiting at once.
+    /// Most evaluations running or waiting at once on the blocking pool.
     pub max_in_flight: usize,
+    /// How long a review may run inline before it moves to the blocking pool
+    /// ([`DEFAULT_INLINE_SLICE`]); zero: every review goes to the pool.
+    pub inline_slice: Duration,
     /// Evaluate as of this time instead of the clock.
     pub now: Option<Timestamp>,
     pub handler: HandlerOptions,
@@ -54,6 +103,7 @@ impl Default for ServiceOptions {
             fail_open: false,
             timeout: Duration::from_millis(2000),
             max_in_flight: default_max_in_flight(),
+            inline_slice: DEFAULT_INLINE_SLICE,
             now: None,
             handler: HandlerOptions::default(),
             max_body_bytes: MAX_BODY_BYTES,
@@ -110,7 +160,7 @@ impl Webhook {
             slots: Arc::new(Semaphore::new(opts.max_in_flight.max(1))),
             handler_opts: Arc::new(opts.handler.clone()),
             opts,
-            evaluator: handler::handle,
+            evaluator: handler::handle_within,
         }
     }
 
@@ -168,12 +218,16 @@ impl Webhook {
         json(status, body)
     }
 
-    /// Runs the evaluator on the blocking pool within a slot and the deadline. The outcome
-    /// is recorded (metrics, audit hand-off) and dropped on the evaluation thread, so the
-    /// reactor only gets the answer's bytes back.
+    /// Evaluates inline within the slice ([`Webhook::evaluate_inline`]); otherwise runs the
+    /// evaluator on the blocking pool within a slot and the deadline. There the outcome is
+    /// recorded (metrics, audit hand-off) and dropped on the evaluation thread, so the reactor
+    /// only gets the answer's bytes back.
     async fn evaluate(&self, body: Bytes, caller: ClientIdentity) -> (u16, Vec<u8>) {
         let deadline = tokio::time::Instant::now() + self.opts.timeout;
         let _in_flight = InFlight::enter(&self.metrics);
+        if let Some(answer) = self.evaluate_inline(&body, caller) {
+            return answer;
+        }
         let permit = match tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned()).await {
             Ok(Ok(p)) => p,
             Ok(Err(_)) => return self.failed(Failure::Internal, &body),
@@ -191,9 +245,11 @@ impl Webhook {
             let started = Instant::now();
             // The guard lives only inside this closure: never across an await.
             let index = index.read().map_err(|_| "the posture index lock is poisoned")?;
-            let handled = evaluator(&input, &index, now, &opts);
+            let handled = evaluator(&input, &index, now, &opts, &Slice::unlimited());
             drop(index);
+            let Ok(handled) = handled else { return Err("an unlimited evaluation reported running out of time") };
             recorder.metrics.evaluation.observe(started.elapsed().as_secs_f64());
+            recorder.metrics.evaluated("pool");
             Ok::<_, &'static str>(recorder.finish(handled, now, caller))
         });
         match tokio::time::timeout_at(deadline, task).await {
@@ -207,6 +263,44 @@ impl Webhook {
                 self.failed(if join.is_panic() { Failure::Panic } else { Failure::Internal }, &body)
             }
             Err(_) => self.failed(Failure::Timeout, &body),
+        }
+    }
+
+    /// Evaluates on this (reactor) thread, within [`ServiceOptions::inline_slice`]: no
+    /// hand-off to another thread, which cost more than a typical evaluation. `None` when the
+    /// review must go to the blocking pool instead: inline evaluation is off, the body is
+    /// larger than [`INLINE_MAX_BODY`], a refresh holds the index (waiting for it would
+    /// block the reactor), or the slice ran out (counted; evaluation is pure, so the re-run
+    /// gives the same answer and the stopped run leaves nothing behind). A panic is answered
+    /// here, as on the pool.
+    fn evaluate_inline(&self, body: &[u8], caller: ClientIdentity) -> Option<(u16, Vec<u8>)> {
+        if self.opts.inline_slice.is_zero() || body.len() > INLINE_MAX_BODY {
+            return None;
+        }
+        // Poisoned too: the pool path reports it.
+        let index = self.index.try_read().ok()?;
+        let now = self.now();
+        let started = Instant::now();
+        let slice = Slice::until(started + self.opts.inline_slice);
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            (self.evaluator)(body, &index, now, &self.handler_opts, &slice)
+        }));
+        drop(index);
+        match run {
+            Ok(Ok(handled)) => {
+                self.metrics.evaluation.observe(started.elapsed().as_secs_f64());
+                self.metrics.evaluated("inline");
+                let recorder = Recorder { metrics: self.metrics.clone(), audit: self.audit.clone() };
+                Some(recorder.finish(handled, now, caller))
+            }
+            Ok(Err(SliceSpent)) => {
+                self.metrics.inline_stopped.inc();
+                None
+            }
+            Err(_) => {
+                tracing::error!("evaluation panicked");
+                Some(self.failed(Failure::Panic, body))
+            }
         }
     }
 

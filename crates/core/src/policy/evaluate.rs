@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::budget::{Budget, Unlimited};
 use super::context::{ImageCtx, Subject};
 use super::judgement::{Judged, Judgement};
 use super::precomputed;
@@ -44,6 +45,21 @@ pub fn judge_policies<'a>(
     index: &'a PostureIndex,
     now: Timestamp,
 ) -> Judgement<'a> {
+    match judge_policies_within(w, old, index, now, &Unlimited) {
+        Ok(j) => j,
+        Err(never) => match never {},
+    }
+}
+
+/// [`judge_policies`] that asks `budget` before each applicable policy and stops with its
+/// `Err` when it runs out (nothing is kept from a stopped run; run it again to judge).
+pub fn judge_policies_within<'a, B: Budget>(
+    w: &'a Workload,
+    old: Option<&'a Workload>,
+    index: &'a PostureIndex,
+    now: Timestamp,
+    budget: &B,
+) -> Result<Judgement<'a>, B::Exhausted> {
     let subject = Subject::new(w, index, now);
     let exceptions: Vec<&Exception> = index.exceptions().filter_map(|e| e.active(now)).collect();
     let expired: Vec<&Exception> = index
@@ -58,6 +74,7 @@ pub fn judge_policies<'a>(
         if !applies(policy, &subject) {
             continue;
         }
+        budget.check()?;
         let trusted = |list: &[&'a Exception]| -> Vec<&'a Exception> {
             list.iter()
                 .copied()
@@ -80,7 +97,7 @@ pub fn judge_policies<'a>(
         }
         judged.extend(found);
     }
-    Judgement { judged, exempt: None, context: subject.overridden.clone() }
+    Ok(Judgement { judged, exempt: None, context: subject.overridden.clone() })
 }
 
 /// True when the policy's `match` selects the subject (every given criterion must hold).

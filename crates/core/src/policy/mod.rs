@@ -4,6 +4,7 @@
 //! [`judge_policies`] / [`evaluate`].
 
 pub mod admission;
+pub mod budget;
 pub mod context;
 pub mod evaluate;
 pub mod judgement;
@@ -12,6 +13,7 @@ pub mod rules;
 pub mod verdict;
 
 pub use admission::{AdmissionFacts, Operation, Skip, Triage, triage};
-pub use evaluate::{evaluate, judge, judge_policies};
+pub use budget::{Budget, Unlimited};
+pub use evaluate::{evaluate, judge, judge_policies, judge_policies_within};
 pub use judgement::{Judged, Judgement};
 pub use verdict::{Effect, Verdict, Violation};
