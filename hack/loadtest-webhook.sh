@@ -147,23 +147,32 @@ quantile() { # q before-file after-file
     }' "$2" "$3"
 }
 
+# CPU time the server has used so far, in clock ticks (user + system, /proc/PID/stat).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+TICK=$(getconf CLK_TCK)
+
 # One timed run: endpoint, connections, seconds →
-# "rps client-p50 client-p99 client-p99.9 server-p50 server-p99 eval-p50 eval-p99 errors" (µs)
+# "rps client-p50 client-p99 client-p99.9 server-p50 server-p99 eval-p50 eval-p99 cpu-per-review errors"
+# (µs). The server's CPU per review does not depend on how the two CPUs were shared with wrk
+# and other work, which the throughput does.
 run() {
-  local ep=$1 conns=$2 secs=$3 out req dur
+  local ep=$1 conns=$2 secs=$3 out req dur c0 c1
   scrape "$ep" >"$WORK/before"
   scrape evaluation >"$WORK/before-eval"
+  c0=$(cpu_ticks)
   out=$(wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 5s -s "$WORK/post.lua" "https://$ADDR/$ep" -- "${BODIES[@]}" | grep '^RESULT')
+  c1=$(cpu_ticks)
   scrape "$ep" >"$WORK/after"
   scrape evaluation >"$WORK/after-eval"
   req=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$out")
   dur=$(sed -E 's/.*duration_us=([0-9]+).*/\1/' <<<"$out")
-  printf '%s %s %s %s %s %s %s %s %s\n' \
+  printf '%s %s %s %s %s %s %s %s %s %s\n' \
     "$(awk -v r="$req" -v d="$dur" 'BEGIN { printf "%.0f", r / (d / 1e6) }')" \
     "$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$out")" "$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$out")" \
     "$(sed -E 's/.*p999_us=([0-9]+).*/\1/' <<<"$out")" \
     "$(quantile 0.5 "$WORK/before" "$WORK/after")" "$(quantile 0.99 "$WORK/before" "$WORK/after")" \
     "$(quantile 0.5 "$WORK/before-eval" "$WORK/after-eval")" "$(quantile 0.99 "$WORK/before-eval" "$WORK/after-eval")" \
+    "$(awk -v t=$((c1 - c0)) -v hz="$TICK" -v r="$req" 'BEGIN { printf "%.0f", r ? t * 1e6 / hz / r : 0 }')" \
     "$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$out")"
 }
 
@@ -183,7 +192,7 @@ for round in $(seq 1 "$ROUNDS"); do
       light-*) r=$(run "${ep#light-}" "$LIGHT" "$DURATION") ;;
       *) r=$(run "$ep" "$CONNECTIONS" "$DURATION") ;;
     esac
-    log "round $round $ep: rps, client p50 p99 p99.9, server p50 p99, evaluation p50 p99 (µs), errors = $r"
+    log "round $round $ep: rps, client p50 p99 p99.9, server p50 p99, evaluation p50 p99, server CPU per review (µs), errors = $r"
     echo "$ep $r" >>"$WORK/results"
   done
 done
@@ -195,9 +204,10 @@ RATIO=$(awk -v a="$V_RPS" -v b="$N_RPS" 'BEGIN { printf "%.2f", a / b }')
 DECISIONS=$(curl --noproxy '*' -s "$METRICS" | grep '^stance_webhook_admission_requests_total' | sed 's/stance_webhook_admission_requests_total//' | tr '\n' ' ')
 
 row() { # label key
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(col "$2" 2)" "$(col "$2" 3)" "$(col "$2" 4)" \
-    "$(col "$2" 5)" "$(col "$2" 6)" "$(col "$2" 7)" "$(col "$2" 8)" "$(col "$2" 9)"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(col "$2" 2)" "$(col "$2" 3)" "$(col "$2" 4)" \
+    "$(col "$2" 5)" "$(col "$2" 6)" "$(col "$2" 7)" "$(col "$2" 8)" "$(col "$2" 9)" "$(col "$2" 10)"
 }
+V_CPU=$(col validate 10); N_CPU=$(col validate-noop 10)
 cat <<EOF
 
 ## Load test result ($(date -u +%Y-%m-%dT%H:%MZ))
@@ -206,14 +216,15 @@ Machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 
 State: $(field findings) correlated findings over $(field artifacts) images, $(field policies) policies (+ KEV catalog); ready in $(elapsed) s
 Load: wrk $(wrk --version 2>&1 | head -1 | awk '{ print $2 }'), $THREADS thread(s), HTTPS keep-alive, ${#BODIES[@]} reviews in rotation, $ROUNDS × ${DURATION} s per row (medians)
 
-| endpoint, connections | reviews/s | client p50 µs | client p99 µs | client p99.9 µs | server p50 µs | server p99 µs | evaluation p50 µs | evaluation p99 µs |
-|---|---|---|---|---|---|---|---|---|
+| endpoint, connections | reviews/s | client p50 µs | client p99 µs | client p99.9 µs | server p50 µs | server p99 µs | evaluation p50 µs | evaluation p99 µs | server CPU µs per review |
+|---|---|---|---|---|---|---|---|---|---|
 $(row "POST /validate, $CONNECTIONS" validate)
 $(row "POST /validate-noop (baseline), $CONNECTIONS" validate-noop)
 $(row "POST /validate, $LIGHT" light-validate)
 $(row "POST /validate-noop (baseline), $LIGHT" light-validate-noop)
 
 /validate ÷ noop throughput at saturation: $RATIO
+/validate ÷ noop server CPU per review at saturation: $(awk -v a="$V_CPU" -v b="$N_CPU" 'BEGIN { printf "%.2f", b ? a / b : 0 }') (reviews per CPU-second: $(awk -v a="$V_CPU" 'BEGIN { printf "%.0f", a ? 1e6 / a : 0 }') vs $(awk -v b="$N_CPU" 'BEGIN { printf "%.0f", b ? 1e6 / b : 0 }'))
 Server memory: VmRSS $RSS_LOADED MiB after loading, $(rss VmRSS) MiB after the load; peak VmHWM $(rss VmHWM) MiB
 Errors (connect/read/write/status/timeout, all runs): $(awk '{ s += $NF } END { print s + 0 }' "$WORK/results")
 Decisions: $DECISIONS

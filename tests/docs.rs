@@ -86,6 +86,7 @@ fn exposed_metrics() -> std::collections::BTreeMap<String, (String, BTreeSet<Str
     wh.observe_latency("validate", 0.001);
     wh.bad_request("invalid_json");
     wh.evaluation_error("timeout");
+    wh.evaluated("inline");
 
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
