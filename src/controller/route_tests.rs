@@ -102,7 +102,7 @@ async fn a_pass_re_runs_the_apps_a_change_reaches_and_all_of_them_on_everything(
         idx.apply_report("image-2", report(2));
     });
     assert_eq!(asked(&mut some).await, Vec::<String>::new());
-    assert!(all.try_next().is_err(), "nothing re-run before writing");
+    assert!(all.try_recv().is_err(), "nothing re-run before writing");
     // ...and becoming the writer re-runs every application.
     writer_tx.send_replace(true);
     assert_eq!(tokio::time::timeout(Duration::from_secs(5), all.next()).await.ok().flatten(), Some(()));
@@ -114,7 +114,7 @@ async fn a_pass_re_runs_the_apps_a_change_reaches_and_all_of_them_on_everything(
     let mut got = asked(&mut some).await;
     got.sort();
     assert_eq!(got, vec!["a/web".to_string(), "b/api".to_string()]);
-    assert!(all.try_next().is_err());
+    assert!(all.try_recv().is_err());
 
     // A GuardrailPolicy reaches every application.
     change(&index, &changes_tx, |idx| {
