@@ -1,8 +1,8 @@
 //! The operator: watches feed the shared index; reconcilers write status from it.
 //!
 //! - [`watch`]: every watched kind → the index (relist = reset; optional kinds rediscovered).
-//! - [`reconcile`]: AppPosture status, via kube-runtime's `Controller`, re-run on index
-//!   changes (debounced) and at exception expiry.
+//! - [`reconcile`]: AppPosture status, via kube-runtime's `Controller`, re-run for the
+//!   applications index changes reach (coalesced; [`route_changes`]) and at exception expiry.
 //! - [`sweep`]: discovered image Assets; Asset, GuardrailPolicy and RiskException status.
 //! - [`leader`]: only the Lease holder writes; every replica keeps its index warm.
 
@@ -31,6 +31,7 @@ use kube::Client;
 use kube::api::Api;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use tokio::sync::watch as channel;
 use tokio_util::sync::CancellationToken;
@@ -38,7 +39,7 @@ use tokio_util::sync::CancellationToken;
 use self::metrics::ControllerMetrics;
 use crate::api::AppPosture;
 use crate::telemetry::Readiness;
-use stance_core::index::{SharedIndex, refresh_shared};
+use stance_core::index::{Affected, SharedIndex, refresh_shared};
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -134,26 +135,28 @@ pub async fn run(
     let reporter = Reporter { controller: "stance".into(), instance: Some(opts.identity.clone()) };
     let ctx = Arc::new(reconcile::Context {
         client: client.clone(),
-        index,
+        index: index.clone(),
         events: reconcile::event_publisher(Recorder::new(client.clone(), reporter), metrics.clone()),
         metrics,
         leader: writer_rx.clone(),
     });
-    // Re-run every AppPosture when the index changes or this replica becomes leader.
-    let index_changed = coalesced(changes_rx, opts.debounce);
-    let became_leader = futures::stream::unfold(writer_rx, |mut rx| async move {
-        loop {
-            rx.changed().await.ok()?;
-            if *rx.borrow() {
-                return Some(((), rx));
-            }
-        }
-    });
-    let trigger = futures::stream::select(index_changed, became_leader);
+    // Re-run the AppPostures a burst of index changes reaches (every one when it reaches
+    // everything, and when this replica becomes the writer).
+    let (all_tx, all_rx) = futures::channel::mpsc::unbounded();
+    let (some_tx, some_rx) = futures::channel::mpsc::unbounded();
+    tokio::spawn(route_changes(
+        index.clone(),
+        changes_rx,
+        writer_rx,
+        opts.debounce,
+        Rerun { all: all_tx, some: some_tx },
+        token.clone(),
+    ));
     let shutdown = token.clone();
     let controller = Controller::new(Api::<AppPosture>::all(client), watcher::Config::default())
         .with_config(controller::Config::default().debounce(opts.debounce.min(ECHO_DEBOUNCE)).concurrency(4))
-        .reconcile_all_on(trigger)
+        .reconcile_all_on(all_rx)
+        .reconcile_on(some_rx)
         .graceful_shutdown_on(async move { shutdown.cancelled().await })
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(|res| async move {
@@ -180,22 +183,95 @@ pub async fn run(
 
 /// The controller's own debounce: it only merges the requests of one instant (an
 /// AppPosture's watch event and an index change for it). Waiting for further index changes
-/// is [`coalesced`]'s job: the controller's debounce restarts with every request, so index
+/// is [`route_changes`]'s job: the controller's debounce restarts with every request, so index
 /// changes arriving faster than it (thousands of Asset writes after a start) postponed every
 /// status write until they stopped (BENCHMARKS.md, operator load test).
 const ECHO_DEBOUNCE: Duration = Duration::from_millis(100);
 
-/// One item per burst of index changes: `window` after the first change of a burst,
-/// whatever comes after it (those are in the same pass, or start the next burst). A
-/// change waits at most `window` before every AppPosture is re-run.
-fn coalesced(rx: channel::Receiver<u64>, window: Duration) -> impl futures::Stream<Item = ()> {
-    futures::stream::unfold(rx, move |mut rx| async move {
-        rx.changed().await.ok()?;
-        tokio::time::sleep(window).await;
-        // Changes during the window are in this pass.
-        rx.borrow_and_update();
-        Some(((), rx))
-    })
+/// Where [`route_changes`] sends what to re-run.
+struct Rerun {
+    /// Every AppPosture.
+    all: futures::channel::mpsc::UnboundedSender<()>,
+    /// These AppPostures.
+    some: futures::channel::mpsc::UnboundedSender<ObjectRef<AppPosture>>,
+}
+
+/// Turns index changes into AppPosture re-runs, one pass per burst: `window` after the
+/// first change of a burst, whatever comes after it (those are in the same pass, or start
+/// the next one), so a change waits at most `window`. A pass re-runs only the applications
+/// the changes since the last pass reach, most critical first (the core decides which:
+/// `PostureIndex::apps_touched`); every one when they reach everything and when this
+/// replica becomes the writer. Before it is the writer, nothing is re-run (nothing would
+/// be written).
+async fn route_changes(
+    index: SharedIndex,
+    mut changes: channel::Receiver<u64>,
+    mut writer: channel::Receiver<bool>,
+    window: Duration,
+    rerun: Rerun,
+    token: CancellationToken,
+) {
+    let mut seen = 0u64;
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            r = writer.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                if *writer.borrow_and_update() {
+                    // Read before re-running: what changes after is the next pass's.
+                    let Ok(idx) = index.read() else { return };
+                    seen = idx.generation();
+                    drop(idx);
+                    if rerun.all.unbounded_send(()).is_err() {
+                        return;
+                    }
+                }
+            }
+            r = changes.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                tokio::time::sleep(window).await;
+                // Changes during the window are in this pass.
+                changes.borrow_and_update();
+                let writing = *writer.borrow();
+                let pass = {
+                    let Ok(idx) = index.read() else {
+                        tracing::error!("the index lock is poisoned; AppPostures are no longer re-run on changes");
+                        return;
+                    };
+                    let touched = idx.touched_since(seen);
+                    seen = idx.generation();
+                    if !writing {
+                        continue;
+                    }
+                    match idx.apps_touched(&touched) {
+                        Affected::All => None,
+                        Affected::Apps(apps) => Some(
+                            apps.iter()
+                                .map(|a| ObjectRef::<AppPosture>::new(&a.name).within(&a.namespace))
+                                .collect::<Vec<_>>(),
+                        ),
+                    }
+                };
+                let sent = match pass {
+                    None => {
+                        tracing::debug!("index changes reach every application");
+                        rerun.all.unbounded_send(()).is_ok()
+                    }
+                    Some(apps) => {
+                        tracing::debug!(apps = apps.len(), "index changes reach these applications");
+                        apps.into_iter().all(|a| rerun.some.unbounded_send(a).is_ok())
+                    }
+                };
+                if !sent {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// How long the controller may take to finish its reconciles after shutdown is asked.
@@ -260,3 +336,7 @@ async fn feeds(paths: Vec<PathBuf>, index: SharedIndex, changes: channel::Sender
         }
     }
 }
+
+#[cfg(test)]
+#[path = "route_tests.rs"]
+mod route_tests;

@@ -150,6 +150,7 @@ impl PostureIndex {
         if let Some(s) = &stored.subject {
             self.reports_by_subject.entry(s.clone()).or_default().insert(id.clone());
         }
+        self.touch_report(&stored);
         self.reports.insert(id, stored);
         for k in keys {
             self.mark_dirty(k);
@@ -169,6 +170,7 @@ impl PostureIndex {
             self.mark_all_dirty();
         }
         self.strings.released(old.by_artifact.values().map(Vec::len).sum());
+        self.touch_report(&old);
         for k in old.artifacts.keys() {
             if let Some(set) = self.reports_by_key.get_mut(k) {
                 set.remove(id);
@@ -203,6 +205,24 @@ impl PostureIndex {
 
     /// Points a tag at the digest its greatest claim names (or at nothing), marking what
     /// moved for recomputation.
+    /// Notes the namespaces a report reaches beyond its artifacts' keys: those of the
+    /// objects it names (an application covers the objects of its workloads) and of its
+    /// subject (reports attributed to an application or its Asset belong to it).
+    fn touch_report(&mut self, r: &StoredReport) {
+        let namespaces: Vec<Arc<str>> = r
+            .artifacts
+            .values()
+            .filter_map(|a| match a {
+                Artifact::Object(o) => o.namespace.clone(),
+                _ => None,
+            })
+            .chain(r.subject.as_ref().and_then(|s| s.namespace.clone()))
+            .collect();
+        for ns in namespaces {
+            self.touched(super::Touch::Namespace(ns));
+        }
+    }
+
     fn settle_tag(&mut self, tag: &super::ImageKey) {
         let winner = self.tag_claims.get(tag).and_then(BTreeMap::last_key_value).map(|((_, d), _)| d.clone());
         let current = self.tag_digest.get(tag).cloned();

@@ -20,6 +20,7 @@
 //! - [`exposure`]: which Services and routes reach a set of workloads.
 //! - [`correlate`], [`interner`], [`packages`]: merging reports, sharing strings, package lookups.
 
+pub mod changes;
 pub mod context;
 pub mod correlate;
 pub mod evidence;
@@ -31,6 +32,7 @@ pub mod refresh;
 pub mod topology;
 pub mod trust;
 
+pub use changes::{Affected, Touch, Touched};
 pub use object::{ExceptionEntry, KubeObject, PolicyEntry};
 pub use refresh::{Poisoned, RefreshInput, RefreshPlan, refresh_shared};
 pub use trust::TrustConfig;
@@ -221,6 +223,8 @@ pub struct PostureIndex {
     topology_dirty: FxHashSet<Arc<str>>,
     exposure: FxHashMap<NsName, Arc<Detected>>,
     generation: u64,
+    /// What the recent changes touched ([`changes`]).
+    changes: changes::ChangeLog,
     /// Remediation lifecycles (first-seen dates) set by the history task, if any.
     ledger: Option<Arc<crate::lifecycle::Ledger>>,
     /// The trusted VEX documents, applied to every artifact's findings on refresh.
@@ -233,7 +237,8 @@ impl PostureIndex {
         PostureIndex { config, ..Default::default() }
     }
 
-    /// Increases on every change; readers can tell whether anything moved.
+    /// Increases on every change (and when a refresh swaps in what changed); readers can
+    /// tell whether anything moved, and ask what ([`touched_since`](Self::touched_since)).
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -291,7 +296,7 @@ impl PostureIndex {
                 }
             }
         }
-        self.generation += 1;
+        self.touch(Touch::Everything);
         let g = self.generation;
         self.dirty.extend(self.reports_by_key.keys().map(|k| (k.clone(), g)));
     }
@@ -299,7 +304,7 @@ impl PostureIndex {
     /// Marks every artifact for recomputation (a VEX document came or went: it may decide
     /// findings anywhere).
     fn mark_all_dirty(&mut self) {
-        self.generation += 1;
+        self.touch(Touch::Everything);
         let g = self.generation;
         self.dirty.extend(self.reports_by_key.keys().map(|k| (k.clone(), g)));
     }
@@ -311,6 +316,7 @@ impl PostureIndex {
 
     /// Marks a raw artifact key for recomputation at the current generation.
     fn mark_dirty(&mut self, key: ArtifactKey) {
+        self.touched(Touch::Artifact(key.clone()));
         self.dirty.insert(key, self.generation);
     }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rustc_hash::FxHashSet;
 
+use super::changes::Touch;
 use super::correlate::{Identities, correlate_shared};
 use super::packages::PackageIndex;
 use super::{ArtifactPosture, PostureIndex, SharedIndex, completeness};
@@ -156,8 +157,11 @@ impl PostureIndex {
     }
 
     /// Swaps in a plan's views (unless a newer plan was applied since) and recomputes
-    /// the exposure of changed namespaces.
+    /// the exposure of changed namespaces. When it swapped in anything, that is a change
+    /// of its own: the generation moves and what it touched is recorded, so a reader that
+    /// asked what changed before the swap learns of it ([`super::changes`]).
     pub fn apply_refresh(&mut self, plan: RefreshPlan) {
+        let mut touches = Vec::new();
         if plan.generation >= self.refreshed {
             self.refreshed = plan.generation;
             for (k, stamp) in plan.dirty {
@@ -166,6 +170,7 @@ impl PostureIndex {
                 }
             }
             for k in plan.stale {
+                touches.push(Touch::Artifact(k.clone()));
                 // A tag that now maps to a digest: its findings live under the digest.
                 let old = self.artifacts.remove(&k);
                 let old_views = self.views.remove(&k);
@@ -176,12 +181,20 @@ impl PostureIndex {
                 self.unlink_artifact(&k, artifact.as_ref());
             }
             for (k, computed) in plan.results {
+                touches.push(Touch::Artifact(k.clone()));
                 self.swap(k, computed);
             }
         }
         let namespaces: Vec<Arc<str>> = self.topology_dirty.drain().collect();
         for ns in namespaces {
             self.recompute_exposure(&ns);
+            touches.push(Touch::Namespace(ns));
+        }
+        if !touches.is_empty() {
+            self.generation += 1;
+            for t in touches {
+                self.touched(t);
+            }
         }
     }
 

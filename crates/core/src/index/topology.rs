@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
+use super::changes::Touch;
 use super::exposure::{self, Detected};
 use super::object::{ExceptionEntry, KubeObject, PolicyEntry};
 use super::{NsName, PostureIndex};
@@ -16,6 +17,15 @@ use crate::model::{
     Workload, WorkloadKind,
 };
 use crate::selector;
+
+/// What an application claims beyond its workloads ([`PostureIndex::app_claims`]).
+#[derive(Debug, Default)]
+pub struct Claims {
+    /// Resolved artifact keys, with or without a posture in the index.
+    pub keys: FxHashSet<ArtifactKey>,
+    /// Image repositories (`registry/repository`) its declared image Assets name.
+    pub image_names: Vec<String>,
+}
 
 impl PostureIndex {
     // ---- Kubernetes objects ------------------------------------------------------------
@@ -37,7 +47,7 @@ impl PostureIndex {
 
     /// Adds or replaces a workload (by kind, namespace and name).
     pub fn apply_workload(&mut self, w: Workload) {
-        self.topology_dirty.insert(w.namespace.clone());
+        self.topology_changed(w.namespace.clone());
         self.workloads.entry(w.namespace.clone()).or_default().insert((w.kind, w.name.clone()), Arc::new(w));
         self.generation += 1;
     }
@@ -47,13 +57,13 @@ impl PostureIndex {
         if let Some(m) = self.workloads.get_mut(namespace) {
             m.remove(&(kind, Arc::from(name)));
         }
-        self.topology_dirty.insert(Arc::from(namespace));
+        self.topology_changed(Arc::from(namespace));
         self.generation += 1;
     }
 
     /// Adds or replaces a Service.
     pub fn apply_service(&mut self, s: Service) {
-        self.topology_dirty.insert(s.namespace.clone());
+        self.topology_changed(s.namespace.clone());
         self.services.entry(s.namespace.clone()).or_default().insert(s.name.clone(), s);
         self.generation += 1;
     }
@@ -63,16 +73,16 @@ impl PostureIndex {
         if let Some(m) = self.services.get_mut(namespace) {
             m.remove(name);
         }
-        self.topology_dirty.insert(Arc::from(namespace));
+        self.topology_changed(Arc::from(namespace));
         self.generation += 1;
     }
 
     /// Adds or replaces an Ingress or HTTPRoute.
     pub fn apply_route(&mut self, r: Route) {
         for (ns, _) in &r.backends {
-            self.topology_dirty.insert(ns.clone());
+            self.topology_changed(ns.clone());
         }
-        self.topology_dirty.insert(r.namespace.clone());
+        self.topology_changed(r.namespace.clone());
         self.routes.insert((r.kind.clone(), r.namespace.clone(), r.name.clone()), r);
         self.generation += 1;
     }
@@ -81,18 +91,18 @@ impl PostureIndex {
     pub fn delete_route(&mut self, kind: &str, namespace: &str, name: &str) {
         if let Some(r) = self.routes.remove(&(Arc::from(kind), Arc::from(namespace), Arc::from(name))) {
             for (ns, _) in &r.backends {
-                self.topology_dirty.insert(ns.clone());
+                self.topology_changed(ns.clone());
             }
         }
-        self.topology_dirty.insert(Arc::from(namespace));
+        self.topology_changed(Arc::from(namespace));
         self.generation += 1;
     }
 
     /// Adds or replaces a Gateway API ReferenceGrant.
     pub fn apply_reference_grant(&mut self, g: ReferenceGrant) {
-        self.topology_dirty.insert(g.namespace.clone());
+        self.topology_changed(g.namespace.clone());
         for f in &g.from {
-            self.topology_dirty.insert(f.namespace.clone());
+            self.topology_changed(f.namespace.clone());
         }
         self.grants.insert((g.namespace.clone(), g.name.clone()), g);
         self.generation += 1;
@@ -102,10 +112,10 @@ impl PostureIndex {
     pub fn delete_reference_grant(&mut self, namespace: &str, name: &str) {
         if let Some(g) = self.grants.remove(&(Arc::from(namespace), Arc::from(name))) {
             for f in &g.from {
-                self.topology_dirty.insert(f.namespace.clone());
+                self.topology_changed(f.namespace.clone());
             }
         }
-        self.topology_dirty.insert(Arc::from(namespace));
+        self.topology_changed(Arc::from(namespace));
         self.generation += 1;
     }
 
@@ -134,20 +144,21 @@ impl PostureIndex {
 
     /// Adds or replaces a namespace and its labels.
     pub fn apply_namespace(&mut self, n: Namespace) {
+        let name = n.name.clone();
         self.namespaces.insert(n.name.clone(), n);
-        self.generation += 1;
+        self.touch(Touch::Namespace(name));
     }
 
     /// Removes a namespace (no-op when unknown).
     pub fn delete_namespace(&mut self, name: &str) {
         self.namespaces.remove(name);
-        self.generation += 1;
+        self.touch(Touch::Namespace(Arc::from(name)));
     }
 
     /// Adds or replaces an application.
     pub fn apply_app(&mut self, a: App) {
         let key = (a.namespace.clone(), a.name.clone());
-        self.topology_dirty.insert(key.0.clone());
+        self.topology_changed(key.0.clone());
         self.apps.insert(key, Arc::new(a));
         self.generation += 1;
     }
@@ -157,33 +168,56 @@ impl PostureIndex {
         let key: NsName = (Arc::from(namespace), Arc::from(name));
         self.apps.remove(&key);
         self.exposure.remove(&key);
-        self.generation += 1;
+        self.touch(Touch::Namespace(key.0));
     }
 
-    /// Adds or replaces an asset.
+    /// Adds or replaces an asset. The same Asset again is no change at all; Stance's own
+    /// discovered image Asset changes no application ([`Self::asset_reaches_apps`]).
     pub fn apply_asset(&mut self, a: Asset) {
         let key = (a.namespace.clone(), a.name.clone());
-        self.assets.insert(key, Arc::new(a));
-        self.generation += 1;
+        let old = self.assets.get(&key).cloned();
+        if old.as_deref() == Some(&a) {
+            return;
+        }
+        let reaches = self.asset_reaches_apps(&a) || old.as_deref().is_some_and(|o| self.asset_reaches_apps(o));
+        self.assets.insert(key.clone(), Arc::new(a));
+        if reaches {
+            self.touch(Touch::Namespace(key.0));
+        } else {
+            // The sweep still writes the new Asset's status.
+            self.generation += 1;
+        }
     }
 
     /// Removes an asset (no-op when unknown).
     pub fn delete_asset(&mut self, namespace: &str, name: &str) {
-        self.assets.remove(&(Arc::from(namespace), Arc::from(name)));
-        self.generation += 1;
+        let Some(old) = self.assets.remove(&(Arc::from(namespace), Arc::from(name))) else { return };
+        if self.asset_reaches_apps(&old) {
+            self.touch(Touch::Namespace(old.namespace.clone()));
+        } else {
+            self.generation += 1;
+        }
+    }
+
+    /// True when an Asset can change what an application of its namespace covers
+    /// ([`Self::app_claims`]): every Asset but a discovered image one (it only records a
+    /// repository its application already runs) with no report attributed to it.
+    fn asset_reaches_apps(&self, a: &Asset) -> bool {
+        let discovered_image = a.discovered && a.asset_type == AssetType::Image;
+        !discovered_image || self.reports_by_subject.contains_key(&ObjectRef::new("Asset", Some(&a.namespace), &a.name))
     }
 
     /// Adds or replaces a compiled policy; an invalid one is kept with its reason (and
     /// never applied).
     pub fn apply_policy(&mut self, p: PolicyEntry) {
         self.policies.insert(p.name.clone(), p);
-        self.generation += 1;
+        self.touch(Touch::Everything);
     }
 
     /// Removes a policy (no-op when unknown).
     pub fn delete_policy(&mut self, name: &str) {
         self.policies.remove(name);
-        self.generation += 1;
+        self.touch(Touch::Everything);
     }
 
     /// Adds or replaces a compiled exception, bounding its lifetime by
@@ -193,13 +227,20 @@ impl PostureIndex {
         let max_days = self.config.max_exception_days;
         e.compiled = e.compiled.and_then(|x| Arc::unwrap_or_clone(x).bounded(max_days).map(Arc::new));
         self.exceptions.insert((e.namespace.clone(), e.name.clone()), e);
-        self.generation += 1;
+        self.touch(Touch::Everything);
     }
 
     /// Removes an exception (no-op when unknown).
     pub fn delete_exception(&mut self, namespace: &str, name: &str) {
         self.exceptions.remove(&(Arc::from(namespace), Arc::from(name)));
-        self.generation += 1;
+        self.touch(Touch::Everything);
+    }
+
+    /// Marks a namespace's exposure for recomputation and records the touch at the
+    /// generation the calling change is about to make (each caller moves it once, after).
+    fn topology_changed(&mut self, ns: Arc<str>) {
+        self.changes.record(self.generation + 1, Touch::Namespace(ns.clone()));
+        self.topology_dirty.insert(ns);
     }
 
     /// Every workload, controllers and the Pods they own alike.
@@ -355,10 +396,21 @@ impl PostureIndex {
     /// Resolved artifact keys whose findings belong to an application beyond its
     /// workloads' images and objects: its repositories and endpoints (spec, Assets, the
     /// hosts of Ingresses/HTTPRoutes to its Services), image Assets, and reports
-    /// attributed to it or to its Assets.
+    /// attributed to it or to its Assets — those the index holds a posture for.
     pub fn app_extra_artifacts(&self, app: &App, workloads: &[&Workload]) -> FxHashSet<ArtifactKey> {
+        let mut keys = self.app_claims(app, workloads).keys;
+        keys.retain(|k| self.posture_for(&app.namespace, k).is_some());
+        keys
+    }
+
+    /// What an application claims beyond its workloads (see
+    /// [`app_extra_artifacts`](Self::app_extra_artifacts)), whether or not the index holds
+    /// a posture for it: the one home of that rule, for assessment and for which
+    /// applications a change reaches ([`super::changes`]).
+    pub fn app_claims(&self, app: &App, workloads: &[&Workload]) -> Claims {
         let (ns, name) = (&*app.namespace, &*app.name);
         let mut keys = FxHashSet::default();
+        let mut image_names = Vec::new();
         for r in &app.repositories {
             keys.insert(Artifact::Repository(Arc::from(normalize_repository(r))).key());
         }
@@ -389,6 +441,7 @@ impl PostureIndex {
                 AssetType::Image => {
                     let name = ImageRef::parse(id).map(|i| i.name()).unwrap_or_else(|_| id.to_string());
                     keys.extend(self.images_by_name.get(&name).into_iter().flatten().cloned());
+                    image_names.push(name);
                 }
                 AssetType::Service => {}
             }
@@ -413,8 +466,7 @@ impl PostureIndex {
                 }
             }
         }
-        keys.retain(|k| self.posture_for(ns, k).is_some());
-        keys
+        Claims { keys, image_names }
     }
 
     /// Postures of every scanned tag or digest of an image repository (`registry/repository`),
