@@ -13,8 +13,8 @@ use serde::Deserialize;
 use crate::guardrail::{Enforcement, ExceptionSettings, GuardrailRule, MatchSource, OnUnscanned, Policy, PolicySource};
 use crate::index::PolicyEntry;
 use crate::model::{
-    Artifact, Container, ContainerKind, Criticality, Exposure, Finding, FindingKind, Format, ImageRef, Package, Report,
-    Severity, Source, Workload, WorkloadKind,
+    Artifact, Container, Criticality, Exposure, Finding, FindingKind, Format, ImageRef, Package, Report, Severity,
+    Source, Workload, WorkloadKind,
 };
 use crate::selector::LabelSelector;
 
@@ -252,18 +252,7 @@ pub fn pod(ns: &str, name: &str, images: &[usize]) -> Workload {
         .map(|(c, i)| {
             // Written out and read back, as a manifest would give it.
             let raw = image(*i).to_string();
-            Container {
-                name: Arc::from(format!("c{c}")),
-                kind: ContainerKind::Container,
-                image: ImageRef::parse(&raw).map_err(|e| e.to_string()),
-                image_raw: Arc::from(raw),
-                privileged: false,
-                allow_privilege_escalation: false,
-                may_run_as_root: false,
-                has_cpu_limit: true,
-                has_memory_limit: true,
-                capabilities_added: Vec::new(),
-            }
+            Container::hardened(&format!("c{c}"), &raw)
         })
         .collect();
     Workload {

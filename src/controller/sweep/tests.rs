@@ -6,8 +6,7 @@ use std::sync::Arc;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use stance_core::index::{ExceptionEntry, IndexConfig, KubeObject, PolicyEntry};
 use stance_core::model::{
-    App, Artifact, Container, ContainerKind, Finding, FindingKind, Format, ImageRef, Report, Severity, Source,
-    Workload, WorkloadKind,
+    App, Artifact, Container, Finding, FindingKind, Format, ImageRef, Report, Severity, Source, Workload, WorkloadKind,
 };
 use stance_core::selector::LabelSelector;
 
@@ -26,33 +25,9 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 fn mk_workload(ns: &str, name: &str, image: &str) -> Workload {
-    Workload {
-        kind: WorkloadKind::Deployment,
-        namespace: Arc::from(ns),
-        name: Arc::from(name),
-        uid: None,
-        labels: BTreeMap::new(),
-        pod_labels: labels(&[("app", name)]),
-        owner: None,
-        owner_uid: None,
-        containers: vec![Container {
-            name: Arc::from("main"),
-            kind: ContainerKind::Container,
-            image_raw: Arc::from(image),
-            image: ImageRef::parse(image).map_err(|e| e.to_string()),
-            privileged: false,
-            allow_privilege_escalation: false,
-            may_run_as_root: false,
-            has_cpu_limit: true,
-            has_memory_limit: true,
-            capabilities_added: Vec::new(),
-        }],
-        host_network: false,
-        host_pid: false,
-        host_ipc: false,
-        host_paths: Vec::new(),
-        service_account: None,
-    }
+    let mut w = Workload::new(WorkloadKind::Deployment, ns, name, vec![Container::hardened("main", image)]);
+    w.pod_labels = labels(&[("app", name)]);
+    w
 }
 
 fn mk_app(ns: &str, name: &str) -> App {

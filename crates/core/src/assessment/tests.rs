@@ -11,9 +11,9 @@ use super::asset::assess_asset;
 use crate::index::{IndexConfig, PostureIndex};
 use crate::ingest::{Kev, kev::KevEntry};
 use crate::model::{
-    App, Artifact, Asset, AssetType, Component, Container, ContainerKind, Criticality, DataClassification, Exposure,
-    Finding, FindingKind, Format, ImageRef, LocalRef, ObjectRef, Package, Report, Route, Service, Severity, Source,
-    Workload, WorkloadKind,
+    App, Artifact, Asset, AssetType, Component, Container, Criticality, DataClassification, Exposure, Finding,
+    FindingKind, Format, ImageRef, LocalRef, ObjectRef, Package, Report, Route, Service, Severity, Source, Workload,
+    WorkloadKind,
 };
 use crate::risk::{self, Reach, RiskContext};
 use crate::selector::LabelSelector;
@@ -25,37 +25,13 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 fn mk_container(image: &str) -> Container {
-    Container {
-        name: Arc::from("main"),
-        kind: ContainerKind::Container,
-        image_raw: Arc::from(image),
-        image: ImageRef::parse(image).map_err(|e| e.to_string()),
-        privileged: false,
-        allow_privilege_escalation: false,
-        may_run_as_root: false,
-        has_cpu_limit: true,
-        has_memory_limit: true,
-        capabilities_added: Vec::new(),
-    }
+    Container::hardened("main", image)
 }
 
 fn mk_workload(kind: WorkloadKind, ns: &str, name: &str, image: &str, pod_labels: &[(&str, &str)]) -> Workload {
-    Workload {
-        kind,
-        namespace: Arc::from(ns),
-        name: Arc::from(name),
-        uid: None,
-        labels: BTreeMap::new(),
-        pod_labels: labels(pod_labels),
-        owner: None,
-        owner_uid: None,
-        containers: vec![mk_container(image)],
-        host_network: false,
-        host_pid: false,
-        host_ipc: false,
-        host_paths: Vec::new(),
-        service_account: None,
-    }
+    let mut w = Workload::new(kind, ns, name, vec![mk_container(image)]);
+    w.pod_labels = labels(pod_labels);
+    w
 }
 
 fn owned_by(mut w: Workload, kind: &str, name: &str) -> Workload {

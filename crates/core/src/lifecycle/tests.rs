@@ -15,8 +15,8 @@ use crate::guardrail::{
 };
 use crate::index::{IndexConfig, PolicyEntry, PostureIndex};
 use crate::model::{
-    App, Artifact, Container, ContainerKind, Finding, FindingKind, Format, ImageRef, Package, Report, Severity, Source,
-    Workload, WorkloadKind,
+    App, Artifact, Container, Finding, FindingKind, Format, ImageRef, Package, Report, Severity, Source, Workload,
+    WorkloadKind,
 };
 use crate::policy::evaluate;
 use crate::selector::LabelSelector;
@@ -27,33 +27,9 @@ fn t(day: i64) -> Timestamp {
 
 fn mk_workload(image: &str) -> Workload {
     let labels: BTreeMap<String, String> = [("app".to_string(), "api".to_string())].into();
-    Workload {
-        kind: WorkloadKind::Deployment,
-        namespace: Arc::from("shop"),
-        name: Arc::from("api"),
-        uid: None,
-        labels: BTreeMap::new(),
-        pod_labels: labels,
-        owner: None,
-        owner_uid: None,
-        containers: vec![Container {
-            name: Arc::from("main"),
-            kind: ContainerKind::Container,
-            image_raw: Arc::from(image),
-            image: ImageRef::parse(image).map_err(|e| e.to_string()),
-            privileged: false,
-            allow_privilege_escalation: false,
-            may_run_as_root: false,
-            has_cpu_limit: true,
-            has_memory_limit: true,
-            capabilities_added: Vec::new(),
-        }],
-        host_network: false,
-        host_pid: false,
-        host_ipc: false,
-        host_paths: Vec::new(),
-        service_account: None,
-    }
+    let mut w = Workload::new(WorkloadKind::Deployment, "shop", "api", vec![Container::hardened("main", image)]);
+    w.pod_labels = labels;
+    w
 }
 
 /// A Trivy Operator-like report of `image` listing `(id, severity, installed version)` in

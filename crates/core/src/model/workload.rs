@@ -105,7 +105,49 @@ pub struct Workload {
     pub service_account: Option<Arc<str>>,
 }
 
+impl Container {
+    /// A container named `name` running `image` (parsed as a manifest's reference is: a
+    /// malformed one is kept as its error) with the settings of a hardened manifest: not
+    /// privileged, no privilege escalation, not root, CPU and memory limits, no added
+    /// capabilities. Synthetic data and tests start from it and change what they test.
+    pub fn hardened(name: &str, image: &str) -> Container {
+        Container {
+            name: Arc::from(name),
+            kind: ContainerKind::Container,
+            image_raw: Arc::from(image),
+            image: ImageRef::parse(image).map_err(|e| e.to_string()),
+            privileged: false,
+            allow_privilege_escalation: false,
+            may_run_as_root: false,
+            has_cpu_limit: true,
+            has_memory_limit: true,
+            capabilities_added: Vec::new(),
+        }
+    }
+}
+
 impl Workload {
+    /// A `kind` named `name` in `namespace` running `containers`, with no labels, owner,
+    /// host namespaces, host paths or service account.
+    pub fn new(kind: WorkloadKind, namespace: &str, name: &str, containers: Vec<Container>) -> Workload {
+        Workload {
+            kind,
+            namespace: Arc::from(namespace),
+            name: Arc::from(name),
+            uid: None,
+            labels: BTreeMap::new(),
+            pod_labels: BTreeMap::new(),
+            owner: None,
+            owner_uid: None,
+            containers,
+            host_network: false,
+            host_pid: false,
+            host_ipc: false,
+            host_paths: Vec::new(),
+            service_account: None,
+        }
+    }
+
     /// `Kind/namespace/name`.
     pub fn object_ref(&self) -> ObjectRef {
         ObjectRef::new(self.kind.as_str(), Some(&self.namespace), &self.name)
