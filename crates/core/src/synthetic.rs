@@ -255,20 +255,8 @@ pub fn pod(ns: &str, name: &str, images: &[usize]) -> Workload {
             Container::hardened(&format!("c{c}"), &raw)
         })
         .collect();
-    Workload {
-        kind: WorkloadKind::Pod,
-        namespace: Arc::from(ns),
-        name: Arc::from(name),
-        uid: None,
-        labels: labels.clone(),
-        pod_labels: labels,
-        owner: None,
-        owner_uid: None,
-        containers,
-        host_network: false,
-        host_pid: false,
-        host_ipc: false,
-        host_paths: Vec::new(),
-        service_account: None,
-    }
+    let mut w = Workload::new(WorkloadKind::Pod, ns, name, containers);
+    w.labels = labels.clone();
+    w.pod_labels = labels;
+    w
 }
