@@ -44,6 +44,21 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Waits (up to 10 s) until the page's URL contains `part`: WebDriver waits for the
+/// navigation a click starts, not for a form submitted by a key press (this raced once in
+/// CI: the old URL was read back).
+async fn wait_for_url(c: &Client, part: &str) {
+    let start = Instant::now();
+    loop {
+        let url = c.current_url().await.unwrap();
+        if url.as_str().contains(part) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "still at {url}, waiting for {part}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
 }
@@ -170,7 +185,7 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys("log4j-core").await.unwrap();
     q.send_keys(&Key::Enter.to_string()).await.unwrap();
-    assert!(c.current_url().await.unwrap().as_str().contains("/search?q=log4j-core"));
+    wait_for_url(&c, "/search?q=log4j-core").await;
     assert!(text(&c, "main").await.contains("Not found in any SBOM, scan report or running workload"));
     shot(&c, "search-log4j-core").await;
     // Spring4Shell's package does run: in the payments API, internet-facing.
