@@ -216,7 +216,16 @@ fn tenants_with_edit_change_no_other_verdict_status_or_exception() {
 
     let out = demo.script("serve");
     assert!(out.status.success(), "hack/demo-cluster.sh serve:\n{}", text(&out));
-    let exceptions_before = exception_states(&demo);
+    // The operator writes the exceptions' statuses after it starts; compare against them
+    // once written (an empty state read too early raced the first write in CI).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let exceptions_before = loop {
+        let states = exception_states(&demo);
+        if (!states.is_empty() && states.values().all(|s| !s.is_empty())) || Instant::now() > deadline {
+            break states;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
 
     // 1. A RiskException the shop team writes in its own namespace for its own and the
     //    payments team's known-exploited CVE.
