@@ -313,11 +313,24 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
 
 #[test]
 fn kept_outcomes_give_the_verdict_of_a_fresh_index() {
-    let mut runner = TestRunner::new(Config { cases: 384, failure_persistence: None, ..Config::default() });
-    runner.run(&prop::collection::vec(step(), 1..24), run).expect("verdicts agree");
-    // The comparison means something only if outcomes were actually kept and reused.
-    assert!(KEPT.load(Ordering::Relaxed) > 50, "only {} requests reused kept outcomes", KEPT.load(Ordering::Relaxed));
-    assert!(STOPPED.load(Ordering::Relaxed) > 50, "only {} budgeted runs stopped", STOPPED.load(Ordering::Relaxed));
+    // The comparison means something only if outcomes were actually kept and reused, and
+    // budgeted runs were actually stopped. How often a random case does either varies a lot
+    // between seeds (42 to 105 reuses in 384 cases), so rounds of fresh cases run until both
+    // counts are reached — every round also checks agreement — and only a generator that
+    // rarely reaches them fails.
+    const ROUNDS: usize = 8;
+    for _ in 0..ROUNDS {
+        let mut runner = TestRunner::new(Config { cases: 384, failure_persistence: None, ..Config::default() });
+        runner.run(&prop::collection::vec(step(), 1..24), run).expect("verdicts agree");
+        if KEPT.load(Ordering::Relaxed) > 100 && STOPPED.load(Ordering::Relaxed) > 100 {
+            return;
+        }
+    }
+    panic!(
+        "after {ROUNDS} rounds of 384 cases only {} requests reused kept outcomes and {} budgeted runs stopped",
+        KEPT.load(Ordering::Relaxed),
+        STOPPED.load(Ordering::Relaxed)
+    );
 }
 
 /// Reports, policies and exceptions of the generator are all accepted: a test whose inputs
