@@ -292,6 +292,14 @@ impl VersionRange {
     }
 }
 
+/// Two ranges are equal when they are the same text for the same scheme: the text
+/// determines the parsed constraints.
+impl PartialEq for VersionRange {
+    fn eq(&self, other: &VersionRange) -> bool {
+        self.scheme == other.scheme && self.text == other.text
+    }
+}
+
 impl fmt::Display for VersionRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)

@@ -29,5 +29,5 @@ pub use report::Report;
 pub use requester::ControllerIdentity;
 pub use severity::Severity;
 pub use stance_ecosystem::{PackageId, Purl};
-pub use vex::{ProductId, VexConflict, VexDocument, VexFormat, VexProduct, VexSource, VexStatement};
+pub use vex::{ListedVersion, ProductId, VexConflict, VexDocument, VexFormat, VexProduct, VexSource, VexStatement};
 pub use workload::{Container, ContainerKind, Workload, WorkloadKind};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use stance_ecosystem::Purl;
+use stance_ecosystem::{Purl, VersionRange};
 
 use super::finding::VexState;
 
@@ -91,11 +91,26 @@ pub enum ProductId {
     Image { name: Option<String>, tag: Option<String>, digest: Option<String> },
     /// A package URL: the package, and the version when given (absent: every version).
     Package(Purl),
+    /// A package at the versions a statement lists (CycloneDX 1.4–1.6
+    /// `vulnerabilities[].affects[].versions[]`, the `affectedVersions` definition): the
+    /// package as in [`ProductId::Package`] (its purl's version, when given, must match too),
+    /// and only when its version is one listed. An empty list is no version at all.
+    PackageVersions { purl: Purl, versions: Vec<ListedVersion> },
     /// A platform named only by CPE (`cpe:/o:redhat:enterprise_linux:9`).
     Cpe(String),
     /// Anything Stance cannot recognise in a scan (a product name, a CSAF product without
     /// identification helper): such statements apply to nothing.
     Unidentified(String),
+}
+
+/// One entry of a statement's version list ([`ProductId::PackageVersions`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ListedVersion {
+    /// `version`: this version exactly, as written (compared trimmed).
+    Exact(String),
+    /// `range`: a package-URL `vers:` range, parsed in the package's version scheme; a
+    /// version that is not one of that scheme is not in it.
+    Range(Arc<VersionRange>),
 }
 
 /// The statement that decided a finding's VEX state, as output beside the state: which

@@ -25,6 +25,8 @@
 
 mod product;
 
+pub(crate) use product::is_listed;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -20,7 +20,7 @@
 use stance_ecosystem::Purl;
 
 use crate::ingest::purl::id_name;
-use crate::model::{Artifact, Package, ProductId, VexProduct};
+use crate::model::{Artifact, ListedVersion, Package, ProductId, VexProduct};
 
 /// True when `product` covers a finding on `package` in `artifact`.
 pub(crate) fn matches(product: &VexProduct, artifact: &Artifact, package: Option<&Package>) -> bool {
@@ -31,10 +31,12 @@ pub(crate) fn matches(product: &VexProduct, artifact: &Artifact, package: Option
         ProductId::Image { .. } => {
             image_is(&product.id, artifact) && (product.subcomponents.is_empty() || in_subcomponents(true))
         }
-        ProductId::Package(_) if product.subcomponents.is_empty() => {
+        ProductId::Package(_) | ProductId::PackageVersions { .. } if product.subcomponents.is_empty() => {
             package_is(&product.id, purl.as_ref(), package, false)
         }
-        ProductId::Package(_) => !matches!(artifact, Artifact::Image(_)) && in_subcomponents(false),
+        ProductId::Package(_) | ProductId::PackageVersions { .. } => {
+            !matches!(artifact, Artifact::Image(_)) && in_subcomponents(false)
+        }
         ProductId::Cpe(cpe) => in_subcomponents(false) && purl.as_ref().is_some_and(|p| distro_of_platform(cpe, p)),
         ProductId::Unidentified(_) => false,
     }
@@ -54,9 +56,20 @@ fn image_is(product: &ProductId, artifact: &Artifact) -> bool {
 /// every parser writes it (`ingest::purl::package_name`, the name correlation meets on) and
 /// its installed version: only inside an image the statement names, never across artifacts.
 fn package_is(product: &ProductId, purl: Option<&Purl>, package: Option<&Package>, by_name: bool) -> bool {
-    let (ProductId::Package(want), Some(package)) = (product, package) else { return false };
-    let version_is =
-        |installed: Option<&str>| want.version.as_deref().is_none_or(|v| installed.map(str::trim) == Some(v.trim()));
+    let ((want, listed), Some(package)) = (
+        match product {
+            ProductId::Package(want) => (want, None),
+            ProductId::PackageVersions { purl, versions } => (purl, Some(versions.as_slice())),
+            _ => return false,
+        },
+        package,
+    ) else {
+        return false;
+    };
+    let version_is = |installed: Option<&str>| {
+        want.version.as_deref().is_none_or(|v| installed.map(str::trim) == Some(v.trim()))
+            && listed.is_none_or(|l| installed.is_some_and(|i| is_listed(l, i)))
+    };
     match purl {
         Some(have) => {
             want.id == have.id
@@ -65,6 +78,16 @@ fn package_is(product: &ProductId, purl: Option<&Purl>, package: Option<&Package
         }
         None => by_name && *package.name == id_name(&want.id) && version_is(package.installed_version.as_deref()),
     }
+}
+
+/// Whether `installed` is one of a statement's listed versions. A version the range's
+/// scheme cannot read is not in the range: a statement is applied only where it is known
+/// to hold (a suppression that cannot be checked must not hide a finding).
+pub(crate) fn is_listed(listed: &[ListedVersion], installed: &str) -> bool {
+    listed.iter().any(|l| match l {
+        ListedVersion::Exact(v) => v.trim() == installed.trim(),
+        ListedVersion::Range(r) => r.contains(installed.trim()).unwrap_or(false),
+    })
 }
 
 /// `cpe:/o:redhat:enterprise_linux:9` (CPE 2.2) or `cpe:2.3:o:redhat:enterprise_linux:9:…`

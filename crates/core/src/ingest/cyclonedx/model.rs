@@ -1,11 +1,14 @@
 //! The CycloneDX JSON document structure: only the fields Stance reads, everything
 //! optional and null-tolerant.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
-use stance_ecosystem::Purl;
+use stance_ecosystem::{Purl, Scheme, VersionRange};
 
 use crate::ingest::lenient::Num;
 use crate::ingest::purl::{id_name, package_name, purl_type};
+use crate::model::ListedVersion;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -192,11 +195,62 @@ pub(super) struct Analysis {
 pub(super) struct Affect {
     #[serde(rename = "ref")]
     pub(super) reference: Option<String>,
-    pub(super) versions: Option<Vec<AffectVersion>>,
+    /// An array (the schema); a single object is read as a list of one, as CycloneDX's own
+    /// VEX use-case examples (`bom-examples/VEX/Use-Cases/Case-5`) write it.
+    pub(super) versions: Option<AffectVersions>,
+}
+
+/// `affects[].versions`: an array of entries, or one entry.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum AffectVersions {
+    List(Vec<AffectVersion>),
+    One(AffectVersion),
+}
+
+impl Affect {
+    /// The entries of `versions` (none when absent).
+    pub(super) fn versions(&self) -> &[AffectVersion] {
+        self.versions.as_ref().map(AffectVersions::as_slice).unwrap_or_default()
+    }
+}
+
+impl AffectVersion {
+    /// The entry as a listed version: its `version`, else its `vers:` `range` parsed in
+    /// `scheme`; `None` when it has neither or the range does not parse in that scheme
+    /// (a range Stance cannot read lists nothing).
+    pub(super) fn listed(&self, scheme: Scheme) -> Option<ListedVersion> {
+        match (self.version.as_deref().map(str::trim), self.range.as_deref().map(str::trim)) {
+            (Some(v), _) if !v.is_empty() => Some(ListedVersion::Exact(v.to_string())),
+            (_, Some(r)) if !r.is_empty() => {
+                VersionRange::parse(scheme, r).ok().map(|r| ListedVersion::Range(Arc::new(r)))
+            }
+            _ => None,
+        }
+    }
+
+    /// True when the entry's status is `unaffected` (absent is `affected`).
+    pub(super) fn is_unaffected(&self) -> bool {
+        self.status.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("unaffected"))
+    }
+}
+
+impl AffectVersions {
+    pub(super) fn as_slice(&self) -> &[AffectVersion] {
+        match self {
+            AffectVersions::List(l) => l,
+            AffectVersions::One(o) => std::slice::from_ref(o),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 pub(super) struct AffectVersion {
     pub(super) version: Option<String>,
+    /// A package-URL `vers:` range (CycloneDX 1.5 `affectedVersions.range`).
+    pub(super) range: Option<String>,
+    /// `affected` (the default), `unaffected` or `unknown`; `state` is read as a synonym,
+    /// as the same examples write it.
+    #[serde(alias = "state")]
     pub(super) status: Option<String>,
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::vulnerability::parse_upgrade;
 use super::*;
-use crate::model::Severity;
+use crate::model::{Finding, Severity};
 
 fn one(v: Value) -> Report {
     let mut r = parse("t.json", &v).expect("parses");
@@ -87,4 +87,84 @@ fn components_are_named_by_the_shared_purl_rule() {
     ]}));
     let names: Vec<&str> = r.components.as_ref().unwrap().iter().map(|c| &*c.name).collect();
     assert_eq!(names, ["org.yaml:snakeyaml", "tar", "group/project", "@babel/core"]);
+}
+
+/// A finding of `id` on lodash at `version`, in a repository.
+fn lodash_finding(id: &str, version: &str) -> Finding {
+    let src = crate::ingest::source(crate::model::Format::Grype, "grype", "scan.json");
+    let mut f = Finding::new(
+        crate::model::FindingKind::Vulnerability,
+        id,
+        Severity::High,
+        id,
+        Artifact::Repository(Arc::from("github.com/shop/cart")),
+        src,
+    );
+    f.package = Some(crate::model::Package {
+        purl: Some(Arc::from(format!("pkg:npm/lodash@{version}"))),
+        name: Arc::from("lodash"),
+        installed_version: Some(Arc::from(version)),
+        fixed_version: None,
+    });
+    f
+}
+
+/// The VEX state a standalone CycloneDX VEX document gives `f`.
+fn vex_state_of(doc: Value, f: &Finding) -> Option<crate::model::VexState> {
+    let vex = one(doc).vex.expect("a standalone VEX document");
+    let mut set = crate::vex::VexSet::default();
+    set.insert("vex.json", vex);
+    set.decide(f).map(|v| v.state)
+}
+
+/// CycloneDX 1.5 `affectedVersions`: a `not_affected` analysis covers only the versions
+/// listed `unaffected` — not every version of the package the ref names — in both the
+/// schema's array form and the single-object form (with `state` for `status`) of
+/// CycloneDX's own VEX use-case examples (bom-examples `VEX/Use-Cases/Case-5`, `Case-8`).
+#[test]
+fn standalone_vex_covers_only_the_versions_it_lists() {
+    use crate::model::VexState;
+    let doc = |versions: Value| {
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [{
+            "id": "CVE-2021-23337", "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+            "affects": [{"ref": "pkg:npm/lodash", "versions": versions}]}]})
+    };
+    let listed = doc(json!([{"range": "vers:npm/>=4.17.21", "status": "unaffected"}, {"version": "4.17.15", "status": "affected"}]));
+    assert_eq!(vex_state_of(listed.clone(), &lodash_finding("CVE-2021-23337", "4.17.21")), Some(VexState::NotAffected));
+    assert_eq!(vex_state_of(listed.clone(), &lodash_finding("CVE-2021-23337", "4.18.0")), Some(VexState::NotAffected));
+    assert_eq!(vex_state_of(listed.clone(), &lodash_finding("CVE-2021-23337", "4.17.15")), None, "listed affected");
+    assert_eq!(vex_state_of(listed, &lodash_finding("CVE-2021-23337", "4.17.20")), None, "not listed");
+    let one_object = doc(json!({"version": "4.17.20", "state": "unaffected"}));
+    assert_eq!(vex_state_of(one_object.clone(), &lodash_finding("CVE-2021-23337", "4.17.20")), Some(VexState::NotAffected));
+    assert_eq!(vex_state_of(one_object, &lodash_finding("CVE-2021-23337", "4.17.19")), None);
+    // A suppression whose listed versions all contradict it, or whose range is not one of
+    // the package's ecosystem, covers nothing.
+    let contradicting = doc(json!([{"version": "4.17.20"}]));
+    assert_eq!(vex_state_of(contradicting, &lodash_finding("CVE-2021-23337", "4.17.20")), None);
+    let foreign_range = doc(json!([{"range": "vers:deb/>=0", "status": "unaffected"}]));
+    assert_eq!(vex_state_of(foreign_range, &lodash_finding("CVE-2021-23337", "4.17.20")), None);
+    // Without a version list the ref's purl decides, as before: every version.
+    assert_eq!(
+        vex_state_of(doc(Value::Null), &lodash_finding("CVE-2021-23337", "4.17.15")),
+        Some(VexState::NotAffected)
+    );
+}
+
+/// In an SBOM's own `vulnerabilities`, versions listed `unaffected` that are not the
+/// installed one say where the fix is (Trivy, Snyk): the component stays affected.
+#[test]
+fn sbom_vulnerabilities_are_not_affected_only_at_a_listed_unaffected_installed_version() {
+    let sbom = |versions: Value| {
+        one(json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
+            "components": [{"bom-ref": "c1", "name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15"}],
+            "vulnerabilities": [{"id": "CVE-2021-23337", "affects": [{"ref": "c1", "versions": versions}]}]}))
+    };
+    let fixed_elsewhere = sbom(json!([{"version": "4.17.21", "status": "unaffected"}]));
+    let f = &fixed_elsewhere.findings[0];
+    assert_eq!(f.vex, None, "{f:?}");
+    assert_eq!(f.package.as_ref().and_then(|p| p.fixed_version.as_deref()), Some("4.17.21"));
+    let installed = sbom(json!([{"range": "vers:npm/>=4.17.0|<4.17.16", "status": "unaffected"}]));
+    assert_eq!(installed.findings[0].vex.as_ref().map(|v| v.state), Some(crate::model::VexState::NotAffected));
+    let both = sbom(json!([{"version": "4.17.15", "status": "unaffected"}, {"version": "4.17.15", "status": "affected"}]));
+    assert_eq!(both.findings[0].vex, None, "listed both ways: affected");
 }

@@ -8,6 +8,14 @@
 //! * Products from `affects[].ref`: the BOM's own subject when the ref is its bom-ref (an
 //!   image by digest or repository, else the subject's purl), the fragment of a BOM-Link
 //!   (`urn:cdx:<serial>/<version>#<purl or bom-ref>`), or the ref itself (a purl).
+//! * `affects[].versions[]` (CycloneDX 1.5 `affectedVersions`: a `version` or a `vers:`
+//!   `range`, with a `status` of `affected` — the default —, `unaffected` or `unknown`)
+//!   narrows a package to the versions listed whose status agrees with the analysis: for a
+//!   state that suppresses (`not_affected`, `false_positive`, `resolved`, …) only the
+//!   versions listed `unaffected`; for the others (`exploitable`, `in_triage`) the versions
+//!   listed `affected` or `unknown`. A listed version a statement contradicts, or a range
+//!   that does not parse in the package's version scheme, covers nothing: a statement applies
+//!   only where it is known to hold.
 //! * Time: `analysis.lastUpdated`, else the vulnerability's `updated`, else
 //!   `metadata.timestamp`.
 
@@ -15,7 +23,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::model::{Bom, CdxComponent, Vulnerability};
+use stance_ecosystem::Scheme;
+
+use super::model::{AffectVersion, AffectVersions, Bom, CdxComponent, Vulnerability};
 use crate::ingest::lenient::non_empty_arc;
 use crate::ingest::timestamp;
 use crate::ingest::vex_product::product_id;
@@ -76,8 +86,15 @@ fn statement(
         .affects
         .iter()
         .flatten()
-        .filter_map(|af| af.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()))
-        .map(|r| VexProduct { id: product(r, subject), subcomponents: Vec::new() })
+        .filter_map(|af| Some((af.reference.as_deref().map(str::trim).filter(|r| !r.is_empty())?, af)))
+        .map(|(r, af)| VexProduct {
+            id: narrowed(
+                product(r, subject),
+                af.versions.as_ref().map(AffectVersions::as_slice).unwrap_or_default(),
+                state,
+            ),
+            subcomponents: Vec::new(),
+        })
         .collect();
     let response: Vec<&str> = a.response.iter().flatten().map(String::as_str).collect();
     let time = a
@@ -96,6 +113,19 @@ fn statement(
         action: non_empty_arc(Some(&response.join(", "))),
         timestamp: time,
     })
+}
+
+/// A package narrowed to the listed versions that agree with `state` (see the module
+/// documentation); other products, and packages without a version list, as they are.
+fn narrowed(id: ProductId, listed: &[AffectVersion], state: VexState) -> ProductId {
+    let ProductId::Package(purl) = id else { return id };
+    if listed.is_empty() {
+        return ProductId::Package(purl);
+    }
+    let scheme = Scheme::for_purl_type(purl.id.ty());
+    let versions =
+        listed.iter().filter(|l| l.is_unaffected() == state.suppresses()).filter_map(|l| l.listed(scheme)).collect();
+    ProductId::PackageVersions { purl, versions }
 }
 
 fn product(reference: &str, subject: Option<(&CdxComponent, &Artifact)>) -> ProductId {
