@@ -55,12 +55,22 @@ async fn wait_for_url(c: &Client, part: &str) {
             return;
         }
         assert!(start.elapsed() < Duration::from_secs(10), "still at {url}, waiting for {part}");
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
+/// The text of the first element matching `css`, waiting up to 10 s for it: after a
+/// navigation the URL can change before the new document has its elements (seen in CI:
+/// "no such element: main" right after the URL of a submitted search).
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn all_text(c: &Client, css: &str) -> Vec<String> {
@@ -193,6 +203,7 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     q.clear().await.unwrap();
     q.send_keys("pkg:maven/org.springframework/spring-beans@<5.3.18").await.unwrap();
     c.find(Locator::Css("form.search button")).await.unwrap().click().await.unwrap();
+    wait_for_url(&c, "spring-beans").await;
     let main = text(&c, "main").await;
     assert!(main.contains("Deployment/payments/payments-api") && main.contains("team-payments"), "{main}");
     shot(&c, "search-spring-beans").await;
@@ -200,11 +211,13 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     // From an application to a finding to the workloads it runs in.
     c.goto(&url).await.unwrap();
     c.find(Locator::LinkText("shop/storefront")).await.unwrap().click().await.unwrap();
+    wait_for_url(&c, "/apps/shop/storefront").await;
     assert_eq!(text(&c, "h1").await, "shop/storefront");
     assert!(text(&c, "main").await.contains("Ingress shop/storefront"), "the exposure path");
     accessible(&c, "application").await;
     shot(&c, "application").await;
     c.find(Locator::LinkText("CVE-2022-3970")).await.unwrap().click().await.unwrap();
+    wait_for_url(&c, "/findings/CVE-2022-3970").await;
     assert_eq!(text(&c, "h1").await, "Finding CVE-2022-3970: where it runs");
     let rows = all_text(&c, "table tbody tr").await;
     let storefront = rows.iter().position(|r| r.starts_with("Deployment/shop/storefront")).expect("storefront row");
@@ -213,6 +226,7 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     assert!(storefront < reporting, "internet-facing first: {rows:#?}");
     shot(&c, "finding").await;
     c.find(Locator::LinkText("analytics/reporting")).await.unwrap().click().await.unwrap();
+    wait_for_url(&c, "/apps/analytics/reporting").await;
     assert_eq!(text(&c, "h1").await, "analytics/reporting");
 
     c.close().await.unwrap();

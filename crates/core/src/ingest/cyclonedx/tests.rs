@@ -129,13 +129,18 @@ fn standalone_vex_covers_only_the_versions_it_lists() {
             "id": "CVE-2021-23337", "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
             "affects": [{"ref": "pkg:npm/lodash", "versions": versions}]}]})
     };
-    let listed = doc(json!([{"range": "vers:npm/>=4.17.21", "status": "unaffected"}, {"version": "4.17.15", "status": "affected"}]));
+    let listed = doc(
+        json!([{"range": "vers:npm/>=4.17.21", "status": "unaffected"}, {"version": "4.17.15", "status": "affected"}]),
+    );
     assert_eq!(vex_state_of(listed.clone(), &lodash_finding("CVE-2021-23337", "4.17.21")), Some(VexState::NotAffected));
     assert_eq!(vex_state_of(listed.clone(), &lodash_finding("CVE-2021-23337", "4.18.0")), Some(VexState::NotAffected));
     assert_eq!(vex_state_of(listed.clone(), &lodash_finding("CVE-2021-23337", "4.17.15")), None, "listed affected");
     assert_eq!(vex_state_of(listed, &lodash_finding("CVE-2021-23337", "4.17.20")), None, "not listed");
     let one_object = doc(json!({"version": "4.17.20", "state": "unaffected"}));
-    assert_eq!(vex_state_of(one_object.clone(), &lodash_finding("CVE-2021-23337", "4.17.20")), Some(VexState::NotAffected));
+    assert_eq!(
+        vex_state_of(one_object.clone(), &lodash_finding("CVE-2021-23337", "4.17.20")),
+        Some(VexState::NotAffected)
+    );
     assert_eq!(vex_state_of(one_object, &lodash_finding("CVE-2021-23337", "4.17.19")), None);
     // A suppression whose listed versions all contradict it, or whose range is not one of
     // the package's ecosystem, covers nothing.
@@ -165,6 +170,7 @@ fn sbom_vulnerabilities_are_not_affected_only_at_a_listed_unaffected_installed_v
     assert_eq!(f.package.as_ref().and_then(|p| p.fixed_version.as_deref()), Some("4.17.21"));
     let installed = sbom(json!([{"range": "vers:npm/>=4.17.0|<4.17.16", "status": "unaffected"}]));
     assert_eq!(installed.findings[0].vex.as_ref().map(|v| v.state), Some(crate::model::VexState::NotAffected));
-    let both = sbom(json!([{"version": "4.17.15", "status": "unaffected"}, {"version": "4.17.15", "status": "affected"}]));
+    let both =
+        sbom(json!([{"version": "4.17.15", "status": "unaffected"}, {"version": "4.17.15", "status": "affected"}]));
     assert_eq!(both.findings[0].vex, None, "listed both ways: affected");
 }
