@@ -461,3 +461,32 @@ fn vulnerability_rules_see_every_finding_over_the_threshold() {
     }
     assert!(checked > 100, "the fixtures must exercise the rule ({checked})");
 }
+
+#[test]
+fn unscored_vulnerabilities_count_above_every_threshold_but_critical() {
+    // A CVE listed as known exploited before it is scored: Trivy writes `"Severity":
+    // "UNKNOWN"`. Read by order alone, UNKNOWN sat below INFO and passed every policy.
+    let report = r#"{"SchemaVersion": 2, "ArtifactName": "ghcr.io/acme/api:1.0", "ArtifactType": "container_image",
+        "Results": [{"Target": "ghcr.io/acme/api:1.0 (alpine 3.20.3)", "Class": "os-pkgs", "Type": "alpine",
+        "Vulnerabilities": [{"VulnerabilityID": "CVE-2022-22965", "PkgName": "libfoo", "InstalledVersion": "1.0.0-r0",
+        "FixedVersion": "1.0.1-r0", "Severity": "UNKNOWN"}]}]}"#;
+    let w = mk_deployment("shop", "api", "ghcr.io/acme/api:1.0");
+    for (rule, denied) in [
+        ("{maxSeverity: INFO, knownExploitedOnly: true}", true),
+        ("{maxSeverity: HIGH}", true),
+        ("{maxSeverity: UNKNOWN}", true),
+        ("{maxSeverity: CRITICAL}", false),
+    ] {
+        let mut loaded = Loaded::default();
+        loaded.add_bytes("p.yaml", policy("p", "Enforce", "", &format!("  - vulnerabilities: {rule}\n")).as_bytes());
+        loaded.add_bytes("trivy.json", report.as_bytes());
+        loaded.add_bytes(FIXTURES[2], &common::fixture_bytes(FIXTURES[2]));
+        assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+        let v = check(&loaded.into_index(IndexConfig::default()), &w);
+        assert_eq!(!v.allowed(), denied, "{rule}: {v:#?}");
+        if denied {
+            let m = &v.violations[0].message;
+            assert!(m.contains("CVE-2022-22965 UNKNOWN") && m.contains("until scored"), "{rule}: {m}");
+        }
+    }
+}

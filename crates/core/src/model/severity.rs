@@ -45,6 +45,15 @@ impl Severity {
         }
     }
 
+    /// Whether a finding of this severity is above a policy's highest allowed severity
+    /// (`maxSeverity`). An `UNKNOWN` severity (not yet scored: common for a CVE days old,
+    /// including known-exploited ones) may turn out to be anything up to `CRITICAL`, so a gate
+    /// reads it as the worst: above every threshold but `CRITICAL`. Ordering alone would put
+    /// it below `INFO` and let it through every policy.
+    pub fn exceeds(self, max: Severity) -> bool {
+        self > max || (self == Severity::Unknown && max < Severity::Critical)
+    }
+
     /// Severity from a CVSS base score (v3 qualitative ranges).
     pub fn from_cvss(score: f32) -> Severity {
         match score {

@@ -4,7 +4,7 @@ use super::{Hit, plural_qualified};
 use crate::guardrail::spec::VulnerabilityRule;
 use crate::index::ArtifactPosture;
 use crate::lifecycle::Dates;
-use crate::model::{Finding, FindingKind};
+use crate::model::{Finding, FindingKind, Severity};
 use crate::policy::context::ImageCtx;
 use crate::policy::precomputed::{Part, PartItems};
 
@@ -13,7 +13,7 @@ use crate::policy::precomputed::{Part, PartItems};
 pub fn counts(rule: &VulnerabilityRule, f: &Finding, dates: &Dates<'_>, now: jiff::Timestamp) -> bool {
     f.kind == FindingKind::Vulnerability
         && !f.suppressed()
-        && f.severity > rule.max_severity
+        && f.severity.exceeds(rule.max_severity)
         && (!rule.fix_available_only || f.fix_available())
         && (!rule.known_exploited_only || f.kev)
         && rule.min_epss.is_none_or(|min| f.epss.is_some_and(|e| f64::from(e) >= min))
@@ -86,14 +86,19 @@ pub fn part(
     dates: &Dates<'_>,
     now: jiff::Timestamp,
 ) -> Option<Part> {
-    // The posture lists findings worst severity first: stop at the threshold instead of
-    // testing every finding of the image (admission runs this per policy and image).
-    let mut hits: Vec<(u32, &Finding)> = posture
-        .findings
-        .iter()
-        .map(|f| &**f)
-        .take_while(|f| f.severity > rule.max_severity)
-        .enumerate()
+    // The posture lists findings worst severity first, `UNKNOWN` last: test only those above
+    // the threshold and the unknown ones at the end instead of every finding of the image
+    // (admission runs this per policy and image).
+    let findings = &posture.findings;
+    let above = findings.iter().take_while(|f| f.severity > rule.max_severity).count();
+    let unknown_from = if Severity::Unknown.exceeds(rule.max_severity) {
+        findings.partition_point(|f| f.severity != Severity::Unknown).max(above)
+    } else {
+        findings.len()
+    };
+    let mut hits: Vec<(u32, &Finding)> = (0..above)
+        .chain(unknown_from..findings.len())
+        .map(|i| (i, &*findings[i]))
         .filter(|(_, f)| counts(rule, f, dates, now))
         .filter_map(|(i, f)| Some((u32::try_from(i).ok()?, f)))
         .collect();
@@ -109,8 +114,13 @@ pub fn part(
     if rule.known_exploited_only {
         qualifiers.push("known-exploited");
     }
+    let unscored = if hits.iter().any(|(_, f)| f.severity == Severity::Unknown) {
+        " (UNKNOWN severity counts as above it until scored)"
+    } else {
+        ""
+    };
     let tail = format!(
-        " has {} above {}",
+        " has {} above {}{unscored}",
         plural_qualified(hits.len(), &qualifiers, "vulnerability", "vulnerabilities"),
         rule.max_severity
     );
