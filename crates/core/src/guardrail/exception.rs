@@ -76,6 +76,24 @@ impl Exception {
             Some(b.build().map_err(|err| CompileError::new("spec.match.images", err.to_string()))?)
         };
         let namespaces = if m.namespaces.is_empty() { vec![src.namespace.to_string()] } else { m.namespaces.clone() };
+        // Application and workload names are chosen by the team that owns a namespace: a
+        // bare name in an exception that spans namespaces would also waive the same-named
+        // application another team creates in any of them. Such an exception names them
+        // `namespace/name`.
+        if namespaces.len() > 1 || namespaces.iter().any(|n| n == "*") {
+            for (field, names) in [("apps", &m.apps), ("workloads", &m.workloads)] {
+                if let Some((i, bare)) = names.iter().enumerate().find(|(_, n)| !n.contains('/')) {
+                    return Err(CompileError::new(
+                        format!("spec.match.{field}[{i}]"),
+                        format!(
+                            "`{bare}` names no namespace, and this exception covers namespaces {namespaces:?}: a \
+                             team could give its own {} that name and be excepted too; write it as `namespace/{bare}`",
+                            if field == "apps" { "application" } else { "workload" }
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Exception {
             namespace: Arc::from(src.namespace),
             name: Arc::from(src.name),
@@ -155,8 +173,14 @@ impl Exception {
 
     /// True when the workload (and, for image rules, the image) is in scope.
     pub fn covers_target(&self, w: &Workload, apps: &[&str], image: Option<&ImageRef>) -> bool {
-        let app_ok = self.apps.is_empty() || self.apps.iter().any(|a| apps.contains(&a.as_str()));
-        let wl_ok = self.workloads.is_empty() || self.workloads.iter().any(|n| *n == *w.name);
+        // `namespace/name` names one object; a bare name (only allowed when the exception
+        // covers one namespace, see `compile`) is looked up in the workload's namespace.
+        let named = |entry: &str, name: &str| match entry.split_once('/') {
+            Some((ns, n)) => ns == &*w.namespace && n == name,
+            None => entry == name,
+        };
+        let app_ok = self.apps.is_empty() || self.apps.iter().any(|a| apps.iter().any(|name| named(a, name)));
+        let wl_ok = self.workloads.is_empty() || self.workloads.iter().any(|n| named(n, &w.name));
         let img_ok = match (&self.images, image) {
             (None, _) => true,
             (Some(set), Some(img)) => {
@@ -245,5 +269,47 @@ mod tests {
         assert!(e.covers_finding(["GHSA-x", "CVE-2021-44228"].into_iter()));
         assert!(!e.covers_finding(["CVE-2021-45046"].into_iter()));
         assert_eq!(e.namespaces, vec!["stance-system".to_string()]);
+    }
+
+    /// `match.apps` / `match.workloads` of an exception spanning namespaces name
+    /// `namespace/name`: a bare name would waive any team's same-named application.
+    #[test]
+    fn names_are_qualified_when_an_exception_spans_namespaces() {
+        use crate::model::{Container, Workload, WorkloadKind};
+        let findings = vec!["CVE-2021-44228".to_string()];
+        let with = |namespaces: &[&str], apps: &[&str], workloads: &[&str]| {
+            let matches = ExceptionMatch {
+                namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+                apps: apps.iter().map(|s| s.to_string()).collect(),
+                workloads: workloads.iter().map(|s| s.to_string()).collect(),
+                ..ExceptionMatch::default()
+            };
+            Exception::compile(ExceptionSource {
+                namespace: "stance-system",
+                name: "waiver",
+                policy: None,
+                rules: &[],
+                findings: &findings,
+                matches: &matches,
+                justification: "waf rule",
+                expires: "2027-01-01T00:00:00Z",
+                created: None,
+                analysis: None,
+                ticket: None,
+            })
+        };
+        let err = with(&["*"], &["payments-api"], &[]).unwrap_err().to_string();
+        assert!(err.starts_with("spec.match.apps[0]"), "{err}");
+        assert!(err.contains("`namespace/payments-api`"), "{err}");
+        let err = with(&["payments", "sandbox"], &[], &["api"]).unwrap_err().to_string();
+        assert!(err.starts_with("spec.match.workloads[0]"), "{err}");
+
+        let wl = |ns: &str| Workload::new(WorkloadKind::Deployment, ns, "api", vec![Container::hardened("c", "x:1")]);
+        let qualified = with(&["*"], &["payments/payments-api"], &["payments/api"]).unwrap();
+        assert!(qualified.covers_target(&wl("payments"), &["payments-api"], None));
+        assert!(!qualified.covers_target(&wl("sandbox"), &["payments-api"], None), "another team's same name");
+        let single = with(&["payments"], &["payments-api"], &["api"]).unwrap();
+        assert!(single.covers_target(&wl("payments"), &["payments-api"], None));
+        assert!(!single.covers_target(&wl("sandbox"), &["payments-api"], None));
     }
 }

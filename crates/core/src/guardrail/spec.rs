@@ -242,13 +242,15 @@ pub struct ExceptionMatch {
     /// `*` covers every namespace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<String>,
-    /// AppPosture names covered.
+    /// AppPosture names covered: `namespace/name`, or a bare `name` when the exception
+    /// covers a single namespace (one that spans several, or `*`, must qualify them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<String>,
     /// Image patterns covered (globs over `registry/repository[:tag]`, e.g. `ghcr.io/acme/*`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
-    /// Workload names covered.
+    /// Workload names covered: `namespace/name`, or a bare `name` when the exception covers
+    /// a single namespace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workloads: Vec<String>,
 }
