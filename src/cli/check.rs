@@ -12,8 +12,10 @@
 //!   error with its file, object and field: a GuardrailPolicy or RiskException Stance would
 //!   ignore as invalid (state or manifests), a document it cannot read, a manifest of a kind
 //!   that may run containers but Stance cannot read, a namespaced manifest without
-//!   `metadata.namespace` and no `--namespace`. `--allow-unjudgeable` reports these as
-//!   warnings and judges the rest.
+//!   `metadata.namespace` and no `--namespace`, evidence (a scan report, SBOM, VEX document
+//!   or KEV/EPSS feed) among the manifests — the change's author's word, which belongs in
+//!   `--state` when it is trusted. `--allow-unjudgeable` reports these as warnings and judges
+//!   the rest (evidence among the manifests is still not applied).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -145,6 +147,37 @@ impl Input {
         }
     }
 
+    /// Takes the evidence out of one manifest file: scan reports, SBOMs, VEX documents and
+    /// KEV/EPSS feeds among the manifests are the word of the change's author, which
+    /// admission would not take as the cluster's (a tenant's VEX is ignored, a newer "clean"
+    /// report of an image cannot replace the trusted one). They are never applied; each is a
+    /// problem naming the file, so the gate fails unless `--allow-unjudgeable`.
+    fn refuse_evidence(&mut self, origin: &str, parsed: Vec<Parsed>) -> Vec<Parsed> {
+        let mut kept = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            let what = match &p {
+                Parsed::Report(r) if r.vex.is_some() => "a VEX document",
+                Parsed::Report(_) => "a scan report or SBOM",
+                Parsed::Kev(_) => "a KEV catalog",
+                Parsed::Epss(_) => "an EPSS feed",
+                Parsed::Object(_) | Parsed::Ignored(_) => {
+                    kept.push(p);
+                    continue;
+                }
+            };
+            self.problems.push(Unjudgeable {
+                origin: origin.to_string(),
+                object: String::new(),
+                field: String::new(),
+                problem: format!(
+                    "is {what} among the manifests: evidence given with -f is the change author's word, which \
+                     admission does not take as the cluster's; give trusted evidence with --state (it is not applied)"
+                ),
+            });
+        }
+        kept
+    }
+
     /// Notes the invalid GuardrailPolicies and RiskExceptions among one file's objects.
     fn note_stance_objects(&mut self, origin: &str, parsed: &[Parsed]) {
         for p in parsed {
@@ -201,6 +234,7 @@ fn read_manifests(args: &CheckArgs, reader: &Reader, manifests: &mut Input) -> R
             manifest(args, &doc_origin, *object, &mut converted, &mut manifests.problems, &mut manifests.loaded);
         }
         manifests.note_stance_objects(origin, &converted);
+        let converted = manifests.refuse_evidence(origin, converted);
         manifests.loaded.add(converted);
         manifests.loaded.files += 1;
     })?;
@@ -295,11 +329,6 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
         match o {
             KubeObject::Workload(w) => workloads.push(w),
             other => index.apply_object(other),
-        }
-    }
-    for (i, r) in std::mem::take(&mut manifests.loaded.reports).into_iter().enumerate() {
-        for w in index.apply_report(&format!("{}#m{i}", r.source.origin), r) {
-            eprintln!("warning: {}: {}", w.origin, w.message);
         }
     }
     // The running revisions (the oldObject of an UPDATE) are those in the state, before the change.
