@@ -227,7 +227,8 @@ fn check_exit_codes() {
     // Against the state without cluster/: a manifest the state already runs unchanged is an
     // UPDATE that changes nothing guardrails judge, which admission (and so check) skips.
     let bad = state.join("cluster/payments.yaml");
-    let desired = ["stance", "reports", "feeds"].map(|d| state.join(d));
+    // The Namespaces too: the demo's supply-chain policy selects namespaces by label.
+    let desired = ["stance", "reports", "feeds", "cluster/namespaces.yaml"].map(|d| state.join(d));
     let out = stance().args(["check", "--now", NOW, "-f"]).arg(&bad).arg("--state").args(&desired).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -335,4 +336,34 @@ fn scan_shows_exceptions_that_match_nothing_as_unmatched() {
     assert_eq!(state, "Unmatched");
     assert!(reason.contains("no GuardrailPolicy nope"), "{reason}");
     assert_eq!(state_of("scoped"), ("Active".to_string(), String::new()));
+}
+
+/// The demo's supply-chain policy selects namespaces by label (`env: prod`): without the
+/// Namespace objects the gate cannot tell whether it applies, so it says so (exit 2) instead
+/// of judging as if the namespace had no labels.
+#[test]
+fn check_without_the_namespaces_a_selector_reads_cannot_judge() {
+    let state = demo();
+    let without = ["stance", "reports", "feeds"].map(|d| state.join(d));
+    let out = stance()
+        .args(["check", "--now", NOW, "-f"])
+        .arg(state.join("cluster/payments.yaml"))
+        .arg("--state")
+        .args(&without)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("Namespace payments: is neither in --state nor among the manifests"), "{err}");
+    assert!(err.contains("namespaceSelector of supply-chain"), "{err}");
+    // The Namespace among the manifests counts as much as in the state.
+    let out = stance()
+        .args(["check", "--now", NOW, "-f"])
+        .arg(state.join("cluster/payments.yaml"))
+        .arg(state.join("cluster/namespaces.yaml"))
+        .arg("--state")
+        .args(&without)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
 }

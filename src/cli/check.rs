@@ -12,7 +12,8 @@
 //!   error with its file, object and field: a GuardrailPolicy or RiskException Stance would
 //!   ignore as invalid (state or manifests), a document it cannot read, a manifest of a kind
 //!   that may run containers but Stance cannot read, a namespaced manifest without
-//!   `metadata.namespace` and no `--namespace`, evidence (a scan report, SBOM, VEX document
+//!   `metadata.namespace` and no `--namespace`, a workload's Namespace missing from the
+//!   state and manifests when a policy's `namespaceSelector` would read its labels, evidence (a scan report, SBOM, VEX document
 //!   or KEV/EPSS feed) among the manifests — the change's author's word, which belongs in
 //!   `--state` when it is trusted. `--allow-unjudgeable` reports these as warnings and judges
 //!   the rest (evidence among the manifests is still not applied).
@@ -305,6 +306,38 @@ fn manifest(
     }
 }
 
+/// The namespaces of the manifests' workloads that neither the state nor the manifests
+/// hold, when a valid policy reads namespace labels
+/// ([`stance_core::guardrail::Policy::selects_by_namespace_labels`]): admission reads the real
+/// Namespace's labels, so without them the gate would judge by guessing none.
+fn unknown_namespaces(index: &stance_core::index::PostureIndex, workloads: &[Workload]) -> Vec<Unjudgeable> {
+    let reading: Vec<&str> = index
+        .policies()
+        .filter_map(|p| p.compiled.as_ref().ok())
+        .filter(|p| p.selects_by_namespace_labels())
+        .map(|p| &*p.name)
+        .collect();
+    if reading.is_empty() {
+        return Vec::new();
+    }
+    let missing: std::collections::BTreeSet<&str> =
+        workloads.iter().map(|w| &*w.namespace).filter(|ns| !index.has_namespace(ns)).collect();
+    missing
+        .into_iter()
+        .map(|ns| Unjudgeable {
+            origin: "state".into(),
+            object: format!("Namespace {ns}"),
+            field: String::new(),
+            problem: format!(
+                "is neither in --state nor among the manifests, and the namespaceSelector of {} {} on its \
+                 labels: add it (kubectl get namespace {ns} -o yaml) to --state",
+                reading.join(", "),
+                if reading.len() == 1 { "depends" } else { "depend" },
+            ),
+        })
+        .collect()
+}
+
 /// Exit codes: see the module documentation.
 pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
     let reader = args.policy.reader();
@@ -353,6 +386,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
             });
         }
     }
+    problems.extend(unknown_namespaces(&index, &workloads));
     let checked: Vec<Checked> = workloads
         .iter()
         .zip(&old)

@@ -92,6 +92,17 @@ pub struct Policy {
     pub rules: Vec<Rule>,
 }
 
+impl Policy {
+    /// True when whether the policy applies depends on a namespace's labels
+    /// (`namespaceSelector`). A gate that does not know a namespace's labels cannot tell
+    /// whether such a policy applies there. (The platform's exposure and criticality floors
+    /// are namespace labels too, but they only raise a context: an unknown namespace has none,
+    /// which `stance check` reports as the context it used.)
+    pub fn selects_by_namespace_labels(&self) -> bool {
+        self.matcher.namespace_selector.is_some()
+    }
+}
+
 /// Which workloads a policy applies to.
 #[derive(Clone, Debug, Default)]
 pub struct Matcher {

@@ -330,6 +330,11 @@ impl PostureIndex {
         self.routes.values()
     }
 
+    /// True when the index holds the Namespace object `name` (its labels are known).
+    pub fn has_namespace(&self, name: &str) -> bool {
+        self.namespaces.contains_key(name)
+    }
+
     /// A namespace's labels; unknown namespaces get the label the API server always sets.
     pub fn namespace_labels(&self, name: &str) -> BTreeMap<String, String> {
         let mut labels = self.namespaces.get(name).map(|n| n.labels.clone()).unwrap_or_default();
