@@ -39,8 +39,12 @@ fn index_of(policy_rules: &str, components: serde_json::Value) -> PostureIndex {
 }
 
 fn deployment() -> Workload {
+    deployment_of(IMAGE)
+}
+
+fn deployment_of(image: &str) -> Workload {
     let yaml = format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: team}}\nspec:\n  selector: {{matchLabels: {{app: app}}}}\n  template:\n    metadata: {{labels: {{app: app}}}}\n    spec:\n      containers: [{{name: main, image: {IMAGE}}}]\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: team}}\nspec:\n  selector: {{matchLabels: {{app: app}}}}\n  template:\n    metadata: {{labels: {{app: app}}}}\n    spec:\n      containers: [{{name: main, image: {image}}}]\n"
     );
     let mut loaded = Loaded::default();
     loaded.add_bytes("w.yaml", yaml.as_bytes());
@@ -98,6 +102,78 @@ fn rpm_tilde_caret_and_epochs() {
     assert!(!banned("pkg:rpm/redhat/curl", "<=1.0-1", "pkg:rpm/redhat/curl@1.0^git1-1"));
     assert!(banned("pkg:rpm/redhat/curl", "<1.0.1", "pkg:rpm/redhat/curl@1.0^git1-1"));
     assert!(!banned("pkg:rpm/redhat/curl", "<2.0-1", "pkg:rpm/redhat/curl@1:1.0-1"));
+}
+
+/// A bound written without a release compares epoch and version only, as rpm's
+/// `rpmverOverlap` (`rpmio/rpmver.c`) does: `xz-libs = 5.6.0` covers every 5.6.0 release
+/// (CVE-2024-3094, the xz backdoor in upstream 5.6.0 and 5.6.1, as Fedora packaged it).
+#[test]
+fn rpm_bounds_without_a_release_cover_every_release() {
+    let xz = "pkg:rpm/fedora/xz-libs";
+    for range in ["vers:rpm/5.6.0|5.6.1", "=5.6.0", ">=5.6.0, <=5.6.1", "vers:rpm/>=5.6.0|<=5.6.1"] {
+        assert!(banned(xz, range, "pkg:rpm/fedora/xz-libs@5.6.0-1.fc40?arch=x86_64"), "{range}");
+        assert_eq!(banned(xz, range, "pkg:rpm/fedora/xz-libs@5.6.1-2.fc40"), range != "=5.6.0", "{range}");
+        assert!(!banned(xz, range, "pkg:rpm/fedora/xz-libs@5.4.6-3.fc40"), "{range}");
+        assert!(!banned(xz, range, "pkg:rpm/fedora/xz-libs@5.6.2-1.fc40"), "{range}");
+    }
+    // Strict bounds exclude every release of the bound's version.
+    assert!(!banned(xz, "<5.6.0", "pkg:rpm/fedora/xz-libs@5.6.0-1.fc40"));
+    assert!(!banned(xz, ">5.6.1", "pkg:rpm/fedora/xz-libs@5.6.1-2.fc40"));
+    // With a release, the release counts; the epoch always does.
+    assert!(!banned(xz, "=5.6.0-2.fc40", "pkg:rpm/fedora/xz-libs@5.6.0-1.fc40"));
+    assert!(!banned(xz, "=5.6.0", "pkg:rpm/fedora/xz-libs@1:5.6.0-1.fc40"));
+    // Debian is not rpm: dpkg's `=` compares the whole version, revision included.
+    assert!(!banned("pkg:deb/debian/xz-utils", "=5.6.0", "pkg:deb/debian/xz-utils@5.6.0-0.2"));
+}
+
+/// Trivy writes a deb or rpm epoch as the package URL's `epoch` qualifier and the version
+/// without it (../shared/fixtures/trivy-operator/00-sbom-pod.yaml:
+/// `bsdutils@2.29.2-1%2Bdeb9u1?…&epoch=1` is `1:2.29.2-1+deb9u1`).
+#[test]
+fn the_epoch_qualifier_is_part_of_the_version() {
+    let deb = "pkg:deb/debian/bsdutils";
+    let range = ">=1:2.29.2-1, <1:2.29.2-1+deb9u2";
+    assert!(banned(deb, range, "pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1?arch=amd64&distro=debian-9.8&epoch=1"));
+    assert!(!banned(deb, range, "pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u2?epoch=1"));
+    assert!(!banned(deb, range, "pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1"), "epoch 0 is below the range");
+    assert!(banned(deb, range, "pkg:deb/debian/bsdutils@1:2.29.2-1%2Bdeb9u1?epoch=1"), "said twice alike");
+    // The SBOM component's own version (as Trivy writes it, without the epoch) gets it too.
+    let rpm_rule = "  - components:\n      banned: [{purl: 'pkg:rpm/centos/openssl-libs', versions: '>=1:1.0.2k-0, <1:1.0.2k-19.el7'}]\n";
+    let purl = "pkg:rpm/centos/openssl-libs@1.0.2k-16.el7?arch=x86_64&epoch=1&distro=centos-7.6.1810";
+    let index = index_of(
+        rpm_rule,
+        json!([{"type": "library", "name": "openssl-libs", "version": "1.0.2k-16.el7", "purl": purl}]),
+    );
+    let msg = denial(&index).expect("1:1.0.2k-16.el7 is inside the range");
+    assert!(msg.contains("openssl-libs 1:1.0.2k-16.el7 is banned"), "{msg}");
+    // A version whose own epoch contradicts the qualifier cannot be judged: said, not passed.
+    let index = index_of(
+        rpm_rule,
+        json!([{"type": "library", "name": "openssl-libs", "version": "2:1.0.2k-16.el7", "purl": purl}]),
+    );
+    let msg = denial(&index).expect("a gate that cannot judge says so and fails");
+    assert!(msg.contains("cannot judge") && msg.contains("epoch"), "{msg}");
+    // A ban's epoch qualifier would not apply to its bounds: refused.
+    let rules =
+        "  - components:\n      banned: [{purl: 'pkg:deb/debian/bsdutils?epoch=1', versions: '<2.29.2-1+deb9u2'}]\n";
+    let index = index_of(rules, json!([]));
+    let err = index.policies().find_map(|p| p.compiled.as_ref().err().map(ToString::to_string));
+    assert!(err.is_some_and(|e| e.contains("epoch")), "the ban's epoch qualifier is refused");
+}
+
+/// The real Trivy Operator SBOM report: bsdutils 1:2.29.2-1+deb9u1 is inside a ban written
+/// with the epoch, although the component's version omits it.
+#[test]
+fn trivy_operator_sbom_epochs_reach_the_ban() {
+    let policy = "apiVersion: aspm.stance.dev/v1alpha1\nkind: GuardrailPolicy\nmetadata: {name: p}\nspec:\n  enforcement: Enforce\n  rules:\n  - components:\n      banned: [{purl: 'pkg:deb/debian/bsdutils', versions: '>=1:2.29.2-1, <1:2.29.2-1+deb9u2'}]\n";
+    let rel = "trivy-operator/00-sbom-pod.yaml";
+    let mut loaded = Loaded::default();
+    loaded.add_bytes("policy.yaml", policy.as_bytes());
+    loaded.add_bytes(rel, &common::fixture_bytes(rel));
+    let index = loaded.into_index(IndexConfig::default());
+    let v = evaluate(&deployment_of("nginx:1.14.2"), None, &index, now());
+    let msgs: Vec<String> = v.denials().map(|d| d.message.clone()).collect();
+    assert!(msgs.iter().any(|m| m.contains("bsdutils 1:2.29.2-1+deb9u1 is banned")), "{msgs:#?}");
 }
 
 #[test]

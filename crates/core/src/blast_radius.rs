@@ -19,6 +19,7 @@
 //! the application's context, exactly as its assessment ranks them). A version that cannot
 //! be compared in the package's ecosystem is reported as undecided, never dropped.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -490,14 +491,19 @@ fn package_matches(
     let Some(range) = ranges.entry(scheme).or_insert_with(|| VersionRange::parse(scheme, range_text).ok()) else {
         return Judged::Undecided(format!("the range {range_text:?} is not one of {} versions", scheme.name()));
     };
-    let version = p.version.or_else(|| purl.as_ref().and_then(|c| c.version.as_deref()));
-    match version {
-        None => Judged::Undecided("no version listed".into()),
-        Some(v) => match range.contains(v) {
-            Ok(true) => Judged::Inside,
-            Ok(false) => Judged::Outside,
-            Err(e) => Judged::Undecided(format!("version {v} cannot be compared: {e}")),
-        },
+    let Some(v) = p.version.or_else(|| purl.as_ref().and_then(|c| c.version.as_deref())) else {
+        return Judged::Undecided("no version listed".into());
+    };
+    // A deb/rpm/alpm version is compared with its package URL's `epoch` qualifier.
+    let v = match purl.as_ref().map(|c| c.version_with_epoch(v)) {
+        None => Cow::Borrowed(v),
+        Some(Ok(with_epoch)) => with_epoch,
+        Some(Err(e)) => return Judged::Undecided(e.to_string()),
+    };
+    match range.contains(&v) {
+        Ok(true) => Judged::Inside,
+        Ok(false) => Judged::Outside,
+        Err(e) => Judged::Undecided(format!("version {v} cannot be compared: {e}")),
     }
 }
 

@@ -38,6 +38,7 @@
 //! qualifier, cpan module names) are not enforced — real SBOMs break some of them
 //! (`pkg:golang/stdlib` has no namespace).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::version::Scheme;
@@ -75,6 +76,14 @@ pub enum PurlError {
         /// The text as given.
         text: String,
         /// The parser's reason.
+        reason: String,
+    },
+    /// The version and the `epoch` qualifier cannot be read as one version.
+    #[error("cannot tell the epoch of version {version:?}: {reason}")]
+    Epoch {
+        /// The version as given.
+        version: String,
+        /// What contradicts.
         reason: String,
     },
     /// A part is empty or invalid.
@@ -292,6 +301,60 @@ impl Purl {
         }
         Ok(Purl { id, version, qualifiers, subpath })
     }
+}
+
+impl Purl {
+    /// `version` — this URL's own, or the one a report or SBOM gives for the package — as
+    /// the ecosystem compares it: for types whose versions have an epoch (deb, rpm, alpm:
+    /// [`Scheme::Debian`], [`Scheme::Rpm`]) a version written without `N:` gets the epoch
+    /// of the `epoch` qualifier (purl-spec `PURL-TYPES.rst`, type rpm: the `epoch`
+    /// qualifier; Trivy writes deb and rpm packages that way:
+    /// `pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1?epoch=1` is `1:2.29.2-1+deb9u1`). Epoch 0
+    /// is the default and adds nothing. A version that already has `N:` keeps it.
+    ///
+    /// Errors (the caller cannot judge the version, and must say so rather than guess):
+    /// the qualifier is not a decimal number, two `epoch` qualifiers disagree, the
+    /// version's own epoch disagrees with the qualifier's, or the version has a `:` with
+    /// no number before it. Other types: `version` unchanged.
+    pub fn version_with_epoch<'a>(&self, version: &'a str) -> Result<Cow<'a, str>, PurlError> {
+        if !matches!(self.id.scheme(), Scheme::Debian | Scheme::Rpm) {
+            return Ok(Cow::Borrowed(version));
+        }
+        let fail = |reason: String| PurlError::Epoch { version: version.to_string(), reason };
+        let mut epoch: Option<&str> = None;
+        for (_, v) in self.qualifiers.iter().filter(|(k, _)| k == "epoch") {
+            let v = v.trim();
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(fail(format!("the package URL's epoch qualifier {v:?} is not a number")));
+            }
+            let n = strip_zeros(v);
+            match epoch {
+                Some(e) if e != n => {
+                    return Err(fail(format!("the package URL gives two epochs, {e} and {n}")));
+                }
+                _ => epoch = Some(n),
+            }
+        }
+        let Some(epoch) = epoch else { return Ok(Cow::Borrowed(version)) };
+        match version.split_once(':') {
+            Some((own, _)) if !own.is_empty() && own.bytes().all(|b| b.is_ascii_digit()) => {
+                if strip_zeros(own) == epoch {
+                    Ok(Cow::Borrowed(version))
+                } else {
+                    Err(fail(format!("its epoch {own} is not the package URL's epoch qualifier {epoch}")))
+                }
+            }
+            Some(_) => Err(fail("it has a `:` without an epoch number before it".into())),
+            None if epoch == "0" => Ok(Cow::Borrowed(version)),
+            None => Ok(Cow::Owned(format!("{epoch}:{}", version.trim_start()))),
+        }
+    }
+}
+
+/// A decimal number without leading zeros (`007` → `7`, `0` → `0`).
+fn strip_zeros(digits: &str) -> &str {
+    let s = digits.trim_start_matches('0');
+    if s.is_empty() { "0" } else { s }
 }
 
 /// The package URL of a package named the OSV way (OSV schema §"affected[].package":

@@ -17,6 +17,10 @@
 //!
 //! Every bound is parsed in the package's [`Scheme`] when the range is parsed, so a bound
 //! that is not a version of that ecosystem is an error naming the bound.
+//!
+//! A version is compared with each bound by [`Version::try_cmp_to_bound`]: an RPM (or alpm)
+//! bound written without a release compares epoch and version only, as rpm does for a
+//! dependency range, so `vers:rpm/5.6.0|5.6.1` and `=5.6.0` contain `5.6.0-1.fc40`.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -281,7 +285,7 @@ impl VersionRange {
             Form::Any => Ok(true),
             Form::All(cs) => {
                 for c in cs {
-                    if !c.comparator.holds(v.try_cmp(&c.version)?) {
+                    if !c.comparator.holds(v.try_cmp_to_bound(&c.version)?) {
                         return Ok(false);
                     }
                 }
@@ -311,7 +315,7 @@ fn vers_contains(cs: &[Constraint], v: &Version) -> Result<bool, RangeError> {
     use Comparator::*;
     let mut orders = Vec::with_capacity(cs.len());
     for c in cs {
-        let o = v.try_cmp(&c.version)?;
+        let o = v.try_cmp_to_bound(&c.version)?;
         if o == Ordering::Equal {
             match c.comparator {
                 Eq | Le | Ge => return Ok(true),

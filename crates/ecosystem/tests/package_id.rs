@@ -162,3 +162,30 @@ fn purl_spec_test_suite() {
     assert!(parsed >= 150 && built >= 140, "parsed {parsed}, built {built}");
     assert!(refused >= 20, "refused only {refused} of the spec's failures; accepted {lenient:?}");
 }
+
+/// purl-spec `PURL-TYPES.rst` (rpm): a non-zero epoch is the `epoch` qualifier; Trivy writes
+/// deb packages the same way (../shared/fixtures/trivy-operator/00-sbom-pod.yaml).
+#[test]
+fn the_epoch_qualifier_joins_deb_rpm_and_alpm_versions() {
+    let with = |purl: &str, v: &str| Purl::parse(purl).expect("a purl").version_with_epoch(v).map(|c| c.into_owned());
+    let deb = "pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1?arch=amd64&distro=debian-9.8&epoch=1";
+    assert_eq!(with(deb, "2.29.2-1+deb9u1").as_deref(), Ok("1:2.29.2-1+deb9u1"));
+    assert_eq!(with(deb, "1:2.29.2-1+deb9u2").as_deref(), Ok("1:2.29.2-1+deb9u2"), "already there");
+    assert_eq!(with("pkg:rpm/centos/openssl-libs?epoch=01", "1.0.2k-16.el7").as_deref(), Ok("1:1.0.2k-16.el7"));
+    assert_eq!(with("pkg:alpm/arch/vim?epoch=2", "9.0-1").as_deref(), Ok("2:9.0-1"));
+    assert_eq!(with("pkg:rpm/fedora/curl?epoch=0", "8.0-1").as_deref(), Ok("8.0-1"), "0 is the default");
+    assert_eq!(with("pkg:rpm/fedora/curl", "8.0-1").as_deref(), Ok("8.0-1"));
+    // Other ecosystems have no such qualifier: left alone.
+    assert_eq!(with("pkg:npm/left-pad?epoch=1", "1.0.0").as_deref(), Ok("1.0.0"));
+    // Contradictions are errors, never a guess.
+    for (purl, v) in [
+        (deb, "2:2.29.2-1+deb9u1"),
+        ("pkg:rpm/fedora/curl?epoch=x", "8.0-1"),
+        ("pkg:rpm/fedora/curl?epoch=1&epoch=2", "8.0-1"),
+        ("pkg:rpm/fedora/curl?epoch=1", "a:8.0-1"),
+    ] {
+        let e = with(purl, v).expect_err("no epoch can be told");
+        assert!(e.to_string().contains("epoch"), "{e}");
+    }
+    assert_eq!(with("pkg:rpm/fedora/curl?epoch=1&epoch=01", "8.0").as_deref(), Ok("1:8.0"));
+}

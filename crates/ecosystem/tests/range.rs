@@ -171,3 +171,37 @@ fn per_ecosystem_ranges() {
     assert!(inside(Scheme::Golang, "<v0.17.0", "v0.0.0-20220315160706-3147a52a75dd"));
     assert!(inside(Scheme::Nuget, "<13.0.1", "13.0.1-beta1"));
 }
+
+/// A bound without a release compares epoch and version only. Sources: rpm
+/// `rpmio/rpmver.c` `rpmverOverlap` ("always matches if the side with no release has
+/// SENSE_EQUAL"; otherwise equal E:V is outside `<` and `>`), and pacman
+/// `test/util/vercmptest.sh` "mixed pkgrel inclusion" (`1.5` vs `1.5-1` is `0`, `1.1-1` vs
+/// `1.0` is `1`) for alpm, which shares the rpm scheme. dpkg compares the whole version.
+#[test]
+fn rpm_and_alpm_bounds_without_a_release() {
+    for (range, v, want) in [
+        ("=5.6.0", "5.6.0-1.fc40", true),
+        ("vers:rpm/5.6.0|5.6.1", "5.6.1-2.fc40", true),
+        ("<=5.6.0", "5.6.0-9", true),
+        (">=5.6.0", "5.6.0-0", true),
+        ("<5.6.0", "5.6.0-1", false),
+        (">5.6.0", "5.6.0-1", false),
+        ("!=5.6.0", "5.6.0-1", false),
+        ("=1:5.6.0", "1:5.6.0-1", true),
+        ("=5.6.0", "1:5.6.0-1", false),
+        ("=5.6.0-2", "5.6.0-1", false),
+        ("<5.6.0~rc1", "5.6.0-1", false),
+    ] {
+        assert_eq!(inside(Scheme::Rpm, range, v), want, "{v} in {range}");
+    }
+    // pacman vercmptest.sh: 1.5 = 1.5-1, 1.1-1 = 1.1, 1.0-1 < 1.1, 1.1-1 > 1.0.
+    assert!(inside(Scheme::for_purl_type("alpm"), "=1.5", "1.5-1"));
+    assert!(inside(Scheme::for_purl_type("alpm"), "=1.1", "1.1-1"));
+    assert!(inside(Scheme::for_purl_type("alpm"), "<1.1", "1.0-1"));
+    assert!(inside(Scheme::for_purl_type("alpm"), ">1.0", "1.1-1"));
+    // Sorting keeps rpmverCmp's total order: a missing release first.
+    assert_eq!(Scheme::Rpm.compare("5.6.0", "5.6.0-1"), Ok(std::cmp::Ordering::Less));
+    // Debian: `=` is the whole version (dpkg `dpkg_version_relate`).
+    assert!(!inside(Scheme::Debian, "=5.6.0", "5.6.0-1"));
+    assert!(!inside(Scheme::Debian, "vers:deb/5.6.0", "5.6.0-1"));
+}

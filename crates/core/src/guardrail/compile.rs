@@ -325,6 +325,19 @@ fn compile_components(c: &ComponentsRule) -> Result<Components, CompileError> {
                 ),
             ));
         }
+        // The ban's qualifiers are ignored (every variant of the package is banned), so an
+        // epoch given there would silently not apply to the bounds: it belongs in them.
+        if let Some((_, e)) = purl.qualifiers.iter().find(|(k, _)| k == "epoch") {
+            return Err(CompileError::new(
+                format!(".components.banned[{i}].purl"),
+                format!(
+                    "{:?} carries an epoch qualifier ({e}); write the package URL without it ({}) and the epoch in \
+                     each bound of `versions` (e.g. `<{e}:1.2-3`)",
+                    b.purl,
+                    purl.id.to_purl()
+                ),
+            ));
+        }
         // The bounds are versions of the package's own ecosystem: an apk range is ordered
         // as apk-tools orders, a pypi range as PEP 440 does; a bound that is no version
         // there makes the policy invalid rather than a range that never matches.

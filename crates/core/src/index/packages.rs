@@ -22,8 +22,13 @@ use crate::model::{Component, Finding, FindingKind};
 pub struct PackageEntry {
     /// The display name (`@babel/traverse`, `org.apache.logging.log4j:log4j-core`).
     pub name: Arc<str>,
-    /// The installed version as the inventory writes it.
+    /// The installed version as the inventory writes it, with the epoch of the package
+    /// URL's `epoch` qualifier when the version has none (`Purl::version_with_epoch`:
+    /// `2.29.2-1+deb9u1` with `?epoch=1` is `1:2.29.2-1+deb9u1`).
     pub version: Option<Arc<str>>,
+    /// Why the version cannot be compared although it is given: the package URL's epoch
+    /// contradicts it (`Purl::version_with_epoch`'s error). A rule says it cannot judge.
+    pub version_error: Option<Arc<str>>,
     /// The identity, when the package has a readable package URL.
     pub id: Option<PackageId>,
     /// The version parsed on first use (see [`PackageEntry::version_in`]).
@@ -33,7 +38,7 @@ pub struct PackageEntry {
 impl PackageEntry {
     /// One package entry; its version is parsed when a rule first compares it.
     pub fn new(name: Arc<str>, version: Option<Arc<str>>, id: Option<PackageId>) -> PackageEntry {
-        PackageEntry { name, version, id, parsed: ParsedVersion::default() }
+        PackageEntry { name, version, id, version_error: None, parsed: ParsedVersion::default() }
     }
 
     /// The installed version parsed in `scheme`; `None` without a version or when it is no
@@ -65,8 +70,9 @@ impl PartialEq for ParsedVersion {
 
 impl Eq for ParsedVersion {}
 
-/// What makes two package entries one: name, installed version and identity.
-type EntryKey = (Arc<str>, Option<Arc<str>>, Option<PackageId>);
+/// What makes two package entries one: name, installed version, identity and whether the
+/// version can be read.
+type EntryKey = (Arc<str>, Option<Arc<str>>, Option<PackageId>, Option<Arc<str>>);
 
 /// One distinct licensing of the index and the packages under it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,9 +140,21 @@ impl PackageIndex {
         licenses: &[Arc<str>],
     ) {
         let parsed = purl.and_then(|p| Purl::parse(p).ok());
-        let version = version.or_else(|| parsed.as_ref().and_then(|p| p.version.as_deref()).map(Arc::from));
-        let entry = PackageEntry::new(name.clone(), version, parsed.map(|p| p.id));
-        let key: EntryKey = (entry.name.clone(), entry.version.clone(), entry.id.clone());
+        let mut version = version.or_else(|| parsed.as_ref().and_then(|p| p.version.as_deref()).map(Arc::from));
+        // A deb/rpm/alpm version is compared with the purl's epoch (Trivy writes the version
+        // without it and the epoch as a qualifier): without it, `1:2.29.2-1+deb9u1` would
+        // be judged as epoch 0, below every bound of a range written with the epoch.
+        let mut version_error = None;
+        if let (Some(p), Some(v)) = (&parsed, &version) {
+            match p.version_with_epoch(v) {
+                Ok(Cow::Borrowed(_)) => {}
+                Ok(Cow::Owned(with_epoch)) => version = Some(Arc::from(with_epoch)),
+                Err(e) => version_error = Some(Arc::from(e.to_string())),
+            }
+        }
+        let mut entry = PackageEntry::new(name.clone(), version, parsed.map(|p| p.id));
+        entry.version_error = version_error;
+        let key: EntryKey = (entry.name.clone(), entry.version.clone(), entry.id.clone(), entry.version_error.clone());
         // The same package reported by several findings is one entry.
         let (i, new) = match seen.get(&key) {
             Some(&i) => (i, false),

@@ -66,17 +66,33 @@ fn package_is(product: &ProductId, purl: Option<&Purl>, package: Option<&Package
     ) else {
         return false;
     };
-    let version_is = |installed: Option<&str>| {
-        want.version.as_deref().is_none_or(|v| installed.map(str::trim) == Some(v.trim()))
-            && listed.is_none_or(|l| installed.is_some_and(|i| is_listed(l, i)))
+    // Versions are compared with their package URL's epoch (`Purl::version_with_epoch`):
+    // `@2.29.2-1%2Bdeb9u1?epoch=1` is `1:2.29.2-1+deb9u1`, not `2.29.2-1+deb9u1`. A version
+    // whose epoch cannot be told matches nothing: a statement must not suppress a finding
+    // on a version it may not name.
+    let version_is = |installed: Option<&str>, have: Option<&Purl>| {
+        if want.version.is_none() && listed.is_none() {
+            return true;
+        }
+        let Some(installed) = installed.map(str::trim) else { return false };
+        let installed = match have.map(|h| h.version_with_epoch(installed)) {
+            None => std::borrow::Cow::Borrowed(installed),
+            Some(Ok(installed)) => installed,
+            Some(Err(_)) => return false,
+        };
+        let exact = match want.version.as_deref() {
+            None => true,
+            Some(v) => want.version_with_epoch(v.trim()).is_ok_and(|v| v == installed),
+        };
+        exact && listed.is_none_or(|l| is_listed(l, &installed))
     };
     match purl {
         Some(have) => {
             want.id == have.id
-                && version_is(have.version.as_deref().or(package.installed_version.as_deref()))
+                && version_is(have.version.as_deref().or(package.installed_version.as_deref()), Some(have))
                 && want.qualifiers.iter().all(|(k, v)| have.qualifiers.iter().all(|(hk, hv)| hk != k || hv == v))
         }
-        None => by_name && *package.name == id_name(&want.id) && version_is(package.installed_version.as_deref()),
+        None => by_name && *package.name == id_name(&want.id) && version_is(package.installed_version.as_deref(), None),
     }
 }
 
@@ -139,6 +155,20 @@ mod tests {
         // npm scopes written either way are one package.
         let babel = pkg("pkg:npm/%40babel/traverse@7.0.0");
         assert!(matches(&p(purl("pkg:npm/@babel/traverse@7.0.0")), &repo, Some(&babel)));
+    }
+
+    /// A deb/rpm version is compared with its purl's `epoch` qualifier on both sides: a
+    /// statement on epoch 0 does not suppress a finding on epoch 1.
+    #[test]
+    fn package_versions_carry_the_epoch_qualifier() {
+        let p = |id| VexProduct { id, subcomponents: vec![] };
+        let repo = Artifact::Repository(Arc::from("github.com/a/b"));
+        let have = pkg("pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1?arch=amd64&epoch=1");
+        assert!(matches(&p(purl("pkg:deb/debian/bsdutils@1:2.29.2-1%2Bdeb9u1")), &repo, Some(&have)));
+        assert!(matches(&p(purl("pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1?epoch=1")), &repo, Some(&have)));
+        assert!(!matches(&p(purl("pkg:deb/debian/bsdutils@2.29.2-1%2Bdeb9u1")), &repo, Some(&have)));
+        let conflicting = pkg("pkg:deb/debian/bsdutils@2:2.29.2-1%2Bdeb9u1?epoch=1");
+        assert!(!matches(&p(purl("pkg:deb/debian/bsdutils@2:2.29.2-1%2Bdeb9u1")), &repo, Some(&conflicting)));
     }
 
     #[test]

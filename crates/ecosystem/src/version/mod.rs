@@ -13,7 +13,7 @@
 //! | [`Scheme::Golang`] | golang | SemVer with the `v` prefix, `v1`/`v1.2` shorthands, pseudo-versions | `semver` crate |
 //! | [`Scheme::Nuget`] | nuget | NuGet's SemVer 2.0 with a 4th part, case-insensitive labels | [`nuget`] |
 //! | [`Scheme::Debian`] | deb | dpkg `verrevcmp` (epoch, upstream, revision, `~`) | [`dpkg`] (port) |
-//! | [`Scheme::Rpm`] | rpm, alpm | rpm `rpmvercmp` (epoch, `~`, `^`) | `rpm-version` crate |
+//! | [`Scheme::Rpm`] | rpm, alpm | rpm `rpmvercmp` (epoch, `~`, `^`); a range bound without a release ignores releases | `rpm-version` crate |
 //! | [`Scheme::Pep440`] | pypi | PEP 440 (epochs, pre/post/dev, local, normalisation) | `pep440_rs` crate |
 //! | [`Scheme::Apk`] | apk | apk-tools `apk_version_compare` | [`apk`] (port) |
 //! | [`Scheme::Maven`] | maven | Maven `ComparableVersion` | [`maven`] (port) |
@@ -174,6 +174,22 @@ impl Version {
                 return Err(VersionError::SchemeMismatch { a: self.text.clone(), b: other.text.clone() });
             }
         })
+    }
+}
+
+impl Version {
+    /// How this version (a package's) stands against a range `bound` of the same scheme:
+    /// [`Version::try_cmp`], except for RPM (and alpm) bounds written without a release,
+    /// which compare epoch and version only (`5.6.0-1.fc40` is `Equal` to the bound
+    /// `5.6.0`), as rpm's `rpmverOverlap` and pacman's `alpm_pkg_vercmp` do. Debian bounds
+    /// compare the whole version, as dpkg's `dpkg_version_relate` (`lib/dpkg/version.c`) does:
+    /// `= 1.0` is not `1.0-1`.
+    /// Ranges use this; sorting uses [`Version::try_cmp`], a total order.
+    pub fn try_cmp_to_bound(&self, bound: &Version) -> Result<Ordering, VersionError> {
+        match (&self.parsed, &bound.parsed) {
+            (Parsed::Rpm(a), Parsed::Rpm(b)) => Ok(a.cmp_to_bound(b)),
+            _ => self.try_cmp(bound),
+        }
     }
 }
 

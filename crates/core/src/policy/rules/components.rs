@@ -86,6 +86,12 @@ fn judge(b: &Banned, p: &PackageEntry) -> Option<String> {
             b.base, b.range
         ));
     };
+    if let Some(why) = &p.version_error {
+        return Some(format!(
+            "{} {version}: cannot judge whether it is in the banned range ({}): {why}",
+            b.base, b.range
+        ));
+    }
     // The entry's parsed version when it parses (kept across requests); the text otherwise,
     // for the parse error the message names.
     let within = match p.version_in(b.range.scheme()) {
