@@ -120,7 +120,7 @@ pub fn applies(p: &Policy, s: &Subject<'_>) -> bool {
     {
         return false;
     }
-    if !m.criticalities.is_empty() && !s.criticality.is_some_and(|c| m.criticalities.contains(&c)) {
+    if !m.criticalities.is_empty() && !m.criticalities.contains(&s.criticality) {
         return false;
     }
     if !m.exposures.is_empty() && !m.exposures.contains(&s.exposure) {

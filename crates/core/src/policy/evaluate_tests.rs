@@ -1,4 +1,4 @@
-//! The `newRiskOnly` ratchet across images.
+//! The `newRiskOnly` ratchet across images and the criticality floor in policy scoping.
 
 use std::sync::Arc;
 
@@ -8,7 +8,9 @@ use super::evaluate;
 use crate::guardrail::spec::WorkloadSecurityRule;
 use crate::guardrail::{Enforcement, ExceptionSettings, GuardrailRule, MatchSource, OnUnscanned, Policy, PolicySource};
 use crate::index::{IndexConfig, PolicyEntry, PostureIndex};
-use crate::model::{Container, Criticality, Workload, WorkloadKind};
+use crate::model::{App, Container, Criticality, Namespace, Workload, WorkloadKind};
+use crate::names::CRITICALITY_LABEL;
+use crate::selector::LabelSelector;
 
 fn now() -> Timestamp {
     Timestamp::from_second(1_795_000_000).expect("a valid time")
@@ -100,4 +102,33 @@ fn every_container_a_workload_violation_names_must_keep_its_image() {
     assert!(v.allowed() && v.violations[0].preexisting, "{v:#?}");
     let v = evaluate(&unlimited(["nginx:1.25", "evil.example.com/miner:6.6.6"]), Some(&running), &index, now());
     assert!(!v.allowed(), "{v:#?}");
+}
+
+#[test]
+fn a_workload_no_application_selects_is_at_the_namespace_floor() {
+    let mut index =
+        index_with(entry(false, &[Criticality::Critical, Criticality::High, Criticality::Medium], only(true, false)));
+    index.apply_app(App {
+        namespace: Arc::from("team-a"),
+        name: Arc::from("agent"),
+        criticality: Criticality::Critical,
+        selector: Some(LabelSelector {
+            match_labels: [("app".to_string(), "agent".to_string())].into(),
+            match_expressions: Vec::new(),
+        }),
+        ..Default::default()
+    });
+    let selected = agent("agent", &[("agent", "nginx:1.25")]);
+    assert!(!evaluate(&selected, None, &index, now()).allowed());
+    // Relabelled out of its AppPosture: `medium` (the default floor), still in scope.
+    let relabelled = agent("agent-v2", &[("agent", "nginx:1.25")]);
+    let v = evaluate(&relabelled, None, &index, now());
+    assert!(!v.allowed(), "{v:#?}");
+    // Only the platform's namespace label lowers the floor, and then the policy lets it go.
+    index.apply_namespace(Namespace {
+        name: Arc::from("team-a"),
+        labels: [(CRITICALITY_LABEL.to_string(), "low".to_string())].into(),
+    });
+    assert!(evaluate(&relabelled, None, &index, now()).allowed());
+    assert!(!evaluate(&selected, None, &index, now()).allowed(), "the AppPosture still raises it");
 }
