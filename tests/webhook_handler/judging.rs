@@ -193,6 +193,27 @@ fn new_risk_only_ratchet_on_update() {
 }
 
 #[test]
+fn the_ratchet_spares_a_privileged_container_only_while_it_keeps_its_image() {
+    let rule = "  - workloadSecurity: {requireResourceLimits: false, requireRunAsNonRoot: false, disallowPrivilegeEscalation: false}\n";
+    let index = mk_index(&policy("pod-security", "Enforce", "  newRiskOnly: true\n", rule), &[]);
+    let privileged = |image: &str| {
+        let mut d = deployment("team-a", "agent", image);
+        d["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+        d
+    };
+    let running = privileged("nginx:1.25");
+    // The pod-level violation names no container; its item `privileged:<container>` does.
+    let mut relabelled = running.clone();
+    relabelled["metadata"]["labels"]["hotfix"] = json!("1");
+    let a = answer(&run(&index, &review_of("UPDATE", relabelled, Some(running.clone()))));
+    assert!(a.allowed && a.warnings.is_some(), "{a:?}");
+    // Kept privileged, switched to any image: denied like a CREATE of it.
+    let swapped = privileged("evil.example.com/miner:6.6.6");
+    let a = answer(&run(&index, &review_of("UPDATE", swapped, Some(running))));
+    assert!(!a.allowed && a.result.message.contains("is privileged"), "{a:?}");
+}
+
+#[test]
 fn exempt_namespaces_subresources_deletions_and_other_kinds_are_admitted_unjudged() {
     let index = mk_index(&policy("no-kev", "Enforce", "", KEV_RULE), &REPORTS);
     let risky = deployment("kube-system", "api", SPRING);

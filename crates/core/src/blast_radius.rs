@@ -582,7 +582,7 @@ impl Contexts {
                             app: (**a).clone(),
                             inferred: false,
                             reach: c.reach,
-                            criticality: c.criticality.unwrap_or_default(),
+                            criticality: c.criticality,
                         })
                     })
                     .clone()
@@ -596,12 +596,7 @@ impl Contexts {
                 .into_iter()
                 .map(|i: InferredApp<'_>| {
                     let c = i.context(index);
-                    let ctx = AppContext {
-                        app: i.app,
-                        inferred: true,
-                        reach: c.reach,
-                        criticality: c.criticality.unwrap_or_default(),
-                    };
+                    let ctx = AppContext { app: i.app, inferred: true, reach: c.reach, criticality: c.criticality };
                     (ctx.app.name.to_string(), Arc::new(ctx))
                 })
                 .collect()

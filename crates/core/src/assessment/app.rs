@@ -158,7 +158,7 @@ impl<'a> AppScope<'a> {
             uses,
             reach: context.reach,
             exposure_reasons: context.reasons,
-            criticality: context.criticality.unwrap_or_default(),
+            criticality: context.criticality,
             overridden: context.overridden,
         }
     }

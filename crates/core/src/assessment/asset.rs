@@ -44,8 +44,8 @@ pub fn asset_context(index: &PostureIndex, asset: &Asset, now: Timestamp) -> Ris
         .into_iter()
         .chain(asset.criticality.map(|c| Stated { value: c, by: format!("Asset {}/{}", asset.namespace, asset.name) }))
         .collect();
-    let floor = index.context(ns, &[], None).criticality.map(|c| Stated { value: c, by: format!("namespace {ns}") });
-    ctx.criticality = criticality::resolve(&declared_criticality, floor, ns).criticality.unwrap_or_default();
+    let floor = Stated { value: index.context(ns, &[], None).criticality, by: format!("namespace {ns}") };
+    ctx.criticality = criticality::resolve(&declared_criticality, Some(floor), ns).criticality;
     ctx.reach = match (&app_context, asset.exposure) {
         (Some(c), Some(e)) => {
             reach::resolve((c.reach, c.reasons.clone()), &[Stated { value: e, by: "the Asset".into() }], None).reach

@@ -455,12 +455,12 @@ fn namespace_labels_are_floors() {
     index.apply_app(app.clone());
     index.refresh();
     let ctx = index.app_context(index.app("analytics", "etl").unwrap());
-    assert_eq!((ctx.criticality, ctx.reach), (Some(Criticality::Medium), Reach::None));
+    assert_eq!((ctx.criticality, ctx.reach), (Criticality::Medium, Reach::None));
     assert_eq!(ctx.overridden.len(), 1, "{:?}", ctx.overridden);
     let floors = [("aspm.stance.dev/criticality", "low"), ("aspm.stance.dev/exposure", "internal")];
     index.apply_namespace(Namespace { name: Arc::from("analytics"), labels: labels(&floors) });
     let ctx = index.app_context(index.app("analytics", "etl").unwrap());
-    assert_eq!((ctx.criticality, ctx.reach), (Some(Criticality::Low), Reach::Internal));
+    assert_eq!((ctx.criticality, ctx.reach), (Criticality::Low, Reach::Internal));
     assert!(
         ctx.overridden[0].starts_with("declared exposure none in AppPosture analytics/etl"),
         "{:?}",

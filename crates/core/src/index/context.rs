@@ -23,8 +23,10 @@ pub struct Context {
     /// Why: the detected objects and the signals that decided their reach, or the
     /// declaration / floor that raised it.
     pub reasons: Vec<String>,
-    /// `None` for a workload of no application in a namespace without a criticality label.
-    pub criticality: Option<Criticality>,
+    /// Never below the namespace's floor (`medium` without the label), with or without an
+    /// application: the one answer for policy scoping in admission, `stance check` and the
+    /// operator's audit.
+    pub criticality: Criticality,
     /// Declarations that asked for less than what counts (ignored), and unreadable floor labels.
     pub overridden: Vec<String>,
 }

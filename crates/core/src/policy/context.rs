@@ -42,9 +42,9 @@ pub struct Subject<'a> {
     pub workload_ref: Arc<str>,
     pub apps: Vec<&'a Arc<App>>,
     pub app_names: Vec<&'a str>,
-    /// The criticality that counts (its applications' declarations, never below the
-    /// namespace's floor); `None` without an application or a namespace label.
-    pub criticality: Option<Criticality>,
+    /// The criticality that counts: its applications' declarations, never below the
+    /// namespace's floor (`medium` without the label), also when no application selects it.
+    pub criticality: Criticality,
     pub exposure: Exposure,
     /// Why the exposure is what it is (detected objects and their signals).
     pub exposure_reasons: Vec<String>,
@@ -95,7 +95,7 @@ impl<'a> Subject<'a> {
             overridden: ctx.overridden,
             risk: RiskContext {
                 reach,
-                criticality: criticality.unwrap_or_default(),
+                criticality,
                 data,
                 privileged: w.is_privileged(),
                 root: w.may_run_as_root(),

@@ -92,7 +92,7 @@ pub fn judge_policies_within<'a, B: Budget>(
             let before: Vec<Violation> =
                 policy_violations(policy, old_s, honoured, defaults).into_iter().map(Judged::into_unworded).collect();
             for j in &mut found {
-                apply_ratchet(j.violation_mut(), w, &before, old);
+                apply_ratchet(j, w, &before, old);
             }
         }
         judged.extend(found);
@@ -120,7 +120,7 @@ pub fn applies(p: &Policy, s: &Subject<'_>) -> bool {
     {
         return false;
     }
-    if !m.criticalities.is_empty() && !s.criticality.is_some_and(|c| m.criticalities.contains(&c)) {
+    if !m.criticalities.is_empty() && !m.criticalities.contains(&s.criticality) {
         return false;
     }
     if !m.exposures.is_empty() && !m.exposures.contains(&s.exposure) {
@@ -308,30 +308,35 @@ fn finish<'a>(
 
 /// Marks a violation pre-existing when the running revision had the same violation with
 /// every one of its items. Same means the same policy, rule and container, and the same
-/// image in that container: a container switched to another image is new risk, even when
-/// the old image broke the same rules (issue 17 §5).
-fn apply_ratchet(v: &mut Violation, new: &Workload, before: &[Violation], old: &Workload) {
-    let same = before.iter().filter(|b| {
-        b.policy == v.policy
-            && b.rule == v.rule
-            && b.container == v.container
-            && same_image(v.container.as_deref(), new, old)
-    });
-    for b in same {
-        if v.items.is_empty() && b.items.is_empty()
-            || !v.items.is_empty() && v.items.iter().all(|i| b.items.contains(i))
-        {
-            v.preexisting = true;
-            return;
-        }
+/// image in every container the violation is about: a container switched to another image
+/// is new risk, even when the old image broke the same rules (issue 17 §5). That holds for
+/// a violation of the workload as a whole too: each `workloadSecurity` item about a
+/// container (`privileged:agent`) counts only when that container runs the same image in
+/// both revisions, so a privileged container cannot keep its privilege while switching to
+/// any image.
+fn apply_ratchet(j: &mut Judged<'_>, new: &Workload, before: &[Violation], old: &Workload) {
+    let v = j.violation();
+    // Every container the violation or one of its items is about must run the same image
+    // in both revisions; a container missing from either revision fails closed.
+    let containers_unchanged =
+        v.container.as_deref().into_iter().chain(j.item_containers().flatten()).all(|name| same_image(name, new, old));
+    if !containers_unchanged {
+        return;
+    }
+    let preexisting =
+        before.iter().filter(|b| b.policy == v.policy && b.rule == v.rule && b.container == v.container).any(|b| {
+            v.items.is_empty() && b.items.is_empty()
+                || !v.items.is_empty() && v.items.iter().all(|i| b.items.contains(i))
+        });
+    if preexisting {
+        j.violation_mut().preexisting = true;
     }
 }
 
 /// True when the named container runs the same image in both revisions (the parsed
 /// reference when both parse, so `nginx:1.25` is `docker.io/library/nginx:1.25`; else the
-/// text as written). A violation of no container in particular has no image to compare.
-fn same_image(container: Option<&str>, new: &Workload, old: &Workload) -> bool {
-    let Some(name) = container else { return true };
+/// text as written). False when either revision has no container of that name.
+fn same_image(name: &str, new: &Workload, old: &Workload) -> bool {
     fn find<'w>(w: &'w Workload, name: &str) -> Option<(&'w Result<ImageRef, String>, &'w str)> {
         w.containers.iter().find(|c| &*c.name == name).map(|c| (&c.image, &*c.image_raw))
     }
@@ -341,3 +346,7 @@ fn same_image(container: Option<&str>, new: &Workload, old: &Workload) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+#[path = "evaluate_tests.rs"]
+mod tests;

@@ -72,6 +72,12 @@ impl<'a> Judged<'a> {
         &mut self.violation
     }
 
+    /// The names of the containers its items are about, when the violation is about the
+    /// workload as a whole (see [`Item::container`]); one per item, in item order.
+    pub(super) fn item_containers(&self) -> impl Iterator<Item = Option<&'a str>> + '_ {
+        self.wording.items.iter().map(|i| i.container.map(|c| &*c.name))
+    }
+
     /// Appends the message a developer can act on to `out`.
     pub fn write_message(&self, out: &mut String) {
         let w = &self.wording;

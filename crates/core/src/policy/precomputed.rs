@@ -107,7 +107,12 @@ impl Part {
             PartItems::Risks(idx) => pick(idx).into_iter().map(|f| Item::finding(f, ItemText::Risk(f, risk))).collect(),
             PartItems::Plain(items) => items
                 .iter()
-                .map(|(key, text)| Item { key: key.clone(), aliases: &[], text: ItemText::Plain(text.clone()) })
+                .map(|(key, text)| Item {
+                    key: key.clone(),
+                    aliases: &[],
+                    text: ItemText::Plain(text.clone()),
+                    container: None,
+                })
                 .collect(),
         };
         let mut header = String::with_capacity(img.label.len() + self.tail.len());

@@ -15,47 +15,41 @@ use crate::model::Criticality;
 /// The criticality that counts and the declarations that were ignored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedCriticality {
-    /// `None` when nothing states one (a workload of no application, in an unlabelled namespace).
-    pub criticality: Option<Criticality>,
+    /// Never below the floor: a workload of no application in an unlabelled namespace is
+    /// `medium`, so leaving its AppPosture's selector cannot take it out of a policy scoped
+    /// to `criticalities`.
+    pub criticality: Criticality,
     pub overridden: Vec<String>,
 }
 
 /// The highest of the declared criticalities and the floor. `floor` is the namespace
-/// label when set; without it the default `medium` is the floor of any declaration.
+/// label when set; without it the default `medium` is the floor, with or without a
+/// declaration (`docs/concepts.md`, "Context can raise, not lower").
 pub fn resolve(
     declared: &[Stated<Criticality>],
     floor: Option<Stated<Criticality>>,
     namespace: &str,
 ) -> ResolvedCriticality {
-    let floor = match floor {
-        Some(f) => Some(f),
-        None if !declared.is_empty() => Some(Stated {
-            value: Criticality::default(),
-            by: format!("default (namespace {namespace} has no {} label)", crate::names::CRITICALITY_LABEL),
-        }),
-        None => None,
-    };
-    let top = declared.iter().map(|d| d.value).max();
-    let criticality = match (top, &floor) {
-        (Some(t), Some(f)) => Some(t.max(f.value)),
-        (t, f) => t.or(f.as_ref().map(|f| f.value)),
-    };
-    let overridden = match &floor {
-        Some(f) => declared
-            .iter()
-            .filter(|d| d.value < f.value)
-            .map(|d| {
-                format!(
-                    "declared criticality {} in {} is ignored: below the floor {} ({})",
-                    d.value.as_str(),
-                    d.by,
-                    f.value.as_str(),
-                    f.by
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    // A workload no AppPosture selects gets the floor too: its team writes the labels the
+    // selectors read, so "no application" must never count for less than the floor.
+    let floor = floor.unwrap_or_else(|| Stated {
+        value: Criticality::default(),
+        by: format!("default (namespace {namespace} has no {} label)", crate::names::CRITICALITY_LABEL),
+    });
+    let criticality = declared.iter().map(|d| d.value).fold(floor.value, Criticality::max);
+    let overridden = declared
+        .iter()
+        .filter(|d| d.value < floor.value)
+        .map(|d| {
+            format!(
+                "declared criticality {} in {} is ignored: below the floor {} ({})",
+                d.value.as_str(),
+                d.by,
+                floor.value.as_str(),
+                floor.by
+            )
+        })
+        .collect();
     ResolvedCriticality { criticality, overridden }
 }
 
@@ -70,7 +64,7 @@ mod tests {
     #[test]
     fn a_team_cannot_declare_itself_below_the_floor() {
         let r = resolve(&[app(Criticality::Low)], None, "shop");
-        assert_eq!(r.criticality, Some(Criticality::Medium));
+        assert_eq!(r.criticality, Criticality::Medium);
         assert!(
             r.overridden[0].contains("below the floor medium (default (namespace shop has no"),
             "{:?}",
@@ -78,10 +72,12 @@ mod tests {
         );
         let label = |c| Some(Stated { value: c, by: "namespace analytics label aspm.stance.dev/criticality".into() });
         let r = resolve(&[app(Criticality::Low)], label(Criticality::Low), "analytics");
-        assert_eq!((r.criticality, r.overridden.len()), (Some(Criticality::Low), 0));
+        assert_eq!((r.criticality, r.overridden.len()), (Criticality::Low, 0));
         let r = resolve(&[app(Criticality::Critical)], label(Criticality::Medium), "shop");
-        assert_eq!((r.criticality, r.overridden.len()), (Some(Criticality::Critical), 0));
-        assert_eq!(resolve(&[], None, "x").criticality, None);
-        assert_eq!(resolve(&[], label(Criticality::High), "x").criticality, Some(Criticality::High));
+        assert_eq!((r.criticality, r.overridden.len()), (Criticality::Critical, 0));
+        // No application at all: still the floor, never nothing (a relabelled workload).
+        assert_eq!(resolve(&[], None, "x").criticality, Criticality::Medium);
+        assert_eq!(resolve(&[], label(Criticality::High), "x").criticality, Criticality::High);
+        assert_eq!(resolve(&[], label(Criticality::Low), "x").criticality, Criticality::Low);
     }
 }

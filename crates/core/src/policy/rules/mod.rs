@@ -71,17 +71,27 @@ pub struct Item<'a> {
     /// Other ids of the same thing (aliases) that exceptions may name.
     pub aliases: &'a [Arc<str>],
     pub text: ItemText<'a>,
+    /// The container the item is about when its hit is not about one container (a
+    /// `workloadSecurity` setting such as `privileged:web`); `None` for an item about the
+    /// pod as a whole or one in a hit that names its container. The `newRiskOnly` ratchet
+    /// compares this container's image across revisions.
+    pub container: Option<&'a Container>,
 }
 
 impl<'a> Item<'a> {
     /// An item that is not a finding (a setting, a label, a package).
     pub fn new(key: impl AsRef<str>, text: impl Into<String>) -> Item<'a> {
-        Item { key: Arc::from(key.as_ref()), aliases: &[], text: ItemText::Plain(text.into()) }
+        Item { key: Arc::from(key.as_ref()), aliases: &[], text: ItemText::Plain(text.into()), container: None }
+    }
+
+    /// An item that is not a finding, about one container of a hit about the workload.
+    pub fn in_container(container: &'a Container, key: impl AsRef<str>, text: impl Into<String>) -> Item<'a> {
+        Item { container: Some(container), ..Item::new(key, text) }
     }
 
     /// An item for a finding.
     pub fn finding(f: &'a Finding, text: ItemText<'a>) -> Item<'a> {
-        Item { key: f.id.clone(), aliases: &f.aliases, text }
+        Item { key: f.id.clone(), aliases: &f.aliases, text, container: None }
     }
 
     /// The key then the aliases.

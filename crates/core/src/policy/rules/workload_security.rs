@@ -22,16 +22,18 @@ pub fn check<'a>(rule: &WorkloadSecurityRule, w: &'a Workload) -> Option<Hit<'a>
     for c in &w.containers {
         let n = &c.name;
         if rule.disallow_privileged && c.privileged {
-            items.push(Item::new(format!("privileged:{n}"), format!("container {n} is privileged")));
+            items.push(Item::in_container(c, format!("privileged:{n}"), format!("container {n} is privileged")));
         }
         if rule.disallow_privilege_escalation && c.allow_privilege_escalation && !c.privileged {
-            items.push(Item::new(
+            items.push(Item::in_container(
+                c,
                 format!("allowPrivilegeEscalation:{n}"),
                 format!("container {n} allows privilege escalation (set allowPrivilegeEscalation: false)"),
             ));
         }
         if rule.require_run_as_non_root && c.may_run_as_root {
-            items.push(Item::new(
+            items.push(Item::in_container(
+                c,
                 format!("runAsRoot:{n}"),
                 format!("container {n} may run as root (set runAsNonRoot: true or a non-zero runAsUser)"),
             ));
@@ -45,7 +47,7 @@ pub fn check<'a>(rule: &WorkloadSecurityRule, w: &'a Workload) -> Option<Hit<'a>
                 (false, true) => "a cpu limit",
                 _ => "a memory limit",
             };
-            items.push(Item::new(format!("limits:{n}"), format!("container {n} has no {missing}")));
+            items.push(Item::in_container(c, format!("limits:{n}"), format!("container {n} has no {missing}")));
         }
     }
     if items.is_empty() {
