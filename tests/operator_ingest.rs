@@ -32,7 +32,10 @@ impl Backend for Fake {
         })
     }
     async fn authorize(&self, caller: &Caller, namespace: &str) -> Result<(bool, String), String> {
-        Ok((caller.username.ends_with("ci-token") && namespace == "shop", "no RBAC rule".into()))
+        Ok((
+            caller.username.ends_with("ci-token") && (namespace == "shop" || namespace == "shop-a"),
+            "no RBAC rule".into(),
+        ))
     }
     async fn store(&self, cm: ConfigMap) -> Result<(), String> {
         self.stored.lock().unwrap().push(cm);
@@ -109,7 +112,12 @@ async fn stores_a_configmap_that_reads_back_as_the_same_report() {
         post(&f, Some("ci-token"), "namespace=shop&asset=storefront-web&name=zap-nightly", gz.finish().unwrap()).await;
     assert_eq!(status, 201, "{json}");
     assert_eq!(json["format"], "zap");
-    assert_eq!(json["configMap"], "stance-upload-shop-zap-nightly");
+    let name = json["configMap"].as_str().unwrap().to_string();
+    assert!(
+        name.starts_with("stance-upload-shop-zap-nightly-")
+            && name.len() == "stance-upload-shop-zap-nightly-".len() + 10,
+        "{name}"
+    );
     assert_eq!(json["configMapNamespace"], "stance-system");
     let direct = {
         let mut l = stance::ingest::Loaded::default();
@@ -171,4 +179,21 @@ async fn the_stored_report_is_the_uploaded_report_byte_for_byte() {
     let mut inflated = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&data[..]), &mut inflated).unwrap();
     assert_eq!(inflated, zap);
+}
+
+/// Two namespaces' uploads never share a ConfigMap: `shop` + `a-x` and `shop-a` + `x` read
+/// alike, and a forced apply of one would replace the other namespace's report.
+#[tokio::test]
+async fn uploads_of_different_namespaces_never_share_a_configmap() {
+    let (fake, f) = setup();
+    let sarif = common::fixture_bytes("secobserve/sarif/semgrep.sarif");
+    let (status, a) = post(&f, Some("ci-token"), "namespace=shop-a&app=web&name=x", sarif.clone()).await;
+    assert_eq!(status, 201, "{a}");
+    let (status, b) = post(&f, Some("ci-token"), "namespace=shop&app=web&name=a-x", sarif.clone()).await;
+    assert_eq!(status, 201, "{b}");
+    assert_ne!(a["configMap"], b["configMap"]);
+    // The same namespace and name replace the previous upload.
+    let (_, again) = post(&f, Some("ci-token"), "namespace=shop-a&app=web&name=x", sarif).await;
+    assert_eq!(again["configMap"], a["configMap"]);
+    assert_eq!(fake.stored.lock().unwrap().len(), 3);
 }

@@ -352,9 +352,17 @@ pub async fn handle<B: Backend>(
     let format = reports[0].source.format.as_str();
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     let scanner = reports[0].source.scanner.to_string();
-    // Unique across namespaces: every upload lives in Stance's namespace.
+    // Unique across namespaces: every upload lives in Stance's namespace. The readable part
+    // is ambiguous (`team` + `a-x` and `team-a` + `x` read alike, and each part is cut at 40
+    // characters), so a hash of the exact pair keeps one namespace's upload from replacing
+    // another's; the same namespace and name still replace the previous upload.
     let name = match &query.name {
-        Some(n) => format!("stance-upload-{}-{}", dns_label(&subject.namespace), dns_label(n)),
+        Some(n) => format!(
+            "stance-upload-{}-{}-{}",
+            dns_label(&subject.namespace),
+            dns_label(n),
+            &crate::output::stable_id(&[&subject.namespace, n])[..10]
+        ),
         None => format!(
             "stance-upload-{}-{}-{}",
             dns_label(&subject.namespace),
