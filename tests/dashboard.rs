@@ -62,6 +62,14 @@ async fn every_page_of_the_demo_answers_under_a_strict_csp() {
     assert_eq!(v["artifacts"][0]["workloads"].as_array().unwrap().len(), 2);
     assert_eq!(get(&d, "/apps/nope/nope").await.0, 404);
     assert_eq!(get(&d, "/api/where?q=pkg%3A").await.0, 400);
+    // An application's page lists the exceptions that may concern it, never another team's
+    // (whose names and tickets tell of its unpatched risk): the payments waiver shows on the
+    // payments application only, the shop/analytics one on the storefront.
+    let (_, payments, _) = get(&d, "/apps/payments/payments-api").await;
+    assert!(payments.contains("payments-spring4shell-hotfix-window"), "{payments}");
+    let (_, catalog, _) = get(&d, "/apps/shop/catalog").await;
+    assert!(!catalog.contains("payments-spring4shell-hotfix-window"), "{catalog}");
+    assert!(catalog.contains("storefront-curl-hsts"), "covers the shop namespace: {catalog}");
     let css = get(&d, "/static/style.css").await;
     assert_eq!(css.2["content-type"], "text/css; charset=utf-8");
     let post = warp::test::request().method("DELETE").path("/").reply(&dashboard::routes(d.clone())).await;

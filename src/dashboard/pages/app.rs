@@ -225,10 +225,20 @@ pub fn app_page(
             })
             .collect(),
         components,
+        // The application's own namespace's exceptions, and the trusted ones that may
+        // concern this application: never another team's, which name its unpatched risk.
         exceptions: model
             .exceptions
             .iter()
-            .filter(|e| e.namespace == namespace || trusted(&e.namespace))
+            .filter(|e| {
+                e.namespace == namespace
+                    || trusted(&e.namespace)
+                        && index.exceptions().any(|x| {
+                            *x.namespace == *e.namespace
+                                && *x.name == *e.name
+                                && x.compiled.as_ref().is_ok_and(|c| c.may_cover_app(namespace, name))
+                        })
+            })
             .map(exception_row)
             .collect(),
         href,

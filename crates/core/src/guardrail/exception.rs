@@ -173,14 +173,9 @@ impl Exception {
 
     /// True when the workload (and, for image rules, the image) is in scope.
     pub fn covers_target(&self, w: &Workload, apps: &[&str], image: Option<&ImageRef>) -> bool {
-        // `namespace/name` names one object; a bare name (only allowed when the exception
-        // covers one namespace, see `compile`) is looked up in the workload's namespace.
-        let named = |entry: &str, name: &str| match entry.split_once('/') {
-            Some((ns, n)) => ns == &*w.namespace && n == name,
-            None => entry == name,
-        };
-        let app_ok = self.apps.is_empty() || self.apps.iter().any(|a| apps.iter().any(|name| named(a, name)));
-        let wl_ok = self.workloads.is_empty() || self.workloads.iter().any(|n| named(n, &w.name));
+        let app_ok =
+            self.apps.is_empty() || self.apps.iter().any(|a| apps.iter().any(|name| names(a, &w.namespace, name)));
+        let wl_ok = self.workloads.is_empty() || self.workloads.iter().any(|n| names(n, &w.namespace, &w.name));
         let img_ok = match (&self.images, image) {
             (None, _) => true,
             (Some(set), Some(img)) => {
@@ -192,6 +187,14 @@ impl Exception {
             (Some(_), None) => false,
         };
         self.covers_namespace(&w.namespace) && app_ok && wl_ok && img_ok
+    }
+
+    /// True when the exception may concern the application `namespace/app`: it covers the
+    /// namespace and, when it lists applications, names this one. (Its workloads, images and
+    /// findings narrow it further.) What an application's page lists, so a team sees the
+    /// exceptions that may waive its own risk and no other team's.
+    pub fn may_cover_app(&self, namespace: &str, app: &str) -> bool {
+        self.covers_namespace(namespace) && (self.apps.is_empty() || self.apps.iter().any(|a| names(a, namespace, app)))
     }
 
     /// True when the exception covers a finding with these ids (or covers all findings):
@@ -225,6 +228,16 @@ impl Exception {
             } else {
                 workloads.iter().any(|w| self.covers_target(w, apps, image))
             }
+    }
+}
+
+/// Whether an entry of `match.apps` / `match.workloads` names the object `namespace/name`:
+/// `namespace/name` names one object; a bare name (only allowed when the exception covers
+/// one namespace, see [`Exception::compile`]) is looked up in the object's namespace.
+fn names(entry: &str, namespace: &str, name: &str) -> bool {
+    match entry.split_once('/') {
+        Some((ns, n)) => ns == namespace && n == name,
+        None => entry == name,
     }
 }
 
@@ -308,6 +321,8 @@ mod tests {
         let qualified = with(&["*"], &["payments/payments-api"], &["payments/api"]).unwrap();
         assert!(qualified.covers_target(&wl("payments"), &["payments-api"], None));
         assert!(!qualified.covers_target(&wl("sandbox"), &["payments-api"], None), "another team's same name");
+        assert!(qualified.may_cover_app("payments", "payments-api"));
+        assert!(!qualified.may_cover_app("sandbox", "payments-api"));
         let single = with(&["payments"], &["payments-api"], &["api"]).unwrap();
         assert!(single.covers_target(&wl("payments"), &["payments-api"], None));
         assert!(!single.covers_target(&wl("sandbox"), &["payments-api"], None));
